@@ -1,0 +1,105 @@
+# mesos.xfs_quota — developer entry points. `make demo` and `make test` install what they need.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+BIN         := $(CURDIR)/$(VENV)/bin
+BUILD       := $(CURDIR)/.build
+COLL_ROOT   := $(BUILD)/collections
+COLL_LINK   := $(COLL_ROOT)/ansible_collections/mesos/xfs_quota
+VM_SH       := tests/vm/vm.sh
+VM          ?= dev
+APT_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap xfsprogs e2fsprogs openssh-client \
+                ca-certificates python3-venv g++ make cmake git rsync shellcheck
+
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
+export ANSIBLE_FORCE_COLOR ?= 0
+
+.PHONY: help deps demo test lint sanity units integration molecule bench vm-up vm-down build clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+# ---- installation ----------------------------------------------------------------------------
+$(BUILD)/apt.stamp:
+	@mkdir -p $(BUILD)
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+	    | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "installing Debian packages: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@touch $@
+
+$(VENV)/.stamp: tests/requirements-dev.txt | $(BUILD)/apt.stamp
+	python3 -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r tests/requirements-dev.txt
+	@touch $@
+
+# ansible-test bootstraps pip in each sanity venv with a get-pip.py it downloads from a host
+# that is not reachable here; it uses a cached copy first, so we place our stand-in there.
+ANSIBLE_TEST_PIP = $(shell sed -n "s/^ *pip='\([0-9.]*\)',/\1/p" \
+    $(VENV)/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py 2>/dev/null)
+GET_PIP_CACHE = $(HOME)/.ansible/test/cache/get_pip_$(subst .,_,$(ANSIBLE_TEST_PIP)).py
+
+$(COLL_LINK):
+	@mkdir -p $(dir $@) && ln -sfn $(CURDIR) $@
+
+deps: $(BUILD)/apt.stamp $(VENV)/.stamp $(COLL_LINK)  ## install apt packages and the Python venv
+
+vm-image: deps  ## build (or reuse the cached) test-VM image
+	@$(VM_SH) image
+
+vm-up: deps  ## boot the test VM named $(VM) (default dev) and wait for SSH
+	@$(VM_SH) up $(VM) >/dev/null && echo "inventory: $$($(VM_SH) inventory $(VM))"
+
+vm-down:  ## stop the test VM named $(VM)
+	@$(VM_SH) down $(VM)
+
+# ---- the two commands from the README ----------------------------------------------------------
+demo: deps  ## boot a VM and roll out an enforced XFS project quota, visibly
+	@trap '$(VM_SH) down demo' EXIT; $(VM_SH) up demo >/dev/null; \
+	ansible-playbook -i "$$($(VM_SH) inventory demo)" playbooks/demo.yml
+
+test: lint sanity units integration molecule  ## every kind of test; fails if any fails
+	@echo "make test: all passed"
+
+# ---- test kinds ----------------------------------------------------------------------------------
+lint: deps  ## ansible-lint (production profile) and changelog fragments
+	ansible-lint --profile production
+	antsibull-changelog lint
+
+sanity: deps  ## ansible-test sanity in a temporary ansible_collections tree
+	@install -D -m 0644 tests/sanity/pip_bootstrap.py $(GET_PIP_CACHE)
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	dest=$$tmp/ansible_collections/mesos/xfs_quota; mkdir -p $$dest; \
+	git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- ./ $$dest/; \
+	cd $$dest && ansible-test sanity --color no --python 3.11
+
+units: deps  ## pytest unit tests (syscall boundary faked)
+	@rc=0; PYTHONPATH=$(COLL_ROOT) pytest -q tests/unit || rc=$$?; \
+	if [ $$rc -eq 5 ]; then \
+	    if find tests/unit -name 'test_*.py' | grep -q .; then echo "units: test files exist but none ran" >&2; exit 1; fi; \
+	    echo "units: no unit tests yet"; \
+	elif [ $$rc -ne 0 ]; then exit $$rc; fi
+
+integration: deps  ## real-kernel integration targets in a throw-away VM
+	@trap '$(VM_SH) down itest' EXIT; $(VM_SH) up itest >/dev/null; \
+	ANSIBLE_ROLES_PATH=tests/integration/targets:roles ansible-playbook -i "$$($(VM_SH) inventory itest)" tests/integration/run.yml $(if $(TARGETS),-e targets=$(TARGETS))
+
+molecule: deps  ## every Molecule scenario on the QEMU VM
+	molecule test --all
+
+bench: deps  ## ratio benchmarks under bench/
+	@shopt -s nullglob; set -- bench/*.sh; \
+	if [ $$# -eq 0 ]; then echo "bench: no benchmarks yet"; fi; \
+	for b in "$$@"; do echo "== $$b"; bash "$$b"; done
+
+build: deps  ## ansible-galaxy collection build into .build/dist
+	ansible-galaxy collection build --force --output-path $(BUILD)/dist .
+
+clean:  ## remove build outputs (the VM image cache stays)
+	rm -rf $(BUILD) tests/output

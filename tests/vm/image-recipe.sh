@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Build the Debian bookworm test-VM image: kernel, initrd and an ext4 root image.
+# Everything comes from Debian packages through the mirror apt is configured with on
+# this machine; no loop mounts (mkfs.ext4 -d fills the image from a directory).
+#
+# The result is cached under $MXQ_CACHE_DIR/vm-<hash of this file>/ so a second run
+# (or a second checkout) reuses it. Usage: image-recipe.sh  -> prints the image dir.
+set -euo pipefail
+
+# Packages baked into the image. g++/make/cmake build the hook inside the VM.
+PACKAGES=systemd-sysv,udev,kmod,dbus,linux-image-amd64,openssh-server,python3,xfsprogs,e2fsprogs,sudo,iproute2,procps,g++,make,cmake
+ROOT_SIZE_MB=3072
+SUITE=bookworm
+HOSTNAME_IN_VM=mxq-testvm
+
+here=$(cd "$(dirname "$0")" && pwd)
+cache_root=${MXQ_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mesos-xfs-quota}
+recipe_hash=$(sha256sum "$here/image-recipe.sh" | cut -c1-16)
+image_dir=$cache_root/vm-$recipe_hash
+
+if [[ -f $image_dir/.complete ]]; then
+    echo "$image_dir"
+    exit 0
+fi
+
+mkdir -p "$cache_root"
+exec 9>"$cache_root/.build.lock"
+flock 9   # another build of the same cache finishes first; then reuse its result
+if [[ -f $image_dir/.complete ]]; then
+    echo "$image_dir"
+    exit 0
+fi
+
+# The mirror apt already uses here (deb822 or one-line sources are pasted as they are).
+mirror_args=()
+for f in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list; do
+    if [[ -s $f ]] && grep -Eq '^(deb |URIs:)' "$f"; then mirror_args=("$f"); break; fi
+done
+
+work=$(mktemp -d "$cache_root/.build-XXXXXX")
+trap 'rm -rf "$work"' EXIT
+start=$SECONDS
+ssh-keygen -q -t ed25519 -N '' -C mxq-throwaway -f "$work/id_ed25519"
+
+echo "building VM image (recipe $recipe_hash) ..." >&2
+# The hooks are single-quoted on purpose: mmdebstrap runs them with the rootfs path as $1.
+# shellcheck disable=SC2016
+mmdebstrap --mode=root --variant=minbase --quiet \
+    --include="$PACKAGES" \
+    --customize-hook="echo $HOSTNAME_IN_VM > \"\$1/etc/hostname\"" \
+    --customize-hook="printf '127.0.0.1 localhost\n127.0.1.1 $HOSTNAME_IN_VM\n' > \"\$1/etc/hosts\"" \
+    --customize-hook='echo "/dev/vda / ext4 defaults,errors=remount-ro 0 1" > "$1/etc/fstab"' \
+    --customize-hook='rm -f "$1/etc/resolv.conf"; echo "nameserver 10.0.2.3" > "$1/etc/resolv.conf"' \
+    --customize-hook='printf "[Match]\nName=e*\n\n[Network]\nDHCP=yes\n" > "$1/etc/systemd/network/20-wired.network"' \
+    --customize-hook='chroot "$1" systemctl enable systemd-networkd' \
+    --customize-hook='chroot "$1" systemctl mask systemd-networkd-wait-online.service apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer' \
+    --customize-hook="mkdir -m 700 -p \"\$1/root/.ssh\" && install -m 600 '$work/id_ed25519.pub' \"\$1/root/.ssh/authorized_keys\"" \
+    --customize-hook="cp -L \"\$1/vmlinuz\" '$work/vmlinuz' && cp -L \"\$1/initrd.img\" '$work/initrd.img'" \
+    "$SUITE" "$work/rootfs" "${mirror_args[@]}"
+
+mkfs.ext4 -q -F -L mxq-root -d "$work/rootfs" "$work/root.img" "${ROOT_SIZE_MB}M"
+rm -rf "$work/rootfs"
+echo "$recipe_hash" > "$work/.complete"
+rm -rf "$image_dir"
+mv "$work" "$image_dir"
+trap - EXIT
+echo "VM image built in $((SECONDS - start)) s: $image_dir" >&2
+echo "$image_dir"
