@@ -1,0 +1,66 @@
+# Copyright (c) mesos.xfs_quota contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    DOCUMENTATION = r"""
+options:
+  projid_file:
+    description:
+      - The file that maps project names to ids (C(name:id) lines).
+      - Lines and comments this module does not own are kept.
+    type: path
+    default: /etc/projid
+  projects_file:
+    description:
+      - The file that maps project ids to directory trees (C(id:path) lines).
+      - Edits of both files hold an exclusive C(flock) on O(projects_file) with C(.lock)
+        appended and are written atomically (temporary file and rename).
+    type: path
+    default: /etc/projects
+"""
+
+    LIMITS = r"""
+options:
+  bsoft:
+    description:
+      - Block soft limit. Bytes, or a number with C(k), C(m), C(g), C(t), C(p) (binary units:
+        C(1k) is 1024 bytes; C(GiB) and C(GB) are read alike). V(0) means no limit.
+      - XFS applies block limits in whole file-system blocks, so the limit is rounded up to one.
+      - Not given means left as it is.
+    type: str
+  bhard:
+    description:
+      - Block hard limit; a write past it fails with C(ENOSPC). Same format as O(bsoft).
+    type: str
+  isoft:
+    description:
+      - Inode soft limit, a count (C(k), C(m) suffixes allowed). V(0) means no limit.
+    type: str
+  ihard:
+    description:
+      - Inode hard limit, a count. V(0) means no limit.
+    type: str
+  rtbsoft:
+    description:
+      - Realtime block soft limit. Same format as O(bsoft).
+    type: str
+  rtbhard:
+    description:
+      - Realtime block hard limit. Same format as O(bsoft).
+    type: str
+"""
+
+    ATTRIBUTES = r"""
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+    description: Linux with XFS; runs as root.
+"""

@@ -1,0 +1,202 @@
+# Copyright (c) mesos.xfs_quota contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The one editor of /etc/projid (``name:id``) and /etc/projects (``id:path``).
+
+Lines this collection does not own (comments, blank lines, other projects, malformed lines) are
+kept as they are. Both files are rewritten atomically (temp file + fsync + rename, mode and
+owner kept) while an exclusive ``flock`` on a lock file is held, so that Ansible and anything else
+following the same protocol never interleave their edits.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
+
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import PROJECT_ID_MAX
+
+NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
+_ENTRY_RE = re.compile(r"^\s*([^#:\s][^:]*?)\s*:\s*(.*?)\s*$")
+
+
+class ProjectFileError(Exception):
+    """A conflict or a bad value, with a message for the operator."""
+
+
+def validate_id(project_id: int, name: str = "id") -> int:
+    if not 1 <= project_id <= PROJECT_ID_MAX:
+        raise ProjectFileError(f"{name}: {project_id} is out of range; project ids are 1 to {PROJECT_ID_MAX} (0 is the default project)")
+    return project_id
+
+
+def validate_name(project_name: str, name: str = "name") -> str:
+    if project_name.isdigit() or not NAME_RE.match(project_name):
+        raise ProjectFileError(
+            f"{name}: {project_name!r} is not a usable project name; start with a letter or _, then "
+            "letters, digits, _ . - (at most 64), and not all digits"
+        )
+    return project_name
+
+
+def _entries(lines: list[str]) -> Iterator[tuple[int, str, str]]:
+    for index, line in enumerate(lines):
+        match = _ENTRY_RE.match(line)
+        if match:
+            yield index, match.group(1), match.group(2)
+
+
+@dataclass
+class ProjectFiles:
+    """Both files in memory; edits change ``projid`` / ``projects`` lines, ``write`` saves them."""
+
+    projid_path: str = "/etc/projid"
+    projects_path: str = "/etc/projects"
+
+    def __post_init__(self) -> None:
+        self.projid_before = _read(self.projid_path)
+        self.projects_before = _read(self.projects_path)
+        self.projid = self.projid_before.splitlines()
+        self.projects = self.projects_before.splitlines()
+
+    # --- queries ------------------------------------------------------------------------------
+    def names(self) -> dict[str, int]:
+        """name -> id for every well-formed projid line."""
+        out: dict[str, int] = {}
+        for _i, name, value in _entries(self.projid):
+            if value.isdigit():
+                out.setdefault(name, int(value))
+        return out
+
+    def id_of(self, name: str) -> int | None:
+        return self.names().get(name)
+
+    def name_of(self, project_id: int) -> str | None:
+        for name, value in self.names().items():
+            if value == project_id:
+                return name
+        return None
+
+    def paths_of(self, project_id: int) -> list[str]:
+        return [path for _i, key, path in _entries(self.projects) if key.isdigit() and int(key) == project_id]
+
+    # --- edits --------------------------------------------------------------------------------
+    def define(self, name: str, project_id: int) -> None:
+        """Make ``name:id`` present; a name or id already bound otherwise is an error."""
+        current = self.id_of(name)
+        if current is not None and current != project_id:
+            raise ProjectFileError(
+                f"name: project {name!r} already has id {current} in {self.projid_path}; "
+                f"use id={current}, another name, or remove it first"
+            )
+        owner = self.name_of(project_id)
+        if owner is not None and owner != name:
+            raise ProjectFileError(
+                f"id: {project_id} already belongs to project {owner!r} in {self.projid_path}; "
+                "choose a free id or use that name"
+            )
+        if current is None:
+            self.projid.append(f"{name}:{project_id}")
+
+    def undefine(self, project_id: int) -> None:
+        """Remove the id's projid line(s) and all its /etc/projects lines."""
+        self.projid = [line for line in self.projid if _entry_value(line) != project_id]
+        self.set_paths(project_id, [])
+
+    def set_paths(self, project_id: int, paths: list[str]) -> None:
+        """Make exactly ``paths`` the directory trees of ``project_id`` (order kept, new ones last)."""
+        wanted = list(dict.fromkeys(paths))
+        present: set[str] = set()
+        lines = []
+        for line in self.projects:
+            match = _ENTRY_RE.match(line)
+            if match and match.group(1).isdigit() and int(match.group(1)) == project_id:
+                if match.group(2) not in wanted or match.group(2) in present:
+                    continue
+                present.add(match.group(2))
+            lines.append(line)
+        self.projects = lines + [f"{project_id}:{path}" for path in wanted if path not in present]
+
+    # --- results ------------------------------------------------------------------------------
+    def rendered(self) -> tuple[str, str]:
+        return _render(self.projid), _render(self.projects)
+
+    def changed(self) -> bool:
+        return self.projid != self.projid_before.splitlines() or self.projects != self.projects_before.splitlines()
+
+    def diff(self) -> list[dict[str, str]]:
+        projid, projects = self.rendered()
+        return [
+            {"before_header": self.projid_path, "after_header": self.projid_path, "before": self.projid_before, "after": projid},
+            {"before_header": self.projects_path, "after_header": self.projects_path, "before": self.projects_before, "after": projects},
+        ]
+
+    def write(self) -> None:
+        projid, projects = self.rendered()
+        if self.projid != self.projid_before.splitlines():
+            atomic_write(self.projid_path, projid)
+        if self.projects != self.projects_before.splitlines():
+            atomic_write(self.projects_path, projects)
+
+
+def _entry_value(line: str) -> int | None:
+    """The id of a well-formed ``name:id`` line, else None."""
+    match = _ENTRY_RE.match(line)
+    return int(match.group(2)) if match and match.group(2).isdigit() else None
+
+
+def _render(lines: list[str]) -> str:
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+@contextmanager
+def locked(lock_path: str) -> Iterator[None]:
+    """Hold an exclusive flock on ``lock_path`` (created 0600 if missing)."""
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: str, content: str, default_mode: int = 0o644) -> None:
+    """Replace ``path`` with ``content``: temp file in the same directory, fsync, rename."""
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        st = os.stat(path)
+        mode, uid, gid = st.st_mode & 0o7777, st.st_uid, st.st_gid
+    except FileNotFoundError:
+        mode, uid, gid = default_mode, -1, -1
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(content)
+            f.flush()
+            os.fchmod(f.fileno(), mode)
+            if uid != -1:
+                os.fchown(f.fileno(), uid, gid)
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

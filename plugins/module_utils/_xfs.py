@@ -1,0 +1,406 @@
+# Copyright (c) mesos.xfs_quota contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The one kernel interface of the collection: XFS project ids and project quota.
+
+* project id + PROJINHERIT: ``FS_IOC_FSGETXATTR`` / ``FS_IOC_FSSETXATTR`` on an open fd;
+* limits and usage: ``quotactl(Q_XGETQUOTA | Q_XGETNEXTQUOTA | Q_XSETQLIM | Q_XGETQSTATV)``;
+* mounts: ``/proc/self/mountinfo``;
+* the tree walk that assigns a project to a directory tree.
+
+Everything that touches the kernel goes through :class:`Kernel`, which unit tests replace.
+No ``xfs_quota`` process is run and none of its output is parsed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import fcntl
+import os
+import stat
+import struct
+from dataclasses import dataclass, field
+
+# <linux/fs.h>: struct fsxattr is 28 bytes; _IOR('X', 31, ...) / _IOW('X', 32, ...)
+FS_IOC_FSGETXATTR = 0x801C581F
+FS_IOC_FSSETXATTR = 0x401C5820
+FS_XFLAG_PROJINHERIT = 0x00000200
+_FSXATTR = struct.Struct("=IIIII8x")  # xflags, extsize, nextents, projid, cowextsize
+
+# <linux/quota.h>, <linux/dqblk_xfs.h>
+PRJQUOTA = 2
+_XQM_CMD = ord("X") << 8
+Q_XGETQUOTA = _XQM_CMD + 3
+Q_XSETQLIM = _XQM_CMD + 4
+Q_XGETQSTATV = _XQM_CMD + 8
+Q_XGETNEXTQUOTA = _XQM_CMD + 9
+FS_DQUOT_VERSION = 1
+FS_PROJ_QUOTA = 2
+FS_QSTATV_VERSION1 = 1
+# fs_disk_quota: version, flags, fieldmask, id, blk hard/soft, ino hard/soft, bcount, icount,
+# itimer, btimer,
+# iwarns, bwarns, 4 x s8, rtb_hard, rtb_soft, rtbcount, rtbtimer, rtbwarns, pad, 8 pad
+_DQBLK = struct.Struct("=bbHIQQQQQQiiHHbbbbQQQiHh8x")
+# fs_quota_statv: version, pad, flags, incoredqs, 3 x (ino, nblks, nextents, pad), timers...
+_QSTATV = struct.Struct("=bBHI" + "QQII" * 3 + "iiiHHHHI56x")
+
+# Limit fields: name -> (fs_disk_quota field mask bit, unit in bytes; 1 = a count of inodes)
+LIMIT_FIELDS = {
+    "isoft": (0x01, 1),
+    "ihard": (0x02, 1),
+    "bsoft": (0x04, 512),
+    "bhard": (0x08, 512),
+    "rtbsoft": (0x10, 512),
+    "rtbhard": (0x20, 512),
+}
+BLOCK_LIMITS = ("bsoft", "bhard", "rtbsoft", "rtbhard")
+INODE_LIMITS = ("isoft", "ihard")
+PROJECT_ID_MAX = 2**32 - 2  # (u32)-1 is "no id" in several tools
+
+_QSTAT_FLAGS = {
+    "user_accounting": 0x01,
+    "user_enforcement": 0x02,
+    "group_accounting": 0x04,
+    "group_enforcement": 0x08,
+    "project_accounting": 0x10,
+    "project_enforcement": 0x20,
+}
+
+
+class XfsError(Exception):
+    """A failure with a message meant for the operator."""
+
+
+@dataclass(frozen=True)
+class Mount:
+    """One line of /proc/self/mountinfo."""
+
+    mount_id: int
+    parent_id: int
+    device: str  # major:minor
+    root: str
+    mountpoint: str
+    options: tuple[str, ...]
+    fstype: str
+    source: str
+    super_options: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class QuotaState:
+    user_accounting: bool = False
+    user_enforcement: bool = False
+    group_accounting: bool = False
+    group_enforcement: bool = False
+    project_accounting: bool = False
+    project_enforcement: bool = False
+
+
+@dataclass
+class ProjectQuota:
+    """Limits (bytes, inode counts; 0 = none) and usage of one project on one file system."""
+
+    project_id: int
+    limits: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LIMIT_FIELDS, 0))
+    used_bytes: int = 0
+    used_inodes: int = 0
+    used_rt_bytes: int = 0
+
+
+@dataclass
+class WalkResult:
+    changed: int = 0
+    unchanged: int = 0
+    skipped_special: int = 0
+    skipped_mounts: list[str] = field(default_factory=list)
+
+
+def _unescape(text: str) -> str:
+    # mountinfo escapes space, tab, newline and backslash as octal (\040 ...)
+    if "\\" not in text:
+        return text
+    out, i = [], 0
+    while i < len(text):
+        if text[i] == "\\" and text[i + 1:i + 4].isdigit():
+            out.append(chr(int(text[i + 1:i + 4], 8)))
+            i += 4
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def parse_mountinfo(text: str) -> list[Mount]:
+    mounts = []
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) < 10 or "-" not in fields[6:]:
+            continue
+        sep = fields.index("-", 6)
+        mounts.append(
+            Mount(
+                mount_id=int(fields[0]),
+                parent_id=int(fields[1]),
+                device=fields[2],
+                root=_unescape(fields[3]),
+                mountpoint=_unescape(fields[4]),
+                options=tuple(fields[5].split(",")),
+                fstype=fields[sep + 1],
+                source=_unescape(fields[sep + 2]),
+                super_options=tuple(fields[sep + 3].split(",")) if len(fields) > sep + 3 else (),
+            )
+        )
+    return mounts
+
+
+def mount_of(path: str, mounts: list[Mount]) -> Mount:
+    """The mount that holds ``path`` (resolved): longest mount point prefix, last mounted wins."""
+    real = os.path.realpath(path)
+    best: Mount | None = None
+    for mount in mounts:
+        mp = mount.mountpoint
+        if real == mp or real.startswith(mp.rstrip("/") + "/"):
+            if best is None or len(mp) >= len(best.mountpoint):
+                best = mount
+    if best is None:  # pragma: no cover - "/" is always mounted
+        raise XfsError(f"{path}: no mount holds this path")
+    return best
+
+
+def mounts_below(root: str, mounts: list[Mount], own: Mount) -> set[str]:
+    """Mount points strictly inside ``root`` (bind mounts of the same file system included)."""
+    prefix = root.rstrip("/") + "/"
+    return {m.mountpoint for m in mounts if m.mountpoint.startswith(prefix) and m is not own}
+
+
+class Kernel:
+    """The syscall boundary. Unit tests substitute a fake with the same methods."""
+
+    def __init__(self) -> None:
+        self._libc = ctypes.CDLL(None, use_errno=True)
+        self._libc.quotactl.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p]
+
+    def read_mountinfo(self) -> str:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as f:
+            return f.read()
+
+    def get_fsxattr(self, fd: int, buf: bytearray) -> None:
+        fcntl.ioctl(fd, FS_IOC_FSGETXATTR, buf, True)
+
+    def set_fsxattr(self, fd: int, buf: bytearray) -> None:
+        fcntl.ioctl(fd, FS_IOC_FSSETXATTR, buf, False)
+
+    def quotactl(self, cmd: int, device: str, qid: int, buf: bytearray) -> None:
+        cbuf = (ctypes.c_char * len(buf)).from_buffer(buf)
+        if self._libc.quotactl((cmd << 8) | PRJQUOTA, os.fsencode(device), qid, cbuf) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err))
+
+
+class XfsFilesystem:
+    """Project ids and project quota on the XFS file system that holds a given path."""
+
+    def __init__(self, path: str, kernel: Kernel | None = None, mounts: list[Mount] | None = None):
+        self.kernel = kernel or Kernel()
+        self.mounts = mounts if mounts is not None else parse_mountinfo(self.kernel.read_mountinfo())
+        if not os.path.exists(path):
+            raise XfsError(f"{path} does not exist")
+        self.mount = mount_of(path, self.mounts)
+        if self.mount.fstype != "xfs":
+            raise XfsError(
+                f"{path} is on {self.mount.mountpoint} ({self.mount.fstype}), not on XFS; "
+                "project quotas need an XFS file system"
+            )
+        self.mountpoint = self.mount.mountpoint
+        self.device = self.mount.source
+        self.block_size = os.statvfs(self.mountpoint).f_bsize
+
+    # --- quota state -------------------------------------------------------------------------
+    def quota_state(self) -> QuotaState:
+        buf = bytearray(_QSTATV.size)
+        buf[0] = FS_QSTATV_VERSION1
+        try:
+            self.kernel.quotactl(Q_XGETQSTATV, self.device, 0, buf)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSYS, errno.ENOTSUP, errno.EINVAL, errno.ESRCH):
+                return QuotaState()  # quota off altogether
+            raise XfsError(f"{self.mountpoint}: cannot read quota state: {exc.strerror}") from exc
+        flags = _QSTATV.unpack_from(buf)[2]
+        return QuotaState(**{name: bool(flags & bit) for name, bit in _QSTAT_FLAGS.items()})
+
+    def require_project_quota(self, enforced: bool = False) -> None:
+        state = self.quota_state()
+        if not state.project_accounting or (enforced and not state.project_enforcement):
+            what = "enforced" if enforced else "on"
+            raise XfsError(
+                f"{self.mountpoint} ({self.device}) is mounted without project quota {what}; "
+                "mount it with prjquota (module mesos.xfs_quota.xfs_mount does this)"
+            )
+
+    # --- limits and usage ----------------------------------------------------------------------
+    @staticmethod
+    def _decode(buf: bytearray) -> ProjectQuota:
+        v = _DQBLK.unpack_from(buf)
+        quota = ProjectQuota(project_id=v[3])
+        quota.limits = {
+            "bhard": v[4] * 512, "bsoft": v[5] * 512, "ihard": v[6], "isoft": v[7],
+            "rtbhard": v[18] * 512, "rtbsoft": v[19] * 512,
+        }
+        quota.used_bytes, quota.used_inodes, quota.used_rt_bytes = v[8] * 512, v[9], v[20] * 512
+        return quota
+
+    def get_quota(self, project_id: int) -> ProjectQuota:
+        buf = bytearray(_DQBLK.size)
+        try:
+            self.kernel.quotactl(Q_XGETQUOTA, self.device, project_id, buf)
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:  # no dquot yet: no usage, no limits
+                return ProjectQuota(project_id=project_id)
+            raise XfsError(f"{self.mountpoint}: cannot read quota of project {project_id}: {exc.strerror}") from exc
+        return self._decode(buf)
+
+    def all_quotas(self) -> list[ProjectQuota]:
+        """Every project with a dquot on this file system (Q_XGETNEXTQUOTA walk)."""
+        quotas, next_id = [], 0
+        buf = bytearray(_DQBLK.size)
+        while next_id <= PROJECT_ID_MAX:
+            try:
+                self.kernel.quotactl(Q_XGETNEXTQUOTA, self.device, next_id, buf)
+            except OSError as exc:
+                if exc.errno == errno.ENOENT:
+                    break
+                raise XfsError(f"{self.mountpoint}: cannot list project quotas: {exc.strerror}") from exc
+            quota = self._decode(buf)
+            quotas.append(quota)
+            next_id = quota.project_id + 1
+        return quotas
+
+    def effective_limit(self, name: str, value: int) -> int:
+        """The limit XFS will report back for ``value``: block limits in whole fs blocks."""
+        if name in BLOCK_LIMITS and value:
+            return -(-value // self.block_size) * self.block_size
+        return value
+
+    def set_limits(self, project_id: int, limits: dict[str, int]) -> None:
+        mask = 0
+        values = dict.fromkeys(LIMIT_FIELDS, 0)
+        for name, value in limits.items():
+            bit, unit = LIMIT_FIELDS[name]
+            mask |= bit
+            values[name] = -(-value // unit)  # bytes -> 512-byte basic blocks, rounded up
+        buf = bytearray(_DQBLK.size)
+        _DQBLK.pack_into(
+            buf, 0, FS_DQUOT_VERSION, FS_PROJ_QUOTA, mask, project_id,
+            values["bhard"], values["bsoft"], values["ihard"], values["isoft"], 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 0, values["rtbhard"], values["rtbsoft"], 0, 0, 0, 0,
+        )
+        try:
+            self.kernel.quotactl(Q_XSETQLIM, self.device, project_id, buf)
+        except OSError as exc:
+            raise XfsError(f"{self.mountpoint}: cannot set limits of project {project_id}: {exc.strerror}") from exc
+
+    # --- project ids on inodes -------------------------------------------------------------------
+    def project_of(self, path: str) -> tuple[int, bool]:
+        """(project id, PROJINHERIT set) of ``path`` itself (symlinks not followed)."""
+        fd = _open_nofollow(path)
+        try:
+            buf = bytearray(_FSXATTR.size)
+            self.kernel.get_fsxattr(fd, buf)
+        except OSError as exc:
+            raise XfsError(f"{path}: cannot read the project id: {exc.strerror}") from exc
+        finally:
+            os.close(fd)
+        xflags, _extsize, _nextents, projid, _cow = _FSXATTR.unpack_from(buf)
+        return projid, bool(xflags & FS_XFLAG_PROJINHERIT)
+
+    def assign_tree(self, root: str, project_id: int, recursive: bool = True, dry_run: bool = False) -> WalkResult:
+        """Give ``root`` (and, if recursive, everything below it) ``project_id``.
+
+        Directories also get PROJINHERIT so new files inherit the id. Symlinks, FIFOs, sockets
+        and devices are never opened (no following, no blocking). Mount points below ``root``
+        are not entered: they come from mountinfo, so bind mounts of this same file system,
+        which share its st_dev, are recognised too.
+        """
+        root = os.path.realpath(root)
+        fence = mounts_below(root, self.mounts, self.mount)
+        result = WalkResult()
+        buf = bytearray(_FSXATTR.size)
+        kernel = self.kernel
+
+        def label(fd: int, is_dir: bool, path: str) -> None:
+            try:
+                kernel.get_fsxattr(fd, buf)
+                xflags, extsize, nextents, projid, cow = _FSXATTR.unpack_from(buf)
+                want_flags = xflags | FS_XFLAG_PROJINHERIT if is_dir else xflags
+                if projid == project_id and want_flags == xflags:
+                    result.unchanged += 1
+                    return
+                result.changed += 1
+                if not dry_run:
+                    _FSXATTR.pack_into(buf, 0, want_flags, extsize, nextents, project_id, cow)
+                    kernel.set_fsxattr(fd, buf)
+            except OSError as exc:
+                raise XfsError(f"{path}: cannot set project {project_id}: {exc.strerror}") from exc
+
+        root_fd = _open_nofollow(root)
+        root_is_dir = stat.S_ISDIR(os.fstat(root_fd).st_mode)
+        label(root_fd, root_is_dir, root)
+        if not (recursive and root_is_dir):
+            os.close(root_fd)
+            return result
+        root_dev = os.fstat(root_fd).st_dev
+
+        def files_then_subdirs(dir_fd: int, dir_path: str) -> list[str]:
+            subdirs = []
+            with os.scandir(dir_fd) as entries:
+                for entry in entries:
+                    path = f"{dir_path}/{entry.name}"
+                    if path in fence:
+                        result.skipped_mounts.append(path)
+                    elif entry.is_dir(follow_symlinks=False):
+                        subdirs.append(entry.name)
+                    elif entry.is_file(follow_symlinks=False):
+                        fd = _open_nofollow(entry.name, dir_fd)
+                        try:
+                            label(fd, False, path)
+                        finally:
+                            os.close(fd)
+                    else:
+                        result.skipped_special += 1
+            return subdirs
+
+        # Depth-first with one open fd per level: children are opened relative to their
+        # parent's fd, so a directory swapped for a symlink mid-walk is never followed.
+        stack = [(root_fd, root, iter(files_then_subdirs(root_fd, root)))]
+        try:
+            while stack:
+                dir_fd, dir_path, pending = stack[-1]
+                name = next(pending, None)
+                if name is None:
+                    os.close(dir_fd)
+                    stack.pop()
+                    continue
+                path = f"{dir_path}/{name}"
+                fd = _open_nofollow(name, dir_fd)
+                if os.fstat(fd).st_dev != root_dev:  # a mount that mountinfo did not show
+                    os.close(fd)
+                    result.skipped_mounts.append(path)
+                    continue
+                stack.append((fd, path, iter(())))
+                label(fd, True, path)
+                stack[-1] = (fd, path, iter(files_then_subdirs(fd, path)))
+        finally:
+            for dir_fd, _path, _pending in stack:
+                os.close(dir_fd)
+        return result
+
+
+def _open_nofollow(path: str, dir_fd: int | None = None) -> int:
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+    try:
+        return os.open(path, flags, dir_fd=dir_fd)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise XfsError(f"{path} is a symbolic link; give the real path") from exc
+        raise XfsError(f"{path}: cannot open: {exc.strerror}") from exc

@@ -1,0 +1,172 @@
+#!/usr/bin/python
+# Copyright (c) mesos.xfs_quota contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: xfs_project_quota
+short_description: Set XFS project quota limits by project name, id or path
+version_added: 0.1.0
+description:
+  - Sets block, inode and realtime limits of XFS projects through C(quotactl) (no C(xfs_quota)
+    process), for one project or, with O(projects), for many in one task.
+  - A project is chosen by O(name) (looked up in O(projid_file)), by numeric O(id), or by
+    O(path), which takes the project id that path carries.
+  - Returns the limits and the usage of each project. Limits are compared in the units XFS
+    keeps them in, so a rounded limit does not report a change on every run.
+extends_documentation_fragment:
+  - mesos.xfs_quota.project_files
+  - mesos.xfs_quota.project_files.LIMITS
+  - mesos.xfs_quota.project_files.ATTRIBUTES
+options:
+  name:
+    description: Project name from O(projid_file). Needs O(mountpoint).
+    type: str
+  id:
+    description: Numeric project id (1 to 4294967294). Needs O(mountpoint).
+    type: int
+  path:
+    description: A file or directory whose project id is used; the mount point follows from it.
+    type: path
+  mountpoint:
+    description:
+      - The XFS mount point (or any path on that file system) the limits apply to.
+      - Required with O(name) or O(id); defaults for the items of O(projects).
+    type: path
+  state:
+    description:
+      - V(present) sets the limits given; limits not given are left as they are.
+      - V(absent) clears every limit of the project (usage is not touched).
+    type: str
+    choices: [present, absent]
+    default: present
+  projects:
+    description:
+      - Many projects in one task. Each item takes O(name), O(id) or O(path), optionally
+        O(mountpoint) and O(state), and the limit options; top-level values are the defaults.
+    type: list
+    elements: dict
+author:
+  - mesos.xfs_quota developers
+notes:
+  - The file system must be mounted with project quota (see M(mesos.xfs_quota.xfs_mount)).
+  - All items are validated before any limit is set; a bad item leaves the host unchanged.
+seealso:
+  - module: mesos.xfs_quota.xfs_project
+  - module: mesos.xfs_quota.xfs_quota_info
+"""
+
+EXAMPLES = r"""
+- name: Limit a sandbox by its path (ad hoc - ansible agents -m mesos.xfs_quota.xfs_project_quota -a ...)
+  mesos.xfs_quota.xfs_project_quota:
+    path: /var/lib/mesos/slaves/S1/frameworks/F1/executors/E1/runs/latest
+    bhard: 20g
+
+- name: Limit a named project
+  mesos.xfs_quota.xfs_project_quota:
+    name: logs
+    mountpoint: /var/lib/mesos
+    bsoft: 9g
+    bhard: 10g
+    ihard: 1m
+
+- name: Many projects in one task
+  mesos.xfs_quota.xfs_project_quota:
+    mountpoint: /var/lib/mesos
+    projects:
+      - {id: 7001, bhard: 5g}
+      - {id: 7002, bhard: 5g}
+      - {name: scratch, state: absent}
+"""
+
+RETURN = r"""
+projects:
+  description: Every project handled, after the change (or as it would be, in check mode).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id: {description: Project id., type: int, sample: 7001}
+    name: {description: Name from O(projid_file), if any., type: str, sample: logs}
+    mountpoint: {description: Mount point of the file system., type: str, sample: /var/lib/mesos}
+    changed: {description: Whether this project's limits changed., type: bool}
+    limits:
+      description: Limits in bytes (block limits) and counts (inode limits); 0 is none.
+      type: dict
+      sample: {bsoft: 0, bhard: 21474836480, isoft: 0, ihard: 0, rtbsoft: 0, rtbhard: 0}
+    used_bytes: {description: Bytes in use., type: int, sample: 1048576}
+    used_inodes: {description: Inodes in use., type: int, sample: 12}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._projects import (
+    ProjectFileError, ProjectFiles, validate_id)
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._quota import (
+    LIMIT_OPTIONS, QuotaRequest, apply_limits, diff_text, parse_request)
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._sizes import SizeError
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import XfsError
+
+SELECTORS = ("name", "id", "path")
+
+
+def main() -> None:
+    limit_spec = {key: {"type": "str"} for key in LIMIT_OPTIONS}
+    item_spec = dict(
+        name={"type": "str"}, id={"type": "int"}, path={"type": "path"},
+        mountpoint={"type": "path"}, state={"type": "str", "choices": ["present", "absent"]},
+        **limit_spec,
+    )
+    module = AnsibleModule(
+        argument_spec=dict(
+            name={"type": "str"}, id={"type": "int"}, path={"type": "path"},
+            mountpoint={"type": "path"},
+            state={"type": "str", "choices": ["present", "absent"], "default": "present"},
+            projects={"type": "list", "elements": "dict", "options": item_spec},
+            projid_file={"type": "path", "default": "/etc/projid"},
+            projects_file={"type": "path", "default": "/etc/projects"},
+            **limit_spec,
+        ),
+        mutually_exclusive=[("name", "id", "path", "projects")],
+        required_one_of=[("name", "id", "path", "projects")],
+        supports_check_mode=True,
+    )
+    params = module.params
+    defaults = {key: params[key] for key in ("mountpoint", "state", *LIMIT_OPTIONS)}
+    if params["projects"] is None:
+        raw_items = [{key: params[key] for key in SELECTORS}]
+        where = ""
+    else:
+        raw_items = params["projects"]
+        where = "projects[{}]."
+
+    try:
+        names = ProjectFiles(params["projid_file"], params["projects_file"])
+        requests: list[QuotaRequest] = []
+        for index, raw in enumerate(raw_items):
+            prefix = where.format(index)
+            item = {key: raw.get(key) if raw.get(key) is not None else defaults.get(key) for key in (*SELECTORS, *defaults)}
+            chosen = [key for key in SELECTORS if item.get(key) is not None]
+            if len(chosen) != 1:
+                raise ProjectFileError(f"{prefix}name/id/path: give exactly one of name, id or path (got {chosen or 'none'})")
+            if item["id"] is not None:
+                validate_id(item["id"], f"{prefix}id")
+            requests.append(parse_request(item, prefix, names))
+        results = apply_limits(requests, names, check_mode=module.check_mode)
+    except (XfsError, ProjectFileError, SizeError) as exc:
+        module.fail_json(msg=str(exc))
+
+    changed = any(r["changed"] for r in results)
+    output = {"changed": changed, "projects": [r["after"] for r in results]}
+    if module._diff:
+        output["diff"] = {
+            "before": diff_text([r["before"] for r in results]),
+            "after": diff_text([r["after"] for r in results]),
+        }
+    module.exit_json(**output)
+
+
+if __name__ == "__main__":
+    main()
