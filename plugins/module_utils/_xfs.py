@@ -322,7 +322,9 @@ class XfsFilesystem:
         are not entered: they come from mountinfo, so bind mounts of this same file system,
         which share its st_dev, are recognised too.
         """
-        root = os.path.realpath(root)
+        # Resolve the parents only: a symlink as the tree itself is refused by O_NOFOLLOW.
+        root = os.path.abspath(root)
+        root = os.path.join(os.path.realpath(os.path.dirname(root)), os.path.basename(root))
         fence = mounts_below(root, self.mounts, self.mount)
         result = WalkResult()
         buf = bytearray(_FSXATTR.size)

@@ -1,0 +1,67 @@
+"""A fake of the syscall boundary (_xfs.Kernel): project ids by inode, dquots in a dict."""
+from __future__ import annotations
+
+import errno
+import os
+
+from ansible_collections.mesos.xfs_quota.plugins.module_utils import _xfs
+
+
+def mountinfo_line(mount_id: int, mountpoint: str, fstype: str = "xfs", source: str = "/dev/fake",
+                   super_options: str = "rw,prjquota", root: str = "/") -> str:
+    escaped = mountpoint.replace(" ", "\\040")
+    return f"{mount_id} 1 8:{mount_id} {root} {escaped} rw,relatime shared:1 - {fstype} {source} {super_options}\n"
+
+
+class FakeKernel:
+    def __init__(self, mountinfo: str, qstat_flags: int = 0x30):
+        self.mountinfo = mountinfo
+        self.qstat_flags = qstat_flags
+        self.attrs: dict[int, tuple[int, int]] = {}
+        self.dquots: dict[int, list[int]] = {}  # id -> [bhard, bsoft, ihard, isoft, bcount, icount, rtbhard, rtbsoft]
+        self.calls: list[str] = []
+
+    def read_mountinfo(self) -> str:
+        return self.mountinfo
+
+    def get_fsxattr(self, fd: int, buf: bytearray) -> None:
+        self.calls.append("get")
+        xflags, projid = self.attrs.get(os.fstat(fd).st_ino, (0, 0))
+        _xfs._FSXATTR.pack_into(buf, 0, xflags, 0, 0, projid, 0)
+
+    def set_fsxattr(self, fd: int, buf: bytearray) -> None:
+        self.calls.append("set")
+        xflags, _e, _n, projid, _c = _xfs._FSXATTR.unpack_from(buf)
+        self.attrs[os.fstat(fd).st_ino] = (xflags, projid)
+
+    def project_of_path(self, path: str) -> tuple[int, int]:
+        return self.attrs.get(os.lstat(path).st_ino, (0, 0))
+
+    def _pack(self, buf: bytearray, qid: int) -> None:
+        bh, bs, ih, is_, bc, ic, rh, rs = self.dquots[qid]
+        _xfs._DQBLK.pack_into(buf, 0, 1, 2, 0, qid, bh, bs, ih, is_, bc, ic, 0, 0, 0, 0, 0, 0, 0, 0, rh, rs, 0, 0, 0, 0)
+
+    def quotactl(self, cmd: int, device: str, qid: int, buf: bytearray) -> None:
+        self.calls.append(f"quotactl:{cmd:#x}")
+        if cmd == _xfs.Q_XGETQSTATV:
+            if not self.qstat_flags:
+                raise OSError(errno.ENOSYS, "quota off")
+            buf[2:4] = self.qstat_flags.to_bytes(2, "little")
+        elif cmd == _xfs.Q_XGETQUOTA:
+            if qid not in self.dquots:
+                raise OSError(errno.ENOENT, "no dquot")
+            self._pack(buf, qid)
+        elif cmd == _xfs.Q_XGETNEXTQUOTA:
+            ids = sorted(i for i in self.dquots if i >= qid)
+            if not ids:
+                raise OSError(errno.ENOENT, "none")
+            self._pack(buf, ids[0])
+        elif cmd == _xfs.Q_XSETQLIM:
+            v = _xfs._DQBLK.unpack_from(buf)
+            mask, entry = v[2], self.dquots.setdefault(qid, [0] * 8)
+            for bit, index, value in ((0x08, 0, v[4]), (0x04, 1, v[5]), (0x02, 2, v[6]), (0x01, 3, v[7]),
+                                      (0x20, 6, v[18]), (0x10, 7, v[19])):
+                if mask & bit:
+                    entry[index] = value
+        else:  # pragma: no cover
+            raise OSError(errno.EINVAL, "unexpected command")
