@@ -1,0 +1,156 @@
+#!/usr/bin/python
+# Copyright (c) mesos.xfs_quota contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: xfs_quota_info
+short_description: Report XFS quota state, project usage and limits
+version_added: 0.1.0
+description:
+  - Reads, for one XFS file system, whether user, group and project quota are accounted and
+    enforced, and every project's usage, limits and percentage used (C(quotactl), one walk over
+    the kernel's project dquots; no C(xfs_quota) process).
+  - Read-only; safe in check mode.
+extends_documentation_fragment:
+  - mesos.xfs_quota.project_files
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  mountpoint:
+    description: The XFS mount point, or any path on that file system.
+    type: path
+    required: true
+  ids:
+    description: Only these project ids.
+    type: list
+    elements: int
+  names:
+    description: Only these project names (from O(projid_file)).
+    type: list
+    elements: str
+  paths:
+    description: Only the projects these paths carry.
+    type: list
+    elements: path
+  include_empty:
+    description: Also list projects with neither usage nor limits.
+    type: bool
+    default: false
+author:
+  - mesos.xfs_quota developers
+seealso:
+  - module: mesos.xfs_quota.xfs_project_quota
+"""
+
+EXAMPLES = r"""
+- name: Usage of every project on the agent's work_dir
+  mesos.xfs_quota.xfs_quota_info:
+    mountpoint: /var/lib/mesos
+  register: usage
+
+- name: Projects above 90 %
+  ansible.builtin.debug:
+    msg: "{{ usage.projects | selectattr('percent_bytes', 'gt', 90) | list }}"
+"""
+
+RETURN = r"""
+mountpoint:
+  description: Mount point of the file system.
+  returned: always
+  type: str
+device:
+  description: Its block device.
+  returned: always
+  type: str
+quota_state:
+  description: Accounting and enforcement of user, group and project quota.
+  returned: always
+  type: dict
+  sample: {project_accounting: true, project_enforcement: true, user_accounting: false}
+projects:
+  description: One entry per project, sorted by id.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id: {description: Project id., type: int}
+    name: {description: Name from O(projid_file), if any., type: str}
+    used_bytes: {description: Bytes used., type: int}
+    used_inodes: {description: Inodes used., type: int}
+    limits: {description: Limits in bytes (block) and counts (inode); 0 is none., type: dict}
+    percent_bytes: {description: used_bytes of the block hard limit (else soft), in percent; null without a limit., type: float}
+    percent_inodes: {description: used_inodes of the inode hard limit (else soft), in percent., type: float}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._projects import ProjectFileError, ProjectFiles
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import XfsError, XfsFilesystem
+
+
+def percent(used: int, hard: int, soft: int) -> float | None:
+    limit = hard or soft
+    return round(100.0 * used / limit, 2) if limit else None
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=dict(
+            mountpoint={"type": "path", "required": True},
+            ids={"type": "list", "elements": "int"},
+            names={"type": "list", "elements": "str"},
+            paths={"type": "list", "elements": "path"},
+            include_empty={"type": "bool", "default": False},
+            projid_file={"type": "path", "default": "/etc/projid"},
+            projects_file={"type": "path", "default": "/etc/projects"},
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    try:
+        fs = XfsFilesystem(p["mountpoint"])
+        state = fs.quota_state()
+        names = ProjectFiles(p["projid_file"], p["projects_file"])
+        wanted: set[int] | None = None
+        if p["ids"] or p["names"] or p["paths"]:
+            wanted = set(p["ids"] or [])
+            for name in p["names"] or []:
+                project_id = names.id_of(name)
+                if project_id is None:
+                    raise ProjectFileError(f"names: project {name!r} is not in {p['projid_file']}")
+                wanted.add(project_id)
+            for path in p["paths"] or []:
+                wanted.add(fs.project_of(path)[0])
+        quotas = []
+        if state.project_accounting:
+            if wanted is not None and len(wanted) < 64:
+                quotas = [fs.get_quota(project_id) for project_id in sorted(wanted)]
+            else:
+                quotas = [q for q in fs.all_quotas() if wanted is None or q.project_id in wanted]
+    except (XfsError, ProjectFileError) as exc:
+        module.fail_json(msg=str(exc))
+
+    projects = []
+    for q in quotas:
+        if not p["include_empty"] and wanted is None and not (q.used_bytes or q.used_inodes or any(q.limits.values())):
+            continue
+        projects.append({
+            "id": q.project_id, "name": names.name_of(q.project_id),
+            "used_bytes": q.used_bytes, "used_inodes": q.used_inodes, "limits": q.limits,
+            "percent_bytes": percent(q.used_bytes, q.limits["bhard"], q.limits["bsoft"]),
+            "percent_inodes": percent(q.used_inodes, q.limits["ihard"], q.limits["isoft"]),
+        })
+    module.exit_json(changed=False, mountpoint=fs.mountpoint, device=fs.device,
+                     quota_state=vars(state), projects=projects)
+
+
+if __name__ == "__main__":
+    main()
