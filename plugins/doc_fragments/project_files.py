@@ -27,7 +27,7 @@ options:
 options:
   bsoft:
     description:
-      - Block soft limit. Bytes, or a number with C(k), C(m), C(g), C(t), C(p) (binary units:
+      - Block soft limit. Bytes, or a number with C(k), C(m), C(g), C(t), C(p) (binary units, so
         C(1k) is 1024 bytes; C(GiB) and C(GB) are read alike). V(0) means no limit.
       - XFS applies block limits in whole file-system blocks, so the limit is rounded up to one.
       - Not given means left as it is.
@@ -58,9 +58,12 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Reports what would change and changes nothing.
   diff_mode:
     support: full
+    description: Shows the changed lines and limits.
   platform:
+    support: full
     platforms: posix
     description: Linux with XFS; runs as root.
 """

@@ -77,8 +77,7 @@ def apply_limits(requests: list[QuotaRequest], names: ProjectFiles, check_mode: 
     filesystems: dict[str, XfsFilesystem] = {}
     plans = []
     for request in requests:
-        target = request.path or request.mountpoint
-        assert target is not None  # parse_request guarantees one of them
+        target = request.path or request.mountpoint or ""  # parse_request guarantees one
         fs = filesystems.get(target)
         if fs is None:
             try:

@@ -51,7 +51,7 @@ options:
     type: bool
     default: false
 author:
-  - mesos.xfs_quota developers
+  - mesos.xfs_quota developers (@mesos-xfs-quota)
 seealso:
   - module: mesos.xfs_quota.xfs_project_quota
 """

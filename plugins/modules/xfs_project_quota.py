@@ -48,8 +48,43 @@ options:
         O(mountpoint) and O(state), and the limit options; top-level values are the defaults.
     type: list
     elements: dict
+    suboptions:
+      name:
+        description: Project name.
+        type: str
+      id:
+        description: Project id.
+        type: int
+      path:
+        description: A path whose project id is used.
+        type: path
+      mountpoint:
+        description: Mount point for this item; defaults to the top-level O(mountpoint).
+        type: path
+      bsoft:
+        description: As the top-level O(bsoft).
+        type: str
+      bhard:
+        description: As the top-level O(bhard).
+        type: str
+      isoft:
+        description: As the top-level O(isoft).
+        type: str
+      ihard:
+        description: As the top-level O(ihard).
+        type: str
+      rtbsoft:
+        description: As the top-level O(rtbsoft).
+        type: str
+      rtbhard:
+        description: As the top-level O(rtbhard).
+        type: str
+      state:
+        description: As the top-level O(state), which is the default.
+        type: str
+        choices: [present, absent]
 author:
-  - mesos.xfs_quota developers
+  - mesos.xfs_quota developers (@mesos-xfs-quota)
 notes:
   - The file system must be mounted with project quota (see M(mesos.xfs_quota.xfs_mount)).
   - All items are validated before any limit is set; a bad item leaves the host unchanged.
@@ -88,16 +123,33 @@ projects:
   type: list
   elements: dict
   contains:
-    id: {description: Project id., type: int, sample: 7001}
-    name: {description: Name from O(projid_file), if any., type: str, sample: logs}
-    mountpoint: {description: Mount point of the file system., type: str, sample: /var/lib/mesos}
-    changed: {description: Whether this project's limits changed., type: bool}
+    id:
+      description: Project id.
+      type: int
+      sample: 7001
+    name:
+      description: Name from O(projid_file), if it has one.
+      type: str
+      sample: logs
+    mountpoint:
+      description: Mount point of the file system.
+      type: str
+      sample: /var/lib/mesos
+    changed:
+      description: Whether this project's limits changed.
+      type: bool
     limits:
       description: Limits in bytes (block limits) and counts (inode limits); 0 is none.
       type: dict
       sample: {bsoft: 0, bhard: 21474836480, isoft: 0, ihard: 0, rtbsoft: 0, rtbhard: 0}
-    used_bytes: {description: Bytes in use., type: int, sample: 1048576}
-    used_inodes: {description: Inodes in use., type: int, sample: 12}
+    used_bytes:
+      description: Bytes in use.
+      type: int
+      sample: 1048576
+    used_inodes:
+      description: Inodes in use.
+      type: int
+      sample: 12
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -19,10 +19,14 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
+    description: Read-only; runs in check mode as it does otherwise.
   diff_mode:
     support: none
+    description: Nothing changes, so there is no diff.
   platform:
+    support: full
     platforms: posix
+    description: Linux with XFS.
 options:
   mountpoint:
     description: The XFS mount point, or any path on that file system.
@@ -45,7 +49,7 @@ options:
     type: bool
     default: false
 author:
-  - mesos.xfs_quota developers
+  - mesos.xfs_quota developers (@mesos-xfs-quota)
 seealso:
   - module: mesos.xfs_quota.xfs_project_quota
 """
@@ -81,13 +85,27 @@ projects:
   type: list
   elements: dict
   contains:
-    id: {description: Project id., type: int}
-    name: {description: Name from O(projid_file), if any., type: str}
-    used_bytes: {description: Bytes used., type: int}
-    used_inodes: {description: Inodes used., type: int}
-    limits: {description: Limits in bytes (block) and counts (inode); 0 is none., type: dict}
-    percent_bytes: {description: used_bytes of the block hard limit (else soft), in percent; null without a limit., type: float}
-    percent_inodes: {description: used_inodes of the inode hard limit (else soft), in percent., type: float}
+    id:
+      description: Project id.
+      type: int
+    name:
+      description: Name from O(projid_file), if it has one.
+      type: str
+    used_bytes:
+      description: Bytes used.
+      type: int
+    used_inodes:
+      description: Inodes used.
+      type: int
+    limits:
+      description: Limits in bytes (block limits) and counts (inode limits); 0 is none.
+      type: dict
+    percent_bytes:
+      description: Bytes used as a percentage of the block hard limit (or soft, without a hard one); null without a limit.
+      type: float
+    percent_inodes:
+      description: Inodes used as a percentage of the inode hard limit (or soft); null without a limit.
+      type: float
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -58,7 +58,7 @@ mmdebstrap --mode=root --variant=minbase --quiet \
     --customize-hook="cp -L \"\$1/vmlinuz\" '$work/vmlinuz' && cp -L \"\$1/initrd.img\" '$work/initrd.img'" \
     "$SUITE" "$work/rootfs" "${mirror_args[@]}"
 
-mkfs.ext4 -q -F -L mxq-root -d "$work/rootfs" "$work/root.img" "${ROOT_SIZE_MB}M"
+mkfs.ext4 -q -F -L mxq-root -d "$work/rootfs" "$work/root.img" "${ROOT_SIZE_MB}M" >&2  # stdout carries only the result
 rm -rf "$work/rootfs"
 echo "$recipe_hash" > "$work/.complete"
 rm -rf "$image_dir"
