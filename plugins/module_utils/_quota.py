@@ -80,12 +80,8 @@ def apply_limits(requests: list[QuotaRequest], names: ProjectFiles, check_mode: 
         target = request.path or request.mountpoint or ""  # parse_request guarantees one
         fs = filesystems.get(target)
         if fs is None:
-            try:
-                fs = XfsFilesystem(target, kernel, mounts)
-                fs.require_project_quota()
-            except XfsError as exc:
-                raise XfsError(f"{request.where}{'path' if request.path else 'mountpoint'}: {exc}") from exc
-            filesystems[target] = fs
+            param = request.where + ("path" if request.path else "mountpoint")
+            fs = filesystems[target] = XfsFilesystem.with_project_quota(target, kernel, mounts, param)
         project_id = request.project_id
         if project_id is None:
             project_id, _inherit = fs.project_of(target)

@@ -216,6 +216,16 @@ class XfsFilesystem:
         self.device = self.mount.source
         self.block_size = os.statvfs(self.mountpoint).f_bsize
 
+    @classmethod
+    def with_project_quota(cls, path: str, kernel: Kernel, mounts: list[Mount], param: str) -> "XfsFilesystem":
+        """The file system of ``path``, which must have project quota on; errors name ``param``."""
+        try:
+            fs = cls(path, kernel, mounts)
+            fs.require_project_quota()
+        except XfsError as exc:
+            raise XfsError(f"{param}: {exc}") from exc
+        return fs
+
     # --- quota state -------------------------------------------------------------------------
     def quota_state(self) -> QuotaState:
         buf = bytearray(_QSTATV.size)

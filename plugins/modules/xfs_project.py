@@ -163,14 +163,7 @@ def main() -> None:
                 new_id = 0
 
             # Check every tree before changing anything.
-            targets = []
-            for path in trees:
-                try:
-                    fs = XfsFilesystem(path, kernel, mounts)
-                    fs.require_project_quota()
-                except XfsError as exc:
-                    raise XfsError(f"paths: {exc}") from exc
-                targets.append((fs, path))
+            targets = [(XfsFilesystem.with_project_quota(path, kernel, mounts, "paths"), path) for path in trees]
             for fs, path in targets:
                 result = fs.assign_tree(path, new_id, recursive=p["recursive"], dry_run=module.check_mode)
                 walk.changed += result.changed
