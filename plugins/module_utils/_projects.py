@@ -21,6 +21,11 @@ from typing import Iterator
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import PROJECT_ID_MAX
 
+# Argument spec of the two file options (doc fragment mesos.xfs_quota.project_files).
+PROJECT_FILE_ARGS = {
+    "projid_file": {"type": "path", "default": "/etc/projid"},
+    "projects_file": {"type": "path", "default": "/etc/projects"},
+}
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
 _ENTRY_RE = re.compile(r"^\s*([^#:\s][^:]*?)\s*:\s*(.*?)\s*$")
 

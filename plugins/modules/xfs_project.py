@@ -111,7 +111,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._projects import (
-    ProjectFileError, ProjectFiles, locked, validate_id, validate_name)
+    PROJECT_FILE_ARGS, ProjectFileError, ProjectFiles, locked, validate_id, validate_name)
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import (
     Kernel, WalkResult, XfsError, XfsFilesystem, parse_mountinfo)
 
@@ -125,8 +125,7 @@ def main() -> None:
             paths={"type": "list", "elements": "path"},
             recursive={"type": "bool", "default": True},
             clear_ids={"type": "bool", "default": False},
-            projid_file={"type": "path", "default": "/etc/projid"},
-            projects_file={"type": "path", "default": "/etc/projects"},
+            **PROJECT_FILE_ARGS,
         ),
         required_one_of=[("name", "id")],
         supports_check_mode=True,

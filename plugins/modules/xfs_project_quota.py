@@ -155,7 +155,7 @@ projects:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._projects import (
-    ProjectFileError, ProjectFiles, validate_id)
+    PROJECT_FILE_ARGS, ProjectFileError, ProjectFiles, validate_id)
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._quota import (
     LIMIT_OPTIONS, QuotaRequest, apply_limits, diff_text, parse_request)
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._sizes import SizeError
@@ -177,8 +177,7 @@ def main() -> None:
             mountpoint={"type": "path"},
             state={"type": "str", "choices": ["present", "absent"], "default": "present"},
             projects={"type": "list", "elements": "dict", "options": item_spec},
-            projid_file={"type": "path", "default": "/etc/projid"},
-            projects_file={"type": "path", "default": "/etc/projects"},
+            **PROJECT_FILE_ARGS,
             **limit_spec,
         ),
         mutually_exclusive=[("name", "id", "path", "projects")],

@@ -110,7 +110,7 @@ projects:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._projects import ProjectFileError, ProjectFiles
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._projects import PROJECT_FILE_ARGS, ProjectFileError, ProjectFiles
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import XfsError, XfsFilesystem
 
 
@@ -127,8 +127,7 @@ def main() -> None:
             names={"type": "list", "elements": "str"},
             paths={"type": "list", "elements": "path"},
             include_empty={"type": "bool", "default": False},
-            projid_file={"type": "path", "default": "/etc/projid"},
-            projects_file={"type": "path", "default": "/etc/projects"},
+            **PROJECT_FILE_ARGS,
         ),
         supports_check_mode=True,
     )
