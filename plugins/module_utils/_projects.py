@@ -49,11 +49,11 @@ def validate_name(project_name: str, name: str = "name") -> str:
     return project_name
 
 
-def _entries(lines: list[str]) -> Iterator[tuple[int, str, str]]:
-    for index, line in enumerate(lines):
+def _entries(lines: list[str]) -> Iterator[tuple[str, str]]:
+    for line in lines:
         match = _ENTRY_RE.match(line)
         if match:
-            yield index, match.group(1), match.group(2)
+            yield match.group(1), match.group(2)
 
 
 @dataclass
@@ -68,27 +68,31 @@ class ProjectFiles:
         self.projects_before = _read(self.projects_path)
         self.projid = self.projid_before.splitlines()
         self.projects = self.projects_before.splitlines()
+        self._names: dict[str, int] | None = None  # derived from self.projid; reset on edit
+        self._ids: dict[int, str] = {}
 
     # --- queries ------------------------------------------------------------------------------
     def names(self) -> dict[str, int]:
-        """name -> id for every well-formed projid line."""
-        out: dict[str, int] = {}
-        for _i, name, value in _entries(self.projid):
-            if value.isdigit():
-                out.setdefault(name, int(value))
-        return out
+        """name -> id for every well-formed projid line (first line wins), parsed once per edit."""
+        if self._names is None:
+            self._names = {}
+            for name, value in _entries(self.projid):
+                if value.isdigit():
+                    self._names.setdefault(name, int(value))
+            self._ids = {}
+            for name, value in self._names.items():
+                self._ids.setdefault(value, name)
+        return self._names
 
     def id_of(self, name: str) -> int | None:
         return self.names().get(name)
 
     def name_of(self, project_id: int) -> str | None:
-        for name, value in self.names().items():
-            if value == project_id:
-                return name
-        return None
+        self.names()
+        return self._ids.get(project_id)
 
     def paths_of(self, project_id: int) -> list[str]:
-        return [path for _i, key, path in _entries(self.projects) if key.isdigit() and int(key) == project_id]
+        return [path for key, path in _entries(self.projects) if key.isdigit() and int(key) == project_id]
 
     # --- edits --------------------------------------------------------------------------------
     def define(self, name: str, project_id: int) -> None:
@@ -107,10 +111,12 @@ class ProjectFiles:
             )
         if current is None:
             self.projid.append(f"{name}:{project_id}")
+            self._names = None
 
     def undefine(self, project_id: int) -> None:
         """Remove the id's projid line(s) and all its /etc/projects lines."""
         self.projid = [line for line in self.projid if _entry_value(line) != project_id]
+        self._names = None
         self.set_paths(project_id, [])
 
     def set_paths(self, project_id: int, paths: list[str]) -> None:
@@ -131,8 +137,11 @@ class ProjectFiles:
     def rendered(self) -> tuple[str, str]:
         return _render(self.projid), _render(self.projects)
 
+    def _edited(self) -> tuple[bool, bool]:
+        return self.projid != self.projid_before.splitlines(), self.projects != self.projects_before.splitlines()
+
     def changed(self) -> bool:
-        return self.projid != self.projid_before.splitlines() or self.projects != self.projects_before.splitlines()
+        return any(self._edited())
 
     def diff(self) -> list[dict[str, str]]:
         projid, projects = self.rendered()
@@ -142,10 +151,11 @@ class ProjectFiles:
         ]
 
     def write(self) -> None:
+        projid_edited, projects_edited = self._edited()
         projid, projects = self.rendered()
-        if self.projid != self.projid_before.splitlines():
+        if projid_edited:
             atomic_write(self.projid_path, projid)
-        if self.projects != self.projects_before.splitlines():
+        if projects_edited:
             atomic_write(self.projects_path, projects)
 
 

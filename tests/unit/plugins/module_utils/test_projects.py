@@ -108,3 +108,12 @@ def test_foreign_lines_survive_any_edit(tmp_path_factory, foreign):
         pf.define("mxqtest", 4000000000)
         pf.write()
         assert (d / "projid").read_text().splitlines() == foreign + ["mxqtest:4000000000"]
+
+
+def test_lookups_follow_edits(files):
+    pf = ProjectFiles(*map(str, files))
+    assert pf.name_of(17) == "legacy" and pf.id_of("fresh") is None
+    pf.define("fresh", 18)
+    assert pf.id_of("fresh") == 18 and pf.name_of(18) == "fresh"
+    pf.undefine(17)
+    assert pf.id_of("legacy") is None and pf.name_of(17) is None
