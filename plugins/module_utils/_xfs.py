@@ -22,6 +22,8 @@ import stat
 import struct
 from dataclasses import dataclass, field
 
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._sizes import BASIC_BLOCK, round_up
+
 # <linux/fs.h>: struct fsxattr is 28 bytes; _IOR('X', 31, ...) / _IOW('X', 32, ...)
 FS_IOC_FSGETXATTR = 0x801C581F
 FS_IOC_FSSETXATTR = 0x401C5820
@@ -49,10 +51,10 @@ _QSTATV = struct.Struct("=bBHI" + "QQII" * 3 + "iiiHHHHI56x")
 LIMIT_FIELDS = {
     "isoft": (0x01, 1),
     "ihard": (0x02, 1),
-    "bsoft": (0x04, 512),
-    "bhard": (0x08, 512),
-    "rtbsoft": (0x10, 512),
-    "rtbhard": (0x20, 512),
+    "bsoft": (0x04, BASIC_BLOCK),
+    "bhard": (0x08, BASIC_BLOCK),
+    "rtbsoft": (0x10, BASIC_BLOCK),
+    "rtbhard": (0x20, BASIC_BLOCK),
 }
 BLOCK_LIMITS = ("bsoft", "bhard", "rtbsoft", "rtbhard")
 INODE_LIMITS = ("isoft", "ihard")
@@ -254,10 +256,10 @@ class XfsFilesystem:
         v = _DQBLK.unpack_from(buf)
         quota = ProjectQuota(project_id=v[3])
         quota.limits = {
-            "bhard": v[4] * 512, "bsoft": v[5] * 512, "ihard": v[6], "isoft": v[7],
-            "rtbhard": v[18] * 512, "rtbsoft": v[19] * 512,
+            "bhard": v[4] * BASIC_BLOCK, "bsoft": v[5] * BASIC_BLOCK, "ihard": v[6], "isoft": v[7],
+            "rtbhard": v[18] * BASIC_BLOCK, "rtbsoft": v[19] * BASIC_BLOCK,
         }
-        quota.used_bytes, quota.used_inodes, quota.used_rt_bytes = v[8] * 512, v[9], v[20] * 512
+        quota.used_bytes, quota.used_inodes, quota.used_rt_bytes = v[8] * BASIC_BLOCK, v[9], v[20] * BASIC_BLOCK
         return quota
 
     def get_quota(self, project_id: int) -> ProjectQuota:
@@ -289,7 +291,7 @@ class XfsFilesystem:
     def effective_limit(self, name: str, value: int) -> int:
         """The limit XFS will report back for ``value``: block limits in whole fs blocks."""
         if name in BLOCK_LIMITS and value:
-            return -(-value // self.block_size) * self.block_size
+            return round_up(value, self.block_size)
         return value
 
     def set_limits(self, project_id: int, limits: dict[str, int]) -> None:
@@ -298,7 +300,7 @@ class XfsFilesystem:
         for name, value in limits.items():
             bit, unit = LIMIT_FIELDS[name]
             mask |= bit
-            values[name] = -(-value // unit)  # bytes -> 512-byte basic blocks, rounded up
+            values[name] = round_up(value, unit) // unit  # bytes -> 512-byte basic blocks
         buf = bytearray(_DQBLK.size)
         _DQBLK.pack_into(
             buf, 0, FS_DQUOT_VERSION, FS_PROJ_QUOTA, mask, project_id,
@@ -356,12 +358,13 @@ class XfsFilesystem:
                 raise XfsError(f"{path}: cannot set project {project_id}: {exc.strerror}") from exc
 
         root_fd = _open_nofollow(root)
-        root_is_dir = stat.S_ISDIR(os.fstat(root_fd).st_mode)
+        root_stat = os.fstat(root_fd)
+        root_is_dir = stat.S_ISDIR(root_stat.st_mode)
         label(root_fd, root_is_dir, root)
         if not (recursive and root_is_dir):
             os.close(root_fd)
             return result
-        root_dev = os.fstat(root_fd).st_dev
+        root_dev = root_stat.st_dev
 
         def files_then_subdirs(dir_fd: int, dir_path: str) -> list[str]:
             subdirs = []
