@@ -11,14 +11,11 @@ following the same protocol never interleave their edits.
 
 from __future__ import annotations
 
-import fcntl
-import os
 import re
-import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import atomic_write, read_text
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import PROJECT_ID_MAX
 
 # Argument spec of the two file options (doc fragment mesos.xfs_quota.project_files).
@@ -64,8 +61,8 @@ class ProjectFiles:
     projects_path: str = "/etc/projects"
 
     def __post_init__(self) -> None:
-        self.projid_before = _read(self.projid_path)
-        self.projects_before = _read(self.projects_path)
+        self.projid_before = read_text(self.projid_path)
+        self.projects_before = read_text(self.projects_path)
         self.projid = self.projid_before.splitlines()
         self.projects = self.projects_before.splitlines()
         self._names: dict[str, int] | None = None  # derived from self.projid; reset on edit
@@ -167,51 +164,3 @@ def _entry_value(line: str) -> int | None:
 
 def _render(lines: list[str]) -> str:
     return "\n".join(lines) + "\n" if lines else ""
-
-
-def _read(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except FileNotFoundError:
-        return ""
-
-
-@contextmanager
-def locked(lock_path: str) -> Iterator[None]:
-    """Hold an exclusive flock on ``lock_path`` (created 0600 if missing)."""
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path: str, content: str, default_mode: int = 0o644) -> None:
-    """Replace ``path`` with ``content``: temp file in the same directory, fsync, rename."""
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        st = os.stat(path)
-        mode, uid, gid = st.st_mode & 0o7777, st.st_uid, st.st_gid
-    except FileNotFoundError:
-        mode, uid, gid = default_mode, -1, -1
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(content)
-            f.flush()
-            os.fchmod(f.fileno(), mode)
-            if uid != -1:
-                os.fchown(f.fileno(), uid, gid)
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)

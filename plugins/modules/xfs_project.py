@@ -110,8 +110,9 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import locked
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._projects import (
-    PROJECT_FILE_ARGS, ProjectFileError, ProjectFiles, locked, validate_id, validate_name)
+    PROJECT_FILE_ARGS, ProjectFileError, ProjectFiles, validate_id, validate_name)
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import (
     Kernel, WalkResult, XfsError, XfsFilesystem, parse_mountinfo)
 

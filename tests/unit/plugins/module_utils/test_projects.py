@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import atomic_write
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._projects import (
-    ProjectFileError, ProjectFiles, atomic_write, validate_id, validate_name)
+    ProjectFileError, ProjectFiles, validate_id, validate_name)
 
 FOREIGN = "# managed by hand\nlegacy:17\n\nbroken line without colon\n"
 
