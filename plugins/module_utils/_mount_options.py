@@ -1,0 +1,164 @@
+# Copyright (c) mesos.xfs_quota contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""XFS quota mount options, and the two files that carry them: fstab and the GRUB defaults.
+
+A quota *mode* per kind (user, group, project) is ``enforced``, ``accounting`` or ``off``. Edits
+only touch the quota options of the kinds asked for; every other option, line and comment stays.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import QuotaState
+
+KINDS = ("user", "group", "project")
+MODES = ("enforced", "accounting", "off")
+
+# xfs(5): every spelling the kernel accepts, and the one we write.
+_OPTION_MODES = {
+    "quota": ("user", "enforced"), "usrquota": ("user", "enforced"), "uquota": ("user", "enforced"),
+    "qnoenforce": ("user", "accounting"), "uqnoenforce": ("user", "accounting"),
+    "grpquota": ("group", "enforced"), "gquota": ("group", "enforced"),
+    "gqnoenforce": ("group", "accounting"),
+    "prjquota": ("project", "enforced"), "pquota": ("project", "enforced"),
+    "pqnoenforce": ("project", "accounting"),
+}
+_CANONICAL = {
+    ("user", "enforced"): "usrquota", ("user", "accounting"): "uqnoenforce",
+    ("group", "enforced"): "grpquota", ("group", "accounting"): "gqnoenforce",
+    ("project", "enforced"): "prjquota", ("project", "accounting"): "pqnoenforce",
+}
+
+
+class MountOptionError(Exception):
+    """A file or value this module cannot act on, with a message for the operator."""
+
+
+def modes_of_options(options: list[str]) -> dict[str, str]:
+    """The quota mode per kind that a list of mount options asks for."""
+    modes = dict.fromkeys(KINDS, "off")
+    for option in options:
+        if option in _OPTION_MODES:
+            kind, mode = _OPTION_MODES[option]
+            modes[kind] = mode
+    return modes
+
+
+def modes_of_state(state: QuotaState) -> dict[str, str]:
+    """The quota mode per kind that the kernel reports for a mounted file system."""
+    modes = {}
+    for kind in KINDS:
+        if getattr(state, f"{kind}_enforcement") and getattr(state, f"{kind}_accounting"):
+            modes[kind] = "enforced"
+        elif getattr(state, f"{kind}_accounting"):
+            modes[kind] = "accounting"
+        else:
+            modes[kind] = "off"
+    return modes
+
+
+def with_quota(options: list[str], wanted: dict[str, str]) -> list[str]:
+    """``options`` with the quota options of the ``wanted`` kinds replaced, the rest in order."""
+    kept = [
+        o for o in options
+        if o != "noquota" and not (o in _OPTION_MODES and _OPTION_MODES[o][0] in wanted)
+    ]
+    added = [_CANONICAL[(kind, mode)] for kind, mode in sorted(wanted.items()) if mode != "off"]
+    return kept + added or ["defaults"]
+
+
+def describe(modes: dict[str, str]) -> str:
+    return " ".join(f"{kind}={modes[kind]}" for kind in KINDS) + "\n"
+
+
+# --- fstab -------------------------------------------------------------------------------------
+@dataclass
+class FstabEntry:
+    index: int  # line number in the file
+    source: str
+    mountpoint: str
+    fstype: str
+    options: list[str]
+
+
+def _fstab_unescape(field: str) -> str:
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def _fstab_escape(field: str) -> str:
+    return "".join(f"\\{ord(c):03o}" if c in " \t\n\\" else c for c in field)
+
+
+class Fstab:
+    """fstab as lines; entries are edited in place, whitespace and other lines kept."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+
+    def entry(self, mountpoint: str) -> FstabEntry | None:
+        """The last entry for ``mountpoint`` (mount(8) uses the last one too)."""
+        found = None
+        for index, line in enumerate(self.lines):
+            fields = line.split()
+            if len(fields) < 4 or fields[0].startswith("#"):
+                continue
+            if _fstab_unescape(fields[1]).rstrip("/") == mountpoint.rstrip("/"):
+                found = FstabEntry(index, _fstab_unescape(fields[0]), _fstab_unescape(fields[1]),
+                                   fields[2], fields[3].split(","))
+        return found
+
+    def set_options(self, entry: FstabEntry, options: list[str]) -> None:
+        # split keeps the separators, so columns stay aligned as the operator wrote them
+        parts = re.split(r"(\s+)", self.lines[entry.index])
+        offset = 1 if parts[0] == "" else 0
+        parts[offset + 6] = ",".join(options)
+        self.lines[entry.index] = "".join(parts)
+        entry.options = options
+
+    def add(self, source: str, mountpoint: str, options: list[str]) -> None:
+        self.lines.append(f"{_fstab_escape(source)} {_fstab_escape(mountpoint)} xfs {','.join(options)} 0 0")
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n" if self.lines else ""
+
+
+# --- GRUB defaults (/etc/default/grub) ----------------------------------------------------------
+_CMDLINE_RE = re.compile(r"^(\s*GRUB_CMDLINE_LINUX\s*=\s*)(.*)$")
+
+
+def grub_with_rootflags(text: str, wanted: dict[str, str]) -> str:
+    """The GRUB defaults with ``rootflags=`` in GRUB_CMDLINE_LINUX carrying the wanted quota.
+
+    Only the last GRUB_CMDLINE_LINUX assignment counts (it is a shell file); its other kernel
+    arguments and the other rootflags options stay.
+    """
+    lines = text.splitlines()
+    index = max((i for i, line in enumerate(lines) if _CMDLINE_RE.match(line)), default=None)
+    if index is None:
+        args: list[str] = []
+        prefix = "GRUB_CMDLINE_LINUX="
+    else:
+        match = _CMDLINE_RE.match(lines[index])
+        prefix = match.group(1)
+        try:
+            values = shlex.split(match.group(2), comments=True)
+        except ValueError as exc:
+            raise MountOptionError(f"grub_defaults: cannot parse {lines[index]!r}: {exc}") from exc
+        if len(values) > 1:
+            raise MountOptionError(f"grub_defaults: {lines[index]!r} is not a single quoted value; fix it by hand")
+        args = values[0].split() if values else []
+    flags = [a.split("=", 1)[1] for a in args if a.startswith("rootflags=")]
+    options = with_quota(flags[-1].split(",") if flags else [], wanted)
+    args = [a for a in args if not a.startswith("rootflags=")]
+    if options != ["defaults"]:
+        args.append("rootflags=" + ",".join(options))
+    line = f'{prefix}"{" ".join(args)}"'
+    if index is None:
+        lines.append(line)
+    else:
+        lines[index] = line
+    return "\n".join(lines) + "\n"
