@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright (c) mesos.xfs_quota contributors
+
+#include "xfs.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/dqblk_xfs.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/quota.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#ifndef STATX_MNT_ID
+#define STATX_MNT_ID 0x00001000U
+#endif
+#ifndef PRJQUOTA
+#define PRJQUOTA 2
+#endif
+
+namespace mxq {
+
+namespace {
+
+// Directories held open at once while walking; deeper trees are refused, not followed.
+constexpr size_t kMaxDepth = 256;
+constexpr uint64_t kBasicBlock = 512; // XFS keeps block limits in 512-byte units
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+Error sys_error(const std::string& what, const std::string& path, int err)
+{
+  return Error{what + " " + path + ": " + errno_text(err)};
+}
+
+// What to do with one inode the walk meets.
+Status label(int fd, uint32_t id, bool is_dir, const std::string& path, TreeStats& stats)
+{
+  struct fsxattr attr;
+  if (ioctl(fd, FS_IOC_FSGETXATTR, &attr) != 0) {
+    return sys_error("FS_IOC_FSGETXATTR", path, errno);
+  }
+  const uint32_t flags = attr.fsx_xflags | (is_dir ? FS_XFLAG_PROJINHERIT : 0);
+  if (attr.fsx_projid == id && attr.fsx_xflags == flags) {
+    ++stats.unchanged;
+    return Ok{};
+  }
+  attr.fsx_projid = id;
+  attr.fsx_xflags = flags;
+  if (ioctl(fd, FS_IOC_FSSETXATTR, &attr) != 0) {
+    return sys_error("FS_IOC_FSSETXATTR", path, errno);
+  }
+  ++stats.labelled;
+  return Ok{};
+}
+
+std::string unescape_mountinfo(const std::string& field)
+{
+  std::string out;
+  for (size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\\' && i + 3 < field.size() && isdigit(static_cast<unsigned char>(field[i + 1]))) {
+      out += static_cast<char>(std::stoi(field.substr(i + 1, 3), nullptr, 8));
+      i += 3;
+    } else {
+      out += field[i];
+    }
+  }
+  return out;
+}
+
+struct OpenDir
+{
+  DIR* dir;
+  std::string path;
+};
+
+} // namespace
+
+Fd& Fd::operator=(Fd&& other) noexcept
+{
+  if (this != &other) {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+    fd_ = other.release();
+  }
+  return *this;
+}
+
+Fd::~Fd()
+{
+  if (fd_ >= 0) {
+    ::close(fd_);
+  }
+}
+
+int Fd::release()
+{
+  int fd = fd_;
+  fd_ = -1;
+  return fd;
+}
+
+Expected<uint64_t> mount_id(int fd)
+{
+  struct statx sx;
+  if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) != 0) {
+    return Error{"statx: " + errno_text(errno)};
+  }
+  if (!(sx.stx_mask & STATX_MNT_ID)) {
+    return Error{"the kernel does not report mount ids (statx STATX_MNT_ID needs Linux 5.8)"};
+  }
+  return static_cast<uint64_t>(sx.stx_mnt_id);
+}
+
+Expected<uint32_t> project_id(int fd)
+{
+  struct fsxattr attr;
+  if (ioctl(fd, FS_IOC_FSGETXATTR, &attr) != 0) {
+    return Error{std::string("FS_IOC_FSGETXATTR: ") + errno_text(errno)};
+  }
+  return attr.fsx_projid;
+}
+
+Expected<TreeStats> assign_tree(int root_fd, const std::string& root_path, uint32_t id, uint64_t max_entries)
+{
+  TreeStats stats;
+  Expected<uint64_t> root_mount = mount_id(root_fd);
+  if (!root_mount.ok()) {
+    return Error{root_path + ": " + root_mount.error()};
+  }
+  Status status = label(root_fd, id, true, root_path, stats);
+  if (!status.ok()) {
+    return Error{status.error()};
+  }
+
+  std::vector<OpenDir> stack;
+  auto close_all = [&stack]() {
+    for (OpenDir& open : stack) {
+      closedir(open.dir);
+    }
+    stack.clear();
+  };
+  int dup = fcntl(root_fd, F_DUPFD_CLOEXEC, 0);
+  DIR* root_dir = dup >= 0 ? fdopendir(dup) : nullptr;
+  if (root_dir == nullptr) {
+    int err = errno;
+    if (dup >= 0) {
+      ::close(dup);
+    }
+    return sys_error("opendir", root_path, err);
+  }
+  stack.push_back({root_dir, root_path});
+
+  uint64_t seen = 1;
+  while (!stack.empty()) {
+    OpenDir& top = stack.back();
+    errno = 0;
+    struct dirent* entry = readdir(top.dir);
+    if (entry == nullptr) {
+      int err = errno;
+      if (err != 0) {
+        std::string path = top.path;
+        close_all();
+        return sys_error("readdir", path, err);
+      }
+      closedir(top.dir);
+      stack.pop_back();
+      continue;
+    }
+    const char* name = entry->d_name;
+    if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) {
+      continue;
+    }
+    std::string path = top.path + "/" + name;
+    if (++seen > max_entries) {
+      close_all();
+      return Error{root_path + " holds more than " + std::to_string(max_entries) +
+                   " entries (max_tree_entries); new files still inherit the project, older ones keep theirs"};
+    }
+    // Type and mount first, from the name: FIFOs and devices are never opened, and nothing
+    // on another mount (a bind mount of the same file system included) is touched.
+    struct statx sx;
+    if (statx(dirfd(top.dir), name, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_MNT_ID, &sx) != 0) {
+      if (errno == ENOENT) {
+        continue; // removed while we walk
+      }
+      int err = errno;
+      close_all();
+      return sys_error("statx", path, err);
+    }
+    const bool is_dir = S_ISDIR(sx.stx_mode);
+    if (!is_dir && !S_ISREG(sx.stx_mode)) {
+      ++stats.skipped_special;
+      continue;
+    }
+    if (sx.stx_mnt_id != root_mount.value()) {
+      ++stats.skipped_mounts;
+      continue;
+    }
+    int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (is_dir ? O_DIRECTORY : 0);
+    Fd fd(openat(dirfd(top.dir), name, flags));
+    if (!fd.valid()) {
+      if (errno == ENOENT) {
+        continue;
+      }
+      if (errno == ELOOP || errno == ENOTDIR) {
+        ++stats.skipped_special; // replaced by a symlink or a file since statx
+        continue;
+      }
+      int err = errno;
+      close_all();
+      return sys_error("open", path, err);
+    }
+    if (is_dir) {
+      // A mount may have appeared on the name since statx: the fd is what counts.
+      Expected<uint64_t> mount = mount_id(fd.get());
+      if (!mount.ok() || mount.value() != root_mount.value()) {
+        ++stats.skipped_mounts;
+        continue;
+      }
+    }
+    status = label(fd.get(), id, is_dir, path, stats);
+    if (!status.ok()) {
+      close_all();
+      return Error{status.error()};
+    }
+    if (is_dir) {
+      if (stack.size() >= kMaxDepth) {
+        close_all();
+        return Error{path + " is nested deeper than " + std::to_string(kMaxDepth) + " directories"};
+      }
+      DIR* sub = fdopendir(fd.get());
+      if (sub == nullptr) {
+        int err = errno;
+        close_all();
+        return sys_error("opendir", path, err);
+      }
+      fd.release();
+      stack.push_back({sub, std::move(path)});
+    }
+  }
+  return stats;
+}
+
+Expected<ProjectQuota> ProjectQuota::of(const std::string& path)
+{
+  Fd fd(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) {
+    return sys_error("open", path, errno);
+  }
+  Expected<uint64_t> id = mount_id(fd.get());
+  if (!id.ok()) {
+    return Error{path + ": " + id.error()};
+  }
+  std::ifstream mountinfo("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(mountinfo, line)) {
+    std::istringstream fields(line);
+    uint64_t mount = 0;
+    std::string parent, devno, root, mountpoint, field;
+    fields >> mount >> parent >> devno >> root >> mountpoint;
+    if (mount != id.value()) {
+      continue;
+    }
+    while (fields >> field && field != "-") {
+    }
+    std::string fstype, source;
+    fields >> fstype >> source;
+    mountpoint = unescape_mountinfo(mountpoint);
+    if (fstype != "xfs") {
+      return Error{path + " is on " + mountpoint + " (" + fstype + "), not on XFS"};
+    }
+    ProjectQuota quota(unescape_mountinfo(source));
+    struct fs_quota_statv stat;
+    std::memset(&stat, 0, sizeof stat);
+    stat.qs_version = FS_QSTATV_VERSION1;
+    if (quotactl(QCMD(Q_XGETQSTATV, PRJQUOTA), quota.device_.c_str(), 0,
+                 reinterpret_cast<caddr_t>(&stat)) != 0 ||
+        !(stat.qs_flags & FS_QUOTA_PDQ_ACCT) || !(stat.qs_flags & FS_QUOTA_PDQ_ENFD)) {
+      return Error{mountpoint + " (" + quota.device_ + ") is mounted without project quota enforced; "
+                   "mount it with prjquota (Ansible: mesos.xfs_quota.xfs_mount)"};
+    }
+    return quota;
+  }
+  return Error{path + ": its mount is not in /proc/self/mountinfo"};
+}
+
+Status ProjectQuota::set_limits(uint32_t id, uint64_t hard_bytes, uint64_t soft_bytes) const
+{
+  struct fs_disk_quota quota;
+  std::memset(&quota, 0, sizeof quota);
+  quota.d_version = FS_DQUOT_VERSION;
+  quota.d_flags = FS_PROJ_QUOTA;
+  quota.d_id = id;
+  quota.d_fieldmask = FS_DQ_BHARD | FS_DQ_BSOFT;
+  quota.d_blk_hardlimit = (hard_bytes + kBasicBlock - 1) / kBasicBlock;
+  quota.d_blk_softlimit = (soft_bytes + kBasicBlock - 1) / kBasicBlock;
+  if (quotactl(QCMD(Q_XSETQLIM, PRJQUOTA), device_.c_str(), static_cast<int>(id),
+               reinterpret_cast<caddr_t>(&quota)) != 0) {
+    return Error{"Q_XSETQLIM for project " + std::to_string(id) + " on " + device_ + ": " + errno_text(errno)};
+  }
+  return Ok{};
+}
+
+Expected<Usage> ProjectQuota::usage(uint32_t id) const
+{
+  struct fs_disk_quota quota;
+  std::memset(&quota, 0, sizeof quota);
+  Usage usage;
+  if (quotactl(QCMD(Q_XGETQUOTA, PRJQUOTA), device_.c_str(), static_cast<int>(id),
+               reinterpret_cast<caddr_t>(&quota)) != 0) {
+    if (errno == ENOENT) {
+      return usage; // no dquot: nothing used, no limit
+    }
+    return Error{"Q_XGETQUOTA for project " + std::to_string(id) + " on " + device_ + ": " + errno_text(errno)};
+  }
+  usage.used_bytes = quota.d_bcount * kBasicBlock;
+  usage.used_inodes = quota.d_icount;
+  usage.hard_bytes = quota.d_blk_hardlimit * kBasicBlock;
+  usage.soft_bytes = quota.d_blk_softlimit * kBasicBlock;
+  return usage;
+}
+
+} // namespace mxq
