@@ -11,14 +11,16 @@ COLL_LINK   := $(COLL_ROOT)/ansible_collections/mesos/xfs_quota
 VM_SH       := tests/vm/vm.sh
 VM          ?= dev
 APT_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap xfsprogs e2fsprogs openssh-client \
-                ca-certificates python3-venv g++ make cmake git rsync shellcheck
+                ca-certificates python3-venv g++ make cmake git rsync shellcheck \
+                libgoogle-glog-dev nlohmann-json3-dev libgtest-dev
+HOOK_BUILD  := $(BUILD)/hook
 
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
 export ANSIBLE_FORCE_COLOR ?= 0
 
-.PHONY: help deps demo test lint sanity units integration molecule bench vm-image vm-up vm-down build clean
+.PHONY: help deps demo test lint sanity units integration molecule bench vm-image vm-up vm-down build hook clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -79,14 +81,15 @@ sanity: deps  ## ansible-test sanity in a temporary ansible_collections tree
 	git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- ./ $$dest/; \
 	cd $$dest && ansible-test sanity --color no --python 3.11
 
-units: deps  ## pytest unit tests (syscall boundary faked)
+units: deps hook  ## pytest unit tests (syscall boundary faked) and the hook core's kernel-free tests
+	$(HOOK_BUILD)/core_test --gtest_brief=1 --gtest_filter='Pure*'
 	@rc=0; PYTHONPATH=$(COLL_ROOT) pytest -q tests/unit || rc=$$?; \
 	if [ $$rc -eq 5 ]; then \
 	    if find tests/unit -name 'test_*.py' | grep -q .; then echo "units: test files exist but none ran" >&2; exit 1; fi; \
 	    echo "units: no unit tests yet"; \
 	elif [ $$rc -ne 0 ]; then exit $$rc; fi
 
-integration: deps  ## real-kernel integration targets in a throw-away VM
+integration: deps hook  ## real-kernel integration targets in a throw-away VM
 	@trap '$(VM_SH) down itest' EXIT; $(VM_SH) up itest >/dev/null; \
 	ANSIBLE_ROLES_PATH=tests/integration/targets:roles ansible-playbook -i "$$($(VM_SH) inventory itest)" tests/integration/run.yml $(if $(TARGETS),-e targets=$(TARGETS))
 
@@ -97,6 +100,10 @@ bench: deps  ## ratio benchmarks under bench/
 	@shopt -s nullglob; set -- bench/*.sh; \
 	if [ $$# -eq 0 ]; then echo "bench: no benchmarks yet"; fi; \
 	for b in "$$@"; do echo "== $$b"; bash "$$b"; done
+
+hook: deps  ## build the hook, its core tests and the agent test double against the test-only Mesos API stub
+	@cmake -S hook -B $(HOOK_BUILD) -DMXQ_MESOS_STUB=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(HOOK_BUILD) -j2 >$(HOOK_BUILD)/build.log 2>&1 || { cat $(HOOK_BUILD)/build.log; exit 1; }
 
 build: deps  ## ansible-galaxy collection build into .build/dist
 	ansible-galaxy collection build --force --output-path $(BUILD)/dist .

@@ -36,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include <glog/logging.h>
 #include <nlohmann/json.hpp>
 
 #include <mesos/hook.hpp>
@@ -284,7 +285,8 @@ private:
       disk.scalar_.value_ = request.value("disk_mb", 0.0);
       task.resources_.push_back(disk);
     }
-    for (const auto& [key, value] : request.value("labels", json::object()).items()) {
+    const json labels = request.value("labels", json::object()); // items() must not outlive it
+    for (const auto& [key, value] : labels.items()) {
       mesos::Label label;
       label.set_key(key);
       label.value_ = value.get<std::string>();
@@ -408,6 +410,8 @@ void serve(Agent& agent, const std::string& ip, int port)
 
 int main(int argc, char** argv)
 {
+  google::InitGoogleLogging(argv[0]); // as the agent does; modules log through the agent's glog
+  FLAGS_logtostderr = true;
   std::map<std::string, std::string> flags = parse_flags(argc, argv);
   if (flags.count("work_dir") == 0) {
     die("Flag 'work_dir' is required");

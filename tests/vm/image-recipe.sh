@@ -8,7 +8,7 @@
 set -euo pipefail
 
 # Packages baked into the image. g++/make/cmake build the hook inside the VM.
-PACKAGES=systemd-sysv,udev,kmod,dbus,linux-image-amd64,openssh-server,python3,xfsprogs,e2fsprogs,sudo,iproute2,procps,g++,make,cmake
+PACKAGES=systemd-sysv,udev,kmod,dbus,linux-image-amd64,openssh-server,python3,xfsprogs,e2fsprogs,sudo,iproute2,procps,g++,make,cmake,libgoogle-glog0v6
 ROOT_SIZE_MB=3072
 SUITE=bookworm
 HOSTNAME_IN_VM=mxq-testvm
