@@ -61,7 +61,7 @@ mxq::DiskRequest disk_request(const Message& message)
   return request;
 }
 
-void log(mxq::Severity severity, const std::string& message)
+void log_to_glog(mxq::Severity severity, const std::string& message)
 {
   if (severity == mxq::Severity::Warning) {
     LOG(WARNING) << kPrefix << message;
@@ -150,7 +150,7 @@ static mesos::Hook* createXfsQuotaHook(const mesos::Parameters& parameters)
     LOG(ERROR) << kPrefix << "bad parameter in modules.json: " << config.error();
     return nullptr; // the agent refuses to start
   }
-  mxq::Expected<std::unique_ptr<mxq::SandboxQuotas>> quotas = mxq::SandboxQuotas::create(config.value(), log);
+  mxq::Expected<std::unique_ptr<mxq::SandboxQuotas>> quotas = mxq::SandboxQuotas::create(config.value(), log_to_glog);
   if (!quotas.ok()) {
     LOG(ERROR) << kPrefix << quotas.error();
     return nullptr;
