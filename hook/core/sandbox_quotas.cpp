@@ -11,9 +11,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <string_view>
 
 #ifndef PRJQUOTA
 #define PRJQUOTA 2
@@ -25,27 +27,13 @@ namespace {
 
 // Open `relative` below `dir_fd` as a directory, in the kernel's confinement: no "..", no
 // symlinks, no crossing into another mount on the way (glibc 2.36 has no openat2 wrapper).
-int open_beneath(int dir_fd, const std::string& relative)
+int open_beneath(int dir_fd, const char* relative)
 {
   struct open_how how;
   std::memset(&how, 0, sizeof how);
   how.flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
-  return static_cast<int>(syscall(SYS_openat2, dir_fd, relative.c_str(), &how, sizeof how));
-}
-
-std::vector<std::string> split(const std::string& text)
-{
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (true) {
-    size_t slash = text.find('/', start);
-    parts.push_back(text.substr(start, slash - start));
-    if (slash == std::string::npos) {
-      return parts;
-    }
-    start = slash + 1;
-  }
+  return static_cast<int>(syscall(SYS_openat2, dir_fd, relative, &how, sizeof how));
 }
 
 // Names of the subdirectories of `dir_fd`/`name` (symlinks such as runs/latest skipped).
@@ -75,44 +63,62 @@ std::vector<std::string> subdirectories(int dir_fd, const char* name, Fd& opened
 
 } // namespace
 
-Expected<SandboxPath> parse_sandbox_path(const std::string& work_dir, const std::string& path)
+Expected<SandboxPath> parse_sandbox_path(std::string_view work_dir, std::string_view path)
 {
-  const std::string prefix = work_dir == "/" ? "/" : work_dir + "/";
   auto refuse = [&]() {
-    return Error{"sandbox " + path + " is not a run directory of work_dir " + work_dir +
+    return Error{"sandbox " + std::string(path) + " is not a run directory of work_dir " + std::string(work_dir) +
                  " (slaves/*/frameworks/*/executors/*/runs/*); refusing to touch it"};
   };
-  if (path.compare(0, prefix.size(), prefix) != 0) {
+  const size_t prefix = work_dir == "/" ? 1 : work_dir.size() + 1;
+  if (path.size() <= prefix || path.substr(0, prefix - 1) != work_dir.substr(0, prefix - 1) || path[prefix - 1] != '/') {
     return refuse();
   }
-  SandboxPath sandbox;
-  sandbox.relative = path.substr(prefix.size());
-  while (!sandbox.relative.empty() && sandbox.relative.back() == '/') {
-    sandbox.relative.pop_back();
+  std::string_view relative = path.substr(prefix);
+  while (!relative.empty() && relative.back() == '/') {
+    relative.remove_suffix(1);
   }
-  std::vector<std::string> parts = split(sandbox.relative);
-  if (parts.size() != 8 || parts[0] != "slaves" || parts[2] != "frameworks" || parts[4] != "executors" ||
-      parts[6] != "runs" || parts[7] == "latest") {
-    return refuse();
-  }
-  for (const std::string& part : parts) {
-    if (part.empty() || part == "." || part == "..") {
+  // exactly slaves/S/frameworks/F/executors/E/runs/R
+  static constexpr std::string_view kFixed[] = {"slaves", "frameworks", "executors", "runs"};
+  std::string_view parts[8];
+  std::string_view rest = relative;
+  for (size_t i = 0; i < 8; ++i) {
+    size_t slash = rest.find('/');
+    if ((slash == std::string_view::npos) != (i == 7)) {
+      return refuse();
+    }
+    parts[i] = rest.substr(0, slash);
+    rest.remove_prefix(i == 7 ? rest.size() : slash + 1);
+    if (parts[i].empty() || parts[i] == "." || parts[i] == ".." || (i % 2 == 0 && parts[i] != kFixed[i / 2])) {
       return refuse();
     }
   }
-  sandbox.framework_id = parts[3];
-  sandbox.executor_id = parts[5];
-  return sandbox;
+  if (parts[7] == "latest") {
+    return refuse();
+  }
+  const size_t key_begin = static_cast<size_t>(parts[3].data() - relative.data());
+  const size_t key_end = static_cast<size_t>(parts[5].data() - relative.data()) + parts[5].size();
+  return SandboxPath{relative, relative.substr(key_begin, key_end - key_begin), parts[3], parts[5]};
 }
 
-SandboxQuotas::SandboxQuotas(Config config, Logger logger, Fd work_dir, ProjectQuota quota)
+std::string executor_key(std::string_view framework_id, std::string_view executor_id)
+{
+  return std::string(framework_id) + "/executors/" + std::string(executor_id);
+}
+
+SandboxQuotas::SandboxQuotas(Config config, Logger logger, Fd work_dir, uint64_t work_dir_mount, ProjectQuota quota)
   : config_(std::move(config)),
     logger_(std::move(logger)),
     work_dir_(std::move(work_dir)),
+    work_dir_mount_(work_dir_mount),
     quota_(std::move(quota)),
     ids_(config_.first_id, config_.last_id),
     verified_free_(ids_.capacity(), false)
 {
+  // no rehashing on the launch path while the agent fills up (up to a sane number of sandboxes)
+  const size_t expected = std::min<size_t>(ids_.capacity(), 65536);
+  sandboxes_.reserve(expected);
+  by_path_.reserve(expected);
+  by_executor_.reserve(expected);
 }
 
 Expected<std::unique_ptr<SandboxQuotas>> SandboxQuotas::create(const Config& config, Logger logger)
@@ -134,7 +140,7 @@ Expected<std::unique_ptr<SandboxQuotas>> SandboxQuotas::create(const Config& con
     return Error{"work_dir: the kernel has no openat2 (Linux 5.6+), which confines sandbox paths"};
   }
   std::unique_ptr<SandboxQuotas> quotas(
-      new SandboxQuotas(config, std::move(logger), std::move(work_dir), quota.value()));
+      new SandboxQuotas(config, std::move(logger), std::move(work_dir), mount.value(), quota.value()));
   Status recovered = quotas->recover();
   if (!recovered.ok()) {
     return Error{recovered.error()};
@@ -157,14 +163,22 @@ SandboxQuotas::~SandboxQuotas()
   }
 }
 
-void SandboxQuotas::register_sandbox(uint32_t id, Sandbox sandbox, bool queue_for_check)
+SandboxQuotas::Sandbox& SandboxQuotas::register_sandbox(uint32_t id, const SandboxPath& path, Limits limits,
+                                                        bool queue_for_check)
 {
   ids_.mark(id);
-  by_executor_.emplace(std::make_pair(sandbox.path.framework_id, sandbox.path.executor_id), id);
-  sandboxes_[id] = std::move(sandbox);
+  Sandbox& sandbox = sandboxes_[id];
+  sandbox.relative = std::string(path.relative);
+  sandbox.executor_key_begin = static_cast<size_t>(path.executor_key.data() - path.relative.data());
+  sandbox.executor_key_size = path.executor_key.size();
+  sandbox.limits = limits;
+  sandbox.removed = false;
+  by_path_.emplace(sandbox.relative, id);
+  by_executor_.emplace(sandbox.executor_key(), id);
   if (queue_for_check) {
     other_queue_.push_back(id);
   }
+  return sandbox;
 }
 
 Status SandboxQuotas::recover()
@@ -190,15 +204,21 @@ Status SandboxQuotas::recover()
           if (sandboxes_.count(id.value()) != 0) {
             logger_(Severity::Warning, "recovery: " + config_.work_dir + "/" + relative + " shares project " +
                                            std::to_string(id.value()) + " with " + config_.work_dir + "/" +
-                                           sandboxes_[id.value()].path.relative);
+                                           sandboxes_[id.value()].relative);
             continue;
           }
           Expected<Usage> usage = quota_.usage(id.value());
-          Sandbox sandbox{{relative, framework, executor}, {}, false};
+          Limits limits;
           if (usage.ok()) {
-            sandbox.limits = {usage.value().hard_bytes, usage.value().soft_bytes};
+            limits = {usage.value().hard_bytes, usage.value().soft_bytes};
           }
-          register_sandbox(id.value(), std::move(sandbox), true);
+          const std::string path = config_.work_dir + "/" + relative;
+          Expected<SandboxPath> parsed = parse_sandbox_path(config_.work_dir, path);
+          if (!parsed.ok()) {
+            logger_(Severity::Warning, "recovery: " + parsed.error());
+            continue;
+          }
+          register_sandbox(id.value(), parsed.value(), limits, true);
           verified_free_[id.value() - config_.first_id] = true;
           ++counters_.recovered;
         }
@@ -260,32 +280,40 @@ std::optional<uint32_t> SandboxQuotas::allocate()
 
 Expected<Prepared> SandboxQuotas::prepare(const std::string& sandbox, const std::optional<DiskRequest>& request)
 {
-  Expected<SandboxPath> path = parse_sandbox_path(config_.work_dir, sandbox);
-  if (!path.ok()) {
-    return Error{path.error()};
+  Expected<SandboxPath> parsed = parse_sandbox_path(config_.work_dir, sandbox);
+  if (!parsed.ok()) {
+    return Error{parsed.error()};
   }
-  Fd fd(open_beneath(work_dir_.get(), path.value().relative));
+  const SandboxPath& path = parsed.value();
+  // relative to work_dir, NUL-terminated (a trailing slash is fine for a directory)
+  const char* relative = sandbox.c_str() + (path.relative.data() - sandbox.data());
+  Fd fd(open_beneath(work_dir_.get(), relative));
   if (!fd.valid()) {
     return Error{"sandbox " + sandbox + ": cannot open it below work_dir (no symlinks, no other mounts): " +
                  std::strerror(errno)};
   }
+
   std::lock_guard<std::mutex> lock(mutex_);
-  auto launching = launching_.find({path.value().framework_id, path.value().executor_id});
-  const bool have_request = request.has_value() || launching != launching_.end();
-  Expected<Limits> wanted = config_.limits_for(
-      request.has_value() ? *request : launching != launching_.end() ? launching->second : DiskRequest{});
+  static const DiskRequest kNoRequest;
+  auto launching = launching_.find(path.executor_key);
+  const DiskRequest* asked = request.has_value() ? &*request
+                             : launching != launching_.end() ? &launching->second
+                                                             : nullptr;
+  Expected<Limits> wanted = config_.limits_for(asked != nullptr ? *asked : kNoRequest);
   if (!wanted.ok()) {
     return Error{"sandbox " + sandbox + ": " + wanted.error()};
   }
   Prepared prepared;
-  Expected<uint32_t> current = project_id(fd.get());
-  auto known = current.ok() ? sandboxes_.find(current.value()) : sandboxes_.end();
-  if (known != sandboxes_.end() && known->second.path.relative == path.value().relative) {
+  auto known = by_path_.find(path.relative);
+  Sandbox* entry = nullptr;
+  if (known != by_path_.end()) {
     prepared.reused = true;
-    prepared.project_id = current.value();
-    if (!have_request) {
-      wanted = known->second.limits;
+    prepared.project_id = known->second;
+    entry = &sandboxes_[known->second];
+    if (asked == nullptr) {
+      wanted = entry->limits; // a second call without task details keeps the first limit
     }
+    entry->limits = wanted.value();
   } else {
     reclaim_locked(config_.reclaim_per_launch);
     std::optional<uint32_t> id = allocate();
@@ -300,12 +328,12 @@ Expected<Prepared> SandboxQuotas::prepare(const std::string& sandbox, const std:
     }
     prepared.project_id = *id;
     // registered before the walk: a failure half-way still gets released with the sandbox
-    register_sandbox(*id, Sandbox{path.value(), wanted.value(), false}, false);
+    register_sandbox(*id, path, wanted.value(), false);
   }
-  sandboxes_[prepared.project_id].limits = wanted.value();
   prepared.limits = wanted.value();
 
-  Expected<TreeStats> tree = assign_tree(fd.get(), sandbox, prepared.project_id, config_.max_tree_entries);
+  Expected<TreeStats> tree =
+      assign_tree(fd.get(), work_dir_mount_, sandbox, prepared.project_id, config_.max_tree_entries);
   if (!tree.ok()) {
     return Error{"sandbox " + sandbox + ": project " + std::to_string(prepared.project_id) + ": " + tree.error()};
   }
@@ -321,7 +349,7 @@ void SandboxQuotas::task_launching(const std::string& framework_id, const std::s
                                    const DiskRequest& executor, const DiskRequest& task)
 {
   std::lock_guard<std::mutex> lock(mutex_);
-  auto entry = launching_.try_emplace({framework_id, executor_id}, executor).first;
+  auto entry = launching_.try_emplace(executor_key(framework_id, executor_id), executor).first;
   DiskRequest& request = entry->second;
   request.disk_mb += task.disk_mb;
   for (const auto& [key, value] : task.labels) {
@@ -332,8 +360,9 @@ void SandboxQuotas::task_launching(const std::string& framework_id, const std::s
 void SandboxQuotas::executor_removed(const std::string& framework_id, const std::string& executor_id)
 {
   std::lock_guard<std::mutex> lock(mutex_);
-  launching_.erase({framework_id, executor_id});
-  auto range = by_executor_.equal_range({framework_id, executor_id});
+  const std::string key = executor_key(framework_id, executor_id);
+  launching_.erase(key);
+  auto range = by_executor_.equal_range(std::string_view(key));
   for (auto it = range.first; it != range.second; ++it) {
     Sandbox& sandbox = sandboxes_[it->second];
     if (!sandbox.removed) {
@@ -366,25 +395,26 @@ size_t SandboxQuotas::reclaim_locked(size_t budget)
       continue;
     }
     const Sandbox& sandbox = it->second;
-    if (faccessat(work_dir_.get(), sandbox.path.relative.c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT) {
+    if (faccessat(work_dir_.get(), sandbox.relative.c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT) {
       (sandbox.removed ? removed_queue_ : other_queue_).push_back(id);
       continue;
     }
     // The directory is gone, so no inode carries the id any more: clear the limit, free the id.
     Status cleared = quota_.clear_limits(id);
     if (!cleared.ok()) {
-      logger_(Severity::Warning, "sandbox " + config_.work_dir + "/" + sandbox.path.relative + " was removed but " +
+      logger_(Severity::Warning, "sandbox " + config_.work_dir + "/" + sandbox.relative + " was removed but " +
                                      cleared.error() + "; will retry");
       (sandbox.removed ? removed_queue_ : other_queue_).push_back(id);
       continue;
     }
-    auto range = by_executor_.equal_range({sandbox.path.framework_id, sandbox.path.executor_id});
+    auto range = by_executor_.equal_range(sandbox.executor_key());
     for (auto entry = range.first; entry != range.second; ++entry) {
       if (entry->second == id) {
         by_executor_.erase(entry);
         break;
       }
     }
+    by_path_.erase(std::string_view(sandbox.relative));
     sandboxes_.erase(it);
     ids_.free(id);
     ++released;

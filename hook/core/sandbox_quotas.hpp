@@ -17,6 +17,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -32,17 +33,21 @@ namespace mxq {
 enum class Severity { Info, Warning };
 using Logger = std::function<void(Severity, const std::string&)>;
 
-// The parts of work_dir/slaves/S/frameworks/F/executors/E/runs/R.
+// work_dir/slaves/S/frameworks/F/executors/E/runs/R, as views into the path it was read from.
 struct SandboxPath
 {
-  std::string relative; // below work_dir
-  std::string framework_id;
-  std::string executor_id;
+  std::string_view relative;     // below work_dir, no trailing slash
+  std::string_view executor_key; // "F/executors/E": what the hooks without a path name
+  std::string_view framework_id;
+  std::string_view executor_id;
 };
 
 // Confinement by name: `path` must be exactly a run directory below `work_dir` (no "..", ".",
 // empty components or extra depth). The kernel confines the open itself (RESOLVE_BENEATH).
-Expected<SandboxPath> parse_sandbox_path(const std::string& work_dir, const std::string& path);
+Expected<SandboxPath> parse_sandbox_path(std::string_view work_dir, std::string_view path);
+
+// The key of an executor's sandboxes, as in SandboxPath::executor_key.
+std::string executor_key(std::string_view framework_id, std::string_view executor_id);
 
 struct Prepared
 {
@@ -93,29 +98,40 @@ public:
 private:
   struct Sandbox
   {
-    SandboxPath path;
+    std::string relative; // owns the text the index keys below point into
+    size_t executor_key_begin = 0;
+    size_t executor_key_size = 0;
     Limits limits;
     bool removed = false;
+    std::string_view executor_key() const
+    {
+      return std::string_view(relative).substr(executor_key_begin, executor_key_size);
+    }
   };
 
-  SandboxQuotas(Config config, Logger logger, Fd work_dir, ProjectQuota quota);
+  SandboxQuotas(Config config, Logger logger, Fd work_dir, uint64_t work_dir_mount, ProjectQuota quota);
   Status recover();
   std::optional<uint32_t> allocate();
   size_t reclaim_locked(size_t budget);
-  void register_sandbox(uint32_t id, Sandbox sandbox, bool queue_for_check);
+  Sandbox& register_sandbox(uint32_t id, const SandboxPath& path, Limits limits, bool queue_for_check);
   void reclaimer();
 
   const Config config_;
   const Logger logger_;
   const Fd work_dir_;
+  const uint64_t work_dir_mount_; // sandboxes open with RESOLVE_NO_XDEV, so they are on this mount
   const ProjectQuota quota_;
 
   mutable std::mutex mutex_; // the hook mutex is the agent's; the reclaim timer runs beside it
   ProjectIds ids_;
   std::vector<bool> verified_free_; // id checked unused on disk since start (index: id - first)
+  // The launch path runs under the agent's hook mutex on every task: the indexes are keyed by
+  // views into Sandbox::relative (stable: unordered_map nodes do not move), so a lookup does not
+  // allocate.
   std::unordered_map<uint32_t, Sandbox> sandboxes_;
-  std::multimap<std::pair<std::string, std::string>, uint32_t> by_executor_;
-  std::map<std::pair<std::string, std::string>, DiskRequest> launching_; // until the executor is removed
+  std::unordered_map<std::string_view, uint32_t> by_path_;
+  std::unordered_multimap<std::string_view, uint32_t> by_executor_;
+  std::map<std::string, DiskRequest, std::less<>> launching_; // by executor key, until it is removed
   std::deque<uint32_t> removed_queue_; // executor gone: checked first
   std::deque<uint32_t> other_queue_;   // recovered or running: checked round-robin
   Counters counters_;

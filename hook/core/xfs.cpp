@@ -3,18 +3,19 @@
 
 #include "xfs.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/dqblk_xfs.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/quota.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <vector>
 
@@ -24,6 +25,16 @@
 #ifndef PRJQUOTA
 #define PRJQUOTA 2
 #endif
+
+// <linux/dirent.h> is not exported to user space; this is the kernel's linux_dirent64.
+struct linux_dirent64
+{
+  uint64_t d_ino;
+  int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
 
 namespace mxq {
 
@@ -75,10 +86,81 @@ std::string unescape_mountinfo(const std::string& field)
   return out;
 }
 
-struct OpenDir
+// Directory entries straight from getdents64 into a buffer of our own: no DIR, no dup of the
+// sandbox fd, no allocation for the (usually empty) sandbox root beyond the buffer.
+class DirReader
 {
-  DIR* dir;
-  std::string path;
+public:
+  static constexpr size_t kBuffer = 8192;
+
+  // A subdirectory: owns its fd, path and buffer.
+  DirReader(int fd, std::string path)
+    : fd_(fd), owned_(true), path_(std::move(path)), owned_buffer_(new char[kBuffer]), buffer_(owned_buffer_.get())
+  {
+  }
+  // The sandbox root: the caller's fd, path and buffer (nothing allocated for it).
+  DirReader(int fd, const std::string& path, char* buffer) : fd_(fd), owned_(false), root_path_(&path), buffer_(buffer) {}
+  DirReader(DirReader&& other) noexcept
+    : fd_(other.fd_), owned_(other.owned_), path_(std::move(other.path_)), root_path_(other.root_path_),
+      owned_buffer_(std::move(other.owned_buffer_)), buffer_(other.buffer_), length_(other.length_),
+      offset_(other.offset_), at_end_(other.at_end_)
+  {
+    other.owned_ = false;
+  }
+  DirReader(const DirReader&) = delete;
+  DirReader& operator=(const DirReader&) = delete;
+  DirReader& operator=(DirReader&&) = delete;
+  ~DirReader()
+  {
+    if (owned_) {
+      ::close(fd_);
+    }
+  }
+
+  // The next name other than . and ..; nullptr at the end or on error (then `error` is set).
+  const char* next(int& error)
+  {
+    while (true) {
+      if (offset_ >= length_) {
+        if (at_end_) {
+          error = 0;
+          return nullptr;
+        }
+        long n = syscall(SYS_getdents64, fd_, buffer_, kBuffer);
+        if (n <= 0) {
+          error = n < 0 ? errno : 0;
+          return nullptr;
+        }
+        length_ = static_cast<size_t>(n);
+        offset_ = 0;
+        // The kernel stops filling only when the next entry does not fit: with room for the
+        // largest entry left over, this was the last batch, and the call that would return 0
+        // is saved (one syscall per directory; most sandboxes are a single directory).
+        at_end_ = length_ + kLargestEntry <= kBuffer;
+      }
+      auto* entry = reinterpret_cast<struct linux_dirent64*>(buffer_ + offset_);
+      offset_ += entry->d_reclen;
+      const char* name = entry->d_name;
+      if (!(name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))) {
+        return name;
+      }
+    }
+  }
+
+  int fd() const { return fd_; }
+  const std::string& path() const { return root_path_ != nullptr ? *root_path_ : path_; }
+
+private:
+  static constexpr size_t kLargestEntry = 24 + 256; // linux_dirent64 header + NAME_MAX + 1, 8-aligned
+  int fd_;
+  bool owned_;
+  std::string path_;
+  const std::string* root_path_ = nullptr;
+  std::unique_ptr<char[]> owned_buffer_;
+  char* buffer_;
+  size_t length_ = 0;
+  size_t offset_ = 0;
+  bool at_end_ = false;
 };
 
 } // namespace
@@ -129,84 +211,61 @@ Expected<uint32_t> project_id(int fd)
   return attr.fsx_projid;
 }
 
-Expected<TreeStats> assign_tree(int root_fd, const std::string& root_path, uint32_t id, uint64_t max_entries)
+Expected<TreeStats> assign_tree(int root_fd, uint64_t root_mount, const std::string& root_path, uint32_t id,
+                                uint64_t max_entries)
 {
   TreeStats stats;
-  Expected<uint64_t> root_mount = mount_id(root_fd);
-  if (!root_mount.ok()) {
-    return Error{root_path + ": " + root_mount.error()};
-  }
   Status status = label(root_fd, id, true, root_path, stats);
   if (!status.ok()) {
     return Error{status.error()};
   }
-
-  std::vector<OpenDir> stack;
-  auto close_all = [&stack]() {
-    for (OpenDir& open : stack) {
-      closedir(open.dir);
-    }
-    stack.clear();
-  };
-  int dup = fcntl(root_fd, F_DUPFD_CLOEXEC, 0);
-  DIR* root_dir = dup >= 0 ? fdopendir(dup) : nullptr;
-  if (root_dir == nullptr) {
-    int err = errno;
-    if (dup >= 0) {
-      ::close(dup);
-    }
-    return sys_error("opendir", root_path, err);
-  }
-  stack.push_back({root_dir, root_path});
-
+  // Most sandboxes are one directory when the hook runs: the root is read into a buffer on the
+  // stack, and the stack of subdirectories allocates only when there is one.
+  alignas(8) char root_buffer[DirReader::kBuffer];
+  DirReader root(root_fd, root_path, root_buffer);
+  std::vector<DirReader> stack;
   uint64_t seen = 1;
-  while (!stack.empty()) {
-    OpenDir& top = stack.back();
-    errno = 0;
-    struct dirent* entry = readdir(top.dir);
-    if (entry == nullptr) {
-      int err = errno;
-      if (err != 0) {
-        std::string path = top.path;
-        close_all();
-        return sys_error("readdir", path, err);
+  bool root_done = false;
+  while (!root_done) {
+    DirReader& top = stack.empty() ? root : stack.back();
+    int error = 0;
+    const char* name = top.next(error);
+    if (name == nullptr) {
+      if (error != 0) {
+        return sys_error("getdents64", top.path(), error);
       }
-      closedir(top.dir);
-      stack.pop_back();
+      if (stack.empty()) {
+        root_done = true;
+      } else {
+        stack.pop_back();
+      }
       continue;
     }
-    const char* name = entry->d_name;
-    if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) {
-      continue;
-    }
-    std::string path = top.path + "/" + name;
+    std::string path = top.path() + "/" + name;
     if (++seen > max_entries) {
-      close_all();
       return Error{root_path + " holds more than " + std::to_string(max_entries) +
                    " entries (max_tree_entries); new files still inherit the project, older ones keep theirs"};
     }
     // Type and mount first, from the name: FIFOs and devices are never opened, and nothing
     // on another mount (a bind mount of the same file system included) is touched.
     struct statx sx;
-    if (statx(dirfd(top.dir), name, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_MNT_ID, &sx) != 0) {
+    if (statx(top.fd(), name, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_MNT_ID, &sx) != 0) {
       if (errno == ENOENT) {
         continue; // removed while we walk
       }
-      int err = errno;
-      close_all();
-      return sys_error("statx", path, err);
+      return sys_error("statx", path, errno);
     }
     const bool is_dir = S_ISDIR(sx.stx_mode);
     if (!is_dir && !S_ISREG(sx.stx_mode)) {
       ++stats.skipped_special;
       continue;
     }
-    if (sx.stx_mnt_id != root_mount.value()) {
+    if (sx.stx_mnt_id != root_mount) {
       ++stats.skipped_mounts;
       continue;
     }
     int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (is_dir ? O_DIRECTORY : 0);
-    Fd fd(openat(dirfd(top.dir), name, flags));
+    Fd fd(openat(top.fd(), name, flags));
     if (!fd.valid()) {
       if (errno == ENOENT) {
         continue;
@@ -215,36 +274,25 @@ Expected<TreeStats> assign_tree(int root_fd, const std::string& root_path, uint3
         ++stats.skipped_special; // replaced by a symlink or a file since statx
         continue;
       }
-      int err = errno;
-      close_all();
-      return sys_error("open", path, err);
+      return sys_error("open", path, errno);
     }
     if (is_dir) {
       // A mount may have appeared on the name since statx: the fd is what counts.
       Expected<uint64_t> mount = mount_id(fd.get());
-      if (!mount.ok() || mount.value() != root_mount.value()) {
+      if (!mount.ok() || mount.value() != root_mount) {
         ++stats.skipped_mounts;
         continue;
       }
     }
     status = label(fd.get(), id, is_dir, path, stats);
     if (!status.ok()) {
-      close_all();
       return Error{status.error()};
     }
     if (is_dir) {
       if (stack.size() >= kMaxDepth) {
-        close_all();
         return Error{path + " is nested deeper than " + std::to_string(kMaxDepth) + " directories"};
       }
-      DIR* sub = fdopendir(fd.get());
-      if (sub == nullptr) {
-        int err = errno;
-        close_all();
-        return sys_error("opendir", path, err);
-      }
-      fd.release();
-      stack.push_back({sub, std::move(path)});
+      stack.emplace_back(fd.release(), std::move(path));
     }
   }
   return stats;

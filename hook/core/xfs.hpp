@@ -59,9 +59,11 @@ Expected<uint32_t> project_id(int fd);
 
 // Give every regular file and directory below (and including) the directory `root_fd` the
 // project `id`, directories also PROJINHERIT. Does not follow symlinks, never opens FIFOs,
-// sockets or devices, and does not enter anything on another mount than `root_fd`'s. Stops with
-// an error after `max_entries` inodes so that a huge tree cannot stall the agent.
-Expected<TreeStats> assign_tree(int root_fd, const std::string& root_path, uint32_t id, uint64_t max_entries);
+// sockets or devices, and does not touch anything on another mount than `root_mount` (the mount
+// id of `root_fd`; the caller knows it). Stops with an error after `max_entries` inodes so that
+// a huge tree cannot stall the agent.
+Expected<TreeStats> assign_tree(int root_fd, uint64_t root_mount, const std::string& root_path, uint32_t id,
+                                uint64_t max_entries);
 
 // The project quota of one XFS file system, addressed by its block device.
 class ProjectQuota

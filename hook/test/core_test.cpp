@@ -163,8 +163,13 @@ protected:
     work_dir = std::string(root) + "/" + info->name();
     fs::remove_all(work_dir);
     fs::create_directories(work_dir);
-    // a range per test, so that limits one test leaves never meet another
-    first = 10000 + 100 * static_cast<uint32_t>(std::hash<std::string>{}(info->name()) % 500);
+    // a range per test, cleared first: what one test (or run) leaves never meets another
+    static uint32_t next_range = 0;
+    first = 10000 + 100 * next_range++;
+    ProjectQuota quota = quota_of(work_dir);
+    for (uint32_t id = first; id < first + 100; ++id) {
+      ASSERT_TRUE(quota.clear_limits(id).ok());
+    }
   }
 
   std::string sandbox(const std::string& executor, const std::string& run)
