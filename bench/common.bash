@@ -7,12 +7,12 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 vm_sh=$repo/tests/vm/vm.sh
 export ANSIBLE_CONFIG=$repo/ansible.cfg
 
-# Boot VM $1 for this benchmark and stop it on exit; prints the inventory path.
+# Boot VM $1 for this benchmark and stop it when the benchmark exits. Call it directly, not in
+# $(...): the trap belongs to the benchmark's shell. The inventory: "$vm_sh" inventory NAME.
 bench_vm() {
   "$vm_sh" up "$1" >/dev/null
   # shellcheck disable=SC2064  # expand now: the name is fixed
   trap "'$vm_sh' down '$1'" EXIT
-  "$vm_sh" inventory "$1"
 }
 
 # community.general, the reference for the module benchmarks, taken from the `ansible` package on

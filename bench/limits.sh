@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154  # repo and vm_sh are set by common.bash
 # Limits for 20 and 200 projects: mesos.xfs_quota.xfs_project_quota (one task, list form)
 # vs community.general.xfs_quota in a loop (projects pre-defined, as it requires); first and
 # idempotent runs; then both again with 10,000 unrelated projects on the file system.
 # Goals (issue 3): ours <= 0.1x the reference; ours with 10,000 projects <= 1.1x ours without.
 set -euo pipefail
+# shellcheck source=bench/common.bash
 . "$(dirname "$0")/common.bash"
 cg=$(bench_community_general)
-inv=$(bench_vm bench-limits)
+bench_vm bench-limits
+inv=$("$vm_sh" inventory bench-limits)
 export ANSIBLE_COLLECTIONS_PATH=$repo/.build/collections:$cg
 counts=${BENCH_COUNTS:-20 200}
 

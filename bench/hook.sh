@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2154  # repo and vm_sh are set by common.bash
+# The hook's set-up time for one sandbox through the quota core vs the bare syscalls (the floor,
+# written in the benchmark) and vs fork+exec of the xfs_quota CLI; the release path; recovery
+# over 10,000 live sandboxes. Goal (issue 4): the core within 1.5x of the floor.
+set -euo pipefail
+# shellcheck source=bench/common.bash
+. "$(dirname "$0")/common.bash"
+make -C "$repo" --no-print-directory hook
+bench_vm bench-hook
+ssh_vm() { "$vm_sh" ssh bench-hook "$@"; }
+scp -q -F "$repo/.vm/bench-hook/ssh_config" "$repo/.build/hook/hook_bench" mxq-vm:/usr/local/bin/hook_bench
+# shellcheck disable=SC2016  # expanded in the VM
+ssh_vm 'set -e; truncate -s 2G /var/tmp/bench.img; dev=$(losetup --find --show /var/tmp/bench.img)
+  mkfs.xfs -q -f "$dev"; mkdir -p /mnt/bench; mount -o prjquota "$dev" /mnt/bench'
+ssh_vm "hook_bench /mnt/bench ${BENCH_SANDBOXES:-1000} ${BENCH_RECOVERY:-10000}"

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""In the VM: assign a 100k-file tree to a project with the collection's walker
+(module_utils._xfs.XfsFilesystem.assign_tree) and with `xfs_quota -x -c 'project -s'`, cold and
+warm cache, and show which of the two crosses a bind mount of the same file system.
+
+    python3 walker_vm.py COLLECTIONS_ROOT MOUNTPOINT [FILES]
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, sys.argv[1])
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import XfsFilesystem  # noqa: E402
+
+MOUNT = sys.argv[2]
+FILES = int(sys.argv[3]) if len(sys.argv) > 3 else 100_000
+TREE = os.path.join(MOUNT, "tree")
+PER_DIR = 1000
+
+
+def build_tree() -> None:
+    if os.path.isdir(TREE):
+        return
+    for d in range(FILES // PER_DIR):
+        sub = os.path.join(TREE, f"d{d // 10}", f"e{d}")
+        os.makedirs(sub)
+        for f in range(PER_DIR):
+            os.close(os.open(os.path.join(sub, f"f{f}"), os.O_CREAT | os.O_WRONLY, 0o644))
+
+
+def drop_caches() -> None:
+    os.sync()
+    with open("/proc/sys/vm/drop_caches", "w", encoding="ascii") as f:
+        f.write("3\n")
+
+
+def xfs_quota(project_id: int) -> float:
+    started = time.monotonic()
+    subprocess.run(["xfs_quota", "-x", "-c", f"project -s -p {TREE} {project_id}", MOUNT],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.monotonic() - started
+
+
+def ours(project_id: int) -> float:
+    started = time.monotonic()
+    result = XfsFilesystem(TREE).assign_tree(TREE, project_id)
+    elapsed = time.monotonic() - started
+    assert result.changed >= FILES, result
+    return elapsed
+
+
+def line(what: str, ours_s: float, ref_s: float) -> None:
+    print(f"{what:<44} {ours_s:8.2f} s ({FILES / ours_s:7.0f} files/s) vs xfs_quota {ref_s:8.2f} s "
+          f"({FILES / ref_s:7.0f} files/s)  ratio {ours_s / ref_s:5.2f}x  (goal <= 1.0x)")
+
+
+def bind_mount_check() -> None:
+    """A bind mount of the same file system inside the tree: who relabels what lies outside?"""
+    outside, inside = os.path.join(MOUNT, "outside"), os.path.join(TREE, "volume")
+    os.makedirs(outside, exist_ok=True)
+    os.makedirs(inside, exist_ok=True)
+    with open(os.path.join(outside, "keep"), "w", encoding="ascii") as f:
+        f.write("outside the tree\n")
+    subprocess.run(["mount", "--bind", outside, inside], check=True)
+    try:
+        fs = XfsFilesystem(TREE)
+        for name, run in (("ours", lambda: fs.assign_tree(TREE, 9001)), ("xfs_quota", lambda: xfs_quota(9002))):
+            run()
+            print(f"bind mount of the same file system inside the tree: {name:<9} left the file outside with "
+                  f"project {fs.project_of(os.path.join(outside, 'keep'))[0]}")
+    finally:
+        subprocess.run(["umount", inside], check=True)
+
+
+def main() -> None:
+    build_tree()
+    project = 8000
+    for cache in ("cold", "warm"):
+        times = {}
+        for name, run in (("xfs_quota", xfs_quota), ("ours", ours)):
+            project += 1
+            if cache == "cold":
+                drop_caches()
+            else:
+                run(project + 500)  # warm the cache with a different id, so the timed run changes every inode
+            times[name] = run(project)
+        line(f"assign {FILES} files, {cache} cache", times["ours"], times["xfs_quota"])
+    bind_mount_check()
+
+
+if __name__ == "__main__":
+    main()
