@@ -62,9 +62,9 @@ vm-down:  ## stop the test VM named $(VM)
 	@$(VM_SH) down $(VM)
 
 # ---- the two commands from the README ----------------------------------------------------------
-demo: deps  ## boot a VM and roll out an enforced XFS project quota, visibly
+demo: deps hook  ## boot a VM, roll the hook out to its agent (test double), show a sandbox quota enforced
 	@trap '$(VM_SH) down demo' EXIT; $(VM_SH) up demo >/dev/null; \
-	ansible-playbook -i "$$($(VM_SH) inventory demo)" playbooks/demo.yml
+	ANSIBLE_ROLES_PATH=tests/roles ansible-playbook -i "$$($(VM_SH) inventory demo)" playbooks/demo.yml
 
 test: lint sanity units integration molecule  ## every kind of test; fails if any fails
 	@echo "make test: all passed"

@@ -230,7 +230,13 @@ public:
   json handle(const std::string& op, const json& request)
   {
     auto started = std::chrono::steady_clock::now();
-    json response = dispatch(op, request);
+    json response;
+    try {
+      response = dispatch(op, request);
+    } catch (const json::exception& error) {
+      // a malformed request is the caller's mistake; the double keeps running
+      response = {{"ok", false}, {"error", std::string("bad request: ") + error.what()}};
+    }
     response["elapsed_us"] =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
     return response;
