@@ -64,7 +64,7 @@ vm-down:  ## stop the test VM named $(VM)
 # ---- the two commands from the README ----------------------------------------------------------
 demo: deps hook  ## boot a VM, roll the hook out to its agent (test double), show a sandbox quota enforced
 	@trap '$(VM_SH) down demo' EXIT; $(VM_SH) up demo >/dev/null; \
-	ANSIBLE_ROLES_PATH=tests/roles ansible-playbook -i "$$($(VM_SH) inventory demo)" playbooks/demo.yml
+	ansible-playbook -i "$$($(VM_SH) inventory demo)" playbooks/demo.yml
 
 test: lint sanity units integration molecule  ## every kind of test; fails if any fails
 	@echo "make test: all passed"

@@ -10,8 +10,8 @@ module: mesos_module_info
 short_description: Inspect a Mesos module library and check it against an agent version
 version_added: 0.1.0
 description:
-  - Loads a Mesos module library (C(.so)) and reads the descriptor of one module in it, as the
-    agent's module manager does: module API version, Mesos version, kind, author and description.
+  - "Loads a Mesos module library (C(.so)) and reads the descriptor of one module in it, as the
+    agent's module manager does: module API version, Mesos version, kind, author and description."
   - With O(agent_version), says whether that agent would load it. A Hook must be built for the
     agent's exact Mesos version; the agent refuses anything else and exits.
   - Loading runs the library's static initializers, and its dependencies (for example

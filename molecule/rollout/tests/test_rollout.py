@@ -1,0 +1,95 @@
+"""The rollout on a real kernel: the agent (TEST DOUBLE of mesos-agent) runs the hook, and the
+hook's quota stops a task's sandbox at its disk resource."""
+
+import json
+import shlex
+
+import pytest
+
+WORK_DIR = "/var/lib/mesos"
+
+
+def agent(host, method, path, body=None):
+    """Call the agent's HTTP API from inside the VM."""
+    script = (
+        "import json, sys, urllib.request as u;"
+        f"r = u.Request('http://127.0.0.1:5051{path}', method='{method}',"
+        f" data={json.dumps(json.dumps(body)) + '.encode()' if body is not None else 'None'},"
+        " headers={'Content-Type': 'application/json'});"
+        "print(u.urlopen(r, timeout=30).read().decode())"
+    )
+    out = host.run_expect([0], f"python3 -c {shlex.quote(script)}").stdout
+    return json.loads(out) if out.strip() else {}
+
+
+def launch(host, executor, disk_mb=10):
+    result = agent(host, "POST", "/double/launch", {"framework": "molecule", "executor": executor,
+                                                     "container": "run1", "containerizer": "docker",
+                                                     "disk_mb": disk_mb})
+    assert result["ok"], result
+    return result["sandbox"]
+
+
+def project_of(host, path):
+    return int(host.run_expect([0], f"lsattr -pd {shlex.quote(path)}").stdout.split()[0])
+
+
+def test_work_dir_is_xfs_with_project_quota_live_and_in_fstab(host):
+    mount = host.mount_point(WORK_DIR)
+    assert mount.filesystem == "xfs"
+    assert "prjquota" in mount.options
+    assert any(line.split()[1:4] == [WORK_DIR, "xfs", line.split()[3]] and "prjquota" in line
+               for line in host.file("/etc/fstab").content_string.splitlines() if len(line.split()) > 3)
+
+
+@pytest.mark.parametrize("pattern", [
+    "/usr/lib/mesos/modules/libmesos_xfs_quota_hook-mesos1.11.0-*.so",
+    "/etc/mesos-agent/modules.json",
+    "/etc/systemd/system/mesos-agent-double.service.d/50-mesos-xfs-quota.conf",
+])
+def test_installed_files_are_root_owned_and_not_group_or_world_writable(host, pattern):
+    paths = host.run_expect([0], f"ls -1 {pattern}").stdout.split()
+    assert paths
+    for path in paths:
+        f = host.file(path)
+        assert f.user == "root" and f.group == "root"
+        assert f.mode & 0o022 == 0, oct(f.mode)
+
+
+def test_agent_runs_with_the_hook(host):
+    assert host.service("mesos-agent-double").is_running
+    flags = agent(host, "GET", "/flags")["flags"]
+    assert flags["hooks"] == "mesos_xfs_quota_hook"
+    assert flags["modules"] == "file:///etc/mesos-agent/modules.json"
+    modules = json.loads(host.file("/etc/mesos-agent/modules.json").content_string)
+    ours = modules["libraries"][-1]
+    assert ours["modules"][0]["name"] == "mesos_xfs_quota_hook"
+    assert {"key": "project_ids", "value": "20000-29999"} in ours["modules"][0]["parameters"]
+
+
+def test_a_task_cannot_write_past_its_disk(host):
+    sandbox = launch(host, "writer", disk_mb=10)
+    assert 20000 <= project_of(host, sandbox) <= 29999
+    dd = host.run(f"dd if=/dev/zero of={sandbox}/big bs=1M count=20")
+    assert dd.rc != 0
+    assert "No space left on device" in dd.stderr
+    assert host.file(f"{sandbox}/big").size <= 10 * 1024 * 1024
+
+
+def test_restart_recovers_and_never_reuses_a_live_sandbox_id(host):
+    before = launch(host, "before-restart")
+    host.run_expect([0], "systemctl restart mesos-agent-double")
+    agent(host, "GET", "/health")
+    after = launch(host, "after-restart")
+    assert project_of(host, after) != project_of(host, before)
+    log = host.run("journalctl -u mesos-agent-double -n 50 --no-pager").stdout
+    assert "recovered" in log and "sandboxes with project ids in 20000-29999" in log
+
+
+def test_removed_and_collected_sandbox_frees_its_id_and_limit(host):
+    sandbox = launch(host, "short-lived", disk_mb=5)
+    project = project_of(host, sandbox)
+    agent(host, "POST", "/double/remove_executor", {"framework": "molecule", "executor": "short-lived"})
+    agent(host, "POST", "/double/gc", {"framework": "molecule", "executor": "short-lived"})
+    reused = launch(host, "next", disk_mb=5)
+    assert project_of(host, reused) == project, "the lowest free id, released after garbage collection"
