@@ -419,3 +419,19 @@ TEST_F(Xfs, CreateRefusesWorkDirsWithoutProjectQuota)
   ASSERT_FALSE(not_xfs.ok());
   EXPECT_NE(not_xfs.error().find("not on XFS"), std::string::npos) << not_xfs.error();
 }
+
+TEST_F(Xfs, TheTimerReleasesCollectedSandboxesWithoutALaunch)
+{
+  Config config = config_for(work_dir, first, first + 9);
+  config.reclaim_interval_secs = 1;
+  auto core = SandboxQuotas::create(config, [](Severity, const std::string&) {});
+  ASSERT_TRUE(core.ok()) << core.error();
+  ASSERT_TRUE(core.value()->prepare(sandbox("E1", "C1"), DiskRequest{4, {}}).ok());
+  core.value()->executor_removed("F1", "E1");
+  fs::remove_all(work_dir + "/slaves/S1/frameworks/F1/executors/E1");
+  for (int tick = 0; tick < 50 && core.value()->counters().released == 0; ++tick) {
+    usleep(100 * 1000);
+  }
+  EXPECT_EQ(core.value()->counters().released, 1u);
+  EXPECT_EQ(quota_of(work_dir).usage(first).value().hard_bytes, 0u);
+}
