@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 """In the VM: assign a 100k-file tree to a project with the collection's walker
 (module_utils._xfs.XfsFilesystem.assign_tree) and with `xfs_quota -x -c 'project -s'`, cold and

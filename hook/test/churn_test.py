@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 # Copyright (c) mesos.xfs_quota contributors
 """Churn: launch / remove / garbage-collect cycles through the loaded hook, with agent restarts

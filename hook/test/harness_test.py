@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 # Copyright (c) mesos.xfs_quota contributors
 """The built hook .so, loaded the way the agent's ModuleManager loads it, driven on real sandboxes.

@@ -23,9 +23,9 @@ def agent(host, method, path, body=None):
 
 
 def launch(host, executor, disk_mb=10):
-    result = agent(host, "POST", "/double/launch", {"framework": "molecule", "executor": executor,
-                                                     "container": "run1", "containerizer": "docker",
-                                                     "disk_mb": disk_mb})
+    request = {"framework": "molecule", "executor": executor, "container": "run1", "containerizer": "docker",
+               "disk_mb": disk_mb}
+    result = agent(host, "POST", "/double/launch", request)
     assert result["ok"], result
     return result["sandbox"]
 

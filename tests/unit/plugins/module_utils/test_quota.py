@@ -41,7 +41,7 @@ def test_every_bad_item_is_refused_with_a_message_naming_its_parameter(names, it
     except (SizeError, ProjectFileError) as exc:
         message = str(exc)
         assert message.startswith(where), message
-        assert message[len(where):].split(":")[0] in PARAMETERS, message
+        assert message[len(where):].split(":", maxsplit=1)[0] in PARAMETERS, message
         return
     # accepted: every limit is a non-negative byte or inode count, soft never above hard
     assert all(value >= 0 for value in request.limits.values())
