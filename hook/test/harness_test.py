@@ -44,7 +44,7 @@ def fill(path: str, mib: int) -> tuple[int, int]:
     written = 0
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
-        for _ in range(mib):
+        for _chunk in range(mib):
             written += os.write(fd, b"\0" * MIB)
         os.fsync(fd)
     except OSError as exc:
