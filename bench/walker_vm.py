@@ -9,6 +9,7 @@ warm cache, and show which of the two crosses a bind mount of the same file syst
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -61,7 +62,8 @@ def line(what: str, ours_s: float, ref_s: float) -> None:
 def bind_mount_check() -> None:
     """A bind mount of the same file system inside the tree: who relabels what lies outside?"""
     outside, inside = os.path.join(MOUNT, "outside"), os.path.join(TREE, "volume")
-    os.makedirs(outside, exist_ok=True)
+    shutil.rmtree(outside, ignore_errors=True)  # a fresh file with project 0 each run
+    os.makedirs(outside)
     os.makedirs(inside, exist_ok=True)
     with open(os.path.join(outside, "keep"), "w", encoding="ascii") as f:
         f.write("outside the tree\n")

@@ -20,6 +20,8 @@ import fcntl
 import os
 import stat
 import struct
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._sizes import BASIC_BLOCK, round_up
@@ -59,6 +61,12 @@ LIMIT_FIELDS = {
 BLOCK_LIMITS = ("bsoft", "bhard", "rtbsoft", "rtbhard")
 INODE_LIMITS = ("isoft", "ihard")
 PROJECT_ID_MAX = 2**32 - 2  # (u32)-1 is "no id" in several tools
+
+# Never follow a symlink, never block on a FIFO or device, never take a terminal.
+_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+_WALK_THREADS = min(4, os.cpu_count() or 1)
+_WALK_BATCH = 256  # files per job
+_WALK_MAX_BATCHES = 64  # jobs in flight, each holding one directory fd
 
 _QSTAT_FLAGS = {
     "user_accounting": 0x01,
@@ -366,23 +374,39 @@ class XfsFilesystem:
             return result
         root_dev = root_stat.st_dev
 
+        # Files are labelled by a few threads, a batch per directory at a time: open and the two
+        # ioctls release the GIL, so the walk keeps pace with xfs_quota's C walker. The number
+        # of batches in flight is bounded (each holds a duplicate of its directory's fd).
+        in_flight = threading.BoundedSemaphore(_WALK_MAX_BATCHES)
+        pool = ThreadPoolExecutor(max_workers=_WALK_THREADS)
+        batches = []
+
+        def submit(dir_fd: int, dir_path: str, names: list[str]) -> None:
+            in_flight.acquire()
+            try:
+                batch_fd = os.dup(dir_fd)
+            except BaseException:
+                in_flight.release()
+                raise
+            batches.append(pool.submit(self._label_files, batch_fd, dir_path, names, project_id, dry_run, in_flight))
+
         def files_then_subdirs(dir_fd: int, dir_path: str) -> list[str]:
-            subdirs = []
+            subdirs, files = [], []
             with os.scandir(dir_fd) as entries:
                 for entry in entries:
-                    path = f"{dir_path}/{entry.name}"
-                    if path in fence:
-                        result.skipped_mounts.append(path)
+                    if fence and f"{dir_path}/{entry.name}" in fence:
+                        result.skipped_mounts.append(f"{dir_path}/{entry.name}")
                     elif entry.is_dir(follow_symlinks=False):
                         subdirs.append(entry.name)
                     elif entry.is_file(follow_symlinks=False):
-                        fd = _open_nofollow(entry.name, dir_fd)
-                        try:
-                            label(fd, False, path)
-                        finally:
-                            os.close(fd)
+                        files.append(entry.name)
+                        if len(files) == _WALK_BATCH:
+                            submit(dir_fd, dir_path, files)
+                            files = []
                     else:
                         result.skipped_special += 1
+            if files:
+                submit(dir_fd, dir_path, files)
             return subdirs
 
         # Depth-first with one open fd per level: children are opened relative to their
@@ -408,13 +432,53 @@ class XfsFilesystem:
         finally:
             for dir_fd, _path, _pending in stack:
                 os.close(dir_fd)
+            pool.shutdown(wait=True)
+        for batch in batches:  # the first failed batch raises its XfsError here
+            changed, unchanged, skipped = batch.result()
+            result.changed += changed
+            result.unchanged += unchanged
+            result.skipped_special += skipped
         return result
+
+    def _label_files(self, dir_fd: int, dir_path: str, names: list[str], project_id: int, dry_run: bool,
+                     in_flight: threading.BoundedSemaphore) -> tuple[int, int, int]:
+        """Label regular files ``names`` in ``dir_fd`` (which this closes); a worker thread's job."""
+        buf = bytearray(_FSXATTR.size)
+        get, put = self.kernel.get_fsxattr, self.kernel.set_fsxattr
+        unpack, pack = _FSXATTR.unpack_from, _FSXATTR.pack_into
+        changed = unchanged = skipped = 0
+        try:
+            for name in names:
+                try:
+                    fd = os.open(name, _OPEN_FLAGS, dir_fd=dir_fd)
+                except OSError as exc:
+                    if exc.errno in (errno.ENOENT, errno.ELOOP):  # gone, or now a symlink: not ours to follow
+                        skipped += exc.errno == errno.ELOOP
+                        continue
+                    raise XfsError(f"{dir_path}/{name}: cannot open: {exc.strerror}") from exc
+                try:
+                    get(fd, buf)
+                    xflags, extsize, nextents, projid, cow = unpack(buf)
+                    if projid == project_id:
+                        unchanged += 1
+                        continue
+                    changed += 1
+                    if not dry_run:
+                        pack(buf, 0, xflags, extsize, nextents, project_id, cow)
+                        put(fd, buf)
+                except OSError as exc:
+                    raise XfsError(f"{dir_path}/{name}: cannot set project {project_id}: {exc.strerror}") from exc
+                finally:
+                    os.close(fd)
+        finally:
+            os.close(dir_fd)
+            in_flight.release()
+        return changed, unchanged, skipped
 
 
 def _open_nofollow(path: str, dir_fd: int | None = None) -> int:
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
     try:
-        return os.open(path, flags, dir_fd=dir_fd)
+        return os.open(path, _OPEN_FLAGS, dir_fd=dir_fd)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise XfsError(f"{path} is a symbolic link; give the real path") from exc
