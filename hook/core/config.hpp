@@ -49,7 +49,10 @@ struct Config
   bool strict = false;             // a quota failure fails the Docker launch
   uint32_t reclaim_interval_secs = 60;
   uint64_t max_tree_entries = 100000;
-  uint32_t reclaim_per_launch = 8; // sandboxes checked for garbage collection per launch
+  // Sandboxes checked for garbage collection on each launch. 0 by default: removed sandboxes
+  // often wait days for the agent's GC, and checking them on every launch is work under the
+  // hook mutex; the timer and an exhausted range reclaim instead.
+  uint32_t reclaim_per_launch = 0;
 
   // Every parameter validated; an unknown key is an error (a typo would otherwise be ignored).
   static Expected<Config> parse(const std::vector<std::pair<std::string, std::string>>& parameters);

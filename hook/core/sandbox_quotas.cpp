@@ -315,7 +315,9 @@ Expected<Prepared> SandboxQuotas::prepare(const std::string& sandbox, const std:
     }
     entry->limits = wanted.value();
   } else {
-    reclaim_locked(config_.reclaim_per_launch);
+    if (config_.reclaim_per_launch > 0) {
+      reclaim_locked(config_.reclaim_per_launch);
+    }
     std::optional<uint32_t> id = allocate();
     if (!id.has_value()) {
       reclaim_locked(removed_queue_.size() + other_queue_.size());
