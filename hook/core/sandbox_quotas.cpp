@@ -259,23 +259,33 @@ Status SandboxQuotas::recover()
 
 std::optional<uint32_t> SandboxQuotas::allocate()
 {
+  // Ids skipped below go back to the pool afterwards: what holds them now (another tool, or
+  // inodes XFS is still freeing in the background after a sandbox was deleted) may let go.
+  std::vector<uint32_t> in_use;
+  std::optional<uint32_t> chosen;
   while (std::optional<uint32_t> id = ids_.take()) {
     uint32_t index = *id - config_.first_id;
     if (verified_free_[index]) {
-      return id;
+      chosen = id;
+      break;
     }
-    // First use since start: make sure nothing we do not know (a tree labelled by hand or by
-    // another tool) already uses this id. Once per id per agent lifetime.
+    // First use since start: make sure no inode on the file system carries this id (a tree
+    // labelled by hand or by another tool). Once per id per agent lifetime.
     Expected<Usage> usage = quota_.usage(*id);
     if (usage.ok() && usage.value().used_inodes == 0) {
       verified_free_[index] = true;
-      return id;
+      chosen = id;
+      break;
     }
+    in_use.push_back(*id);
     ++counters_.foreign;
     logger_(Severity::Warning, "project id " + std::to_string(*id) +
                                    " is in use on the file system by something other than this hook; skipping it");
   }
-  return std::nullopt;
+  for (uint32_t id : in_use) {
+    ids_.free(id);
+  }
+  return chosen;
 }
 
 Expected<Prepared> SandboxQuotas::prepare(const std::string& sandbox, const std::optional<DiskRequest>& request)

@@ -64,7 +64,7 @@ struct Counters
   uint64_t released = 0;      // ids released since start
   uint64_t recovered = 0;     // sandboxes found by the start-up scan
   uint64_t stale_cleared = 0; // limits in our range without a sandbox, cleared at start
-  uint64_t foreign = 0;       // ids in our range in use by something else, never handed out
+  uint64_t foreign = 0;       // times an id in our range was skipped: inodes elsewhere carried it
 };
 
 class SandboxQuotas

@@ -18,7 +18,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness_test import XFS, Agent, project_of  # noqa: E402  (same directory, stdlib only)
+from harness_test import XFS, Agent, project_of, wait_until_freed  # noqa: E402  (same directory, stdlib only)
 
 FIRST, SIZE, WINDOW, RESTART_EVERY = 33000, 40, 20, 1000
 
@@ -39,6 +39,7 @@ def main() -> int:
     cycles = int(sys.argv[1]) if len(sys.argv) > 1 else 10000
     root = os.path.join(XFS, "churn")
     shutil.rmtree(root, ignore_errors=True)
+    wait_until_freed(XFS, FIRST, FIRST + SIZE - 1)
     work_dir = os.path.join(root, "work")
     os.makedirs(work_dir)
     parameters = {"work_dir": work_dir, "project_ids": f"{FIRST}-{FIRST + SIZE - 1}", "default_limit": "1m",
@@ -73,6 +74,7 @@ def main() -> int:
         agent("gc", framework="F1", executor=old)
     elapsed = time.monotonic() - started
     agent.stop()
+    wait_until_freed(XFS, FIRST, FIRST + SIZE - 1)  # the agent restarts after its GC's deletes settled
 
     # zero leaked ids: after a restart the whole range can be handed out again, lowest first
     agent = Agent(work_dir, parameters)

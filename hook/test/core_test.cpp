@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -169,6 +170,7 @@ protected:
     ProjectQuota quota = quota_of(work_dir);
     for (uint32_t id = first; id < first + 100; ++id) {
       ASSERT_TRUE(quota.clear_limits(id).ok());
+      wait_until_freed(id); // what an earlier run deleted may still be freed in the background
     }
   }
 
@@ -200,6 +202,18 @@ protected:
   }
 
   static ProjectQuota quota_of(const std::string& path) { return ProjectQuota::of(path).value(); }
+
+  // XFS frees deleted inodes in the background (inodegc); an agent restart long after the GC
+  // would not see them. statfs pushes that work along.
+  void wait_until_freed(uint32_t id)
+  {
+    for (int tick = 0; tick < 100 && quota_of(work_dir).usage(id).value().used_inodes != 0; ++tick) {
+      struct statvfs ignored;
+      statvfs(work_dir.c_str(), &ignored);
+      usleep(50 * 1000);
+    }
+    ASSERT_EQ(quota_of(work_dir).usage(id).value().used_inodes, 0u);
+  }
 
   // write up to `mib` MiB into `path`; returns {bytes written, errno (0 if none)}
   static std::pair<uint64_t, int> fill(const std::string& path, int mib)
@@ -332,6 +346,7 @@ TEST_F(Xfs, RecoversAfterRestartAndClearsStaleLimits)
   } // the agent stops
   // while it is down: E2's sandbox is garbage-collected, and a limit without a sandbox is left
   fs::remove_all(work_dir + "/slaves/S1/frameworks/F1/executors/E2");
+  wait_until_freed(first + 1);
   ASSERT_TRUE(quota_of(work_dir).set_limits(first + 7, 8 * kMiB, 0).ok());
 
   std::vector<std::string> log;
@@ -434,4 +449,22 @@ TEST_F(Xfs, TheTimerReleasesCollectedSandboxesWithoutALaunch)
   }
   EXPECT_EQ(core.value()->counters().released, 1u);
   EXPECT_EQ(quota_of(work_dir).usage(first).value().hard_bytes, 0u);
+}
+
+TEST_F(Xfs, AnIdInUseElsewhereIsRetriedLaterNotLost)
+{
+  std::string foreign = work_dir + "/foreign";
+  fs::create_directories(foreign);
+  {
+    Fd fd(open(foreign.c_str(), O_RDONLY | O_DIRECTORY));
+    struct fsxattr attr;
+    ASSERT_EQ(ioctl(fd.get(), FS_IOC_FSGETXATTR, &attr), 0);
+    attr.fsx_projid = first;
+    ASSERT_EQ(ioctl(fd.get(), FS_IOC_FSSETXATTR, &attr), 0);
+  }
+  auto core = quotas(2);
+  EXPECT_EQ(core->prepare(sandbox("E1", "C1"), DiskRequest{}).value().project_id, first + 1);
+  fs::remove_all(foreign); // whatever held it lets go
+  wait_until_freed(first);
+  EXPECT_EQ(core->prepare(sandbox("E2", "C1"), DiskRequest{}).value().project_id, first);
 }

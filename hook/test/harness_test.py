@@ -18,6 +18,7 @@ import os
 import shutil
 import struct
 import subprocess
+import time
 import unittest
 
 BUILD = os.environ.get("MXQ_HOOK_BUILD", "/opt/mxq")
@@ -61,6 +62,29 @@ def hard_limit(mountpoint: str, project_id: int) -> int:
     return int(out[3]) * 1024 if out else 0  # device, used, soft, hard (KiB)
 
 
+def inodes_in_use(mountpoint: str, first: int, last: int) -> dict[int, int]:
+    """Project id -> inodes counted, for ids first..last that count any (read with xfs_quota)."""
+    out = subprocess.run(["xfs_quota", "-x", "-c", f"report -p -n -i -N -L {first} -U {last}", mountpoint],
+                         capture_output=True, text=True, check=True).stdout
+    counts = {}
+    for line in out.splitlines():
+        fields = line.split()
+        if fields and fields[0].startswith("#") and int(fields[1]):
+            counts[int(fields[0][1:])] = int(fields[1])
+    return counts
+
+
+def wait_until_freed(mountpoint: str, first: int, last: int) -> None:
+    """XFS frees deleted inodes in the background (inodegc); statfs pushes it along. A real
+    agent restarts long after its GC ran; the tests wait for that state instead of racing it."""
+    for _attempt in range(100):
+        if not inodes_in_use(mountpoint, first, last):
+            return
+        os.statvfs(mountpoint)
+        time.sleep(0.05)
+    raise AssertionError(f"inodes still counted for projects {first}-{last}: {inodes_in_use(mountpoint, first, last)}")
+
+
 class Agent:
     """One run of the agent test double with our hook, driven through --drive (JSON lines)."""
 
@@ -101,6 +125,7 @@ class HookHarness(unittest.TestCase):
         self.first = 31000 + 10 * sorted(n for n in dir(self) if n.startswith("test_")).index(self._testMethodName)
         self.root = os.path.join(XFS, "harness-" + self._testMethodName)
         shutil.rmtree(self.root, ignore_errors=True)
+        wait_until_freed(XFS, self.first, self.first + 9)
         self.work_dir = os.path.join(self.root, "work")
         os.makedirs(self.work_dir)
         self.parameters = {"work_dir": self.work_dir, "project_ids": f"{self.first}-{self.first + 9}",
@@ -147,6 +172,7 @@ class HookHarness(unittest.TestCase):
         agent("remove_executor", framework="F1", executor="E1")
         agent("gc", framework="F1", executor="E1")
         agent.stop()  # restart while E1's id is still held in memory
+        wait_until_freed(XFS, self.first, self.first)
         agent = self.start()
         reused = agent("launch", framework="F1", executor="E4", container="C1", disk_mb=1)
         self.assertEqual(project_of(reused["sandbox"]), self.first, "E1's id, freed because its sandbox is gone")
