@@ -1,4 +1,4 @@
-#!/bin/bash
+# shellcheck shell=bash
 # A process whose root file system is an XFS loop image (in its own mount namespace), and a
 # python3 that runs beside it: modules given that python as interpreter see "/" as the XFS.
 # This runs xfs_mount on an XFS root although the test VM boots from ext4.
