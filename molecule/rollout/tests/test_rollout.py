@@ -3,6 +3,7 @@ hook's quota stops a task's sandbox at its disk resource."""
 
 import json
 import shlex
+import time
 
 import pytest
 
@@ -86,10 +87,22 @@ def test_restart_recovers_and_never_reuses_a_live_sandbox_id(host):
     assert "recovered" in log and "sandboxes with project ids in 20000-29999" in log
 
 
+def hard_limit(host, project):
+    out = host.run_expect([0], f"xfs_quota -x -c 'quota -p -N -n -b {project}' {WORK_DIR}").stdout.split()
+    return int(out[3]) if out else 0
+
+
 def test_removed_and_collected_sandbox_frees_its_id_and_limit(host):
     sandbox = launch(host, "short-lived", disk_mb=5)
     project = project_of(host, sandbox)
+    assert hard_limit(host, project) == 5 * 1024
     agent(host, "POST", "/double/remove_executor", {"framework": "molecule", "executor": "short-lived"})
     agent(host, "POST", "/double/gc", {"framework": "molecule", "executor": "short-lived"})
+    # the hook's reclaim timer (reclaim_interval_secs=2 in converge) clears the limit
+    for _attempt in range(30):
+        if hard_limit(host, project) == 0:
+            break
+        time.sleep(0.5)
+    assert hard_limit(host, project) == 0, "the collected sandbox's limit was not cleared"
     reused = launch(host, "next", disk_mb=5)
     assert project_of(host, reused) == project, "the lowest free id, released after garbage collection"
