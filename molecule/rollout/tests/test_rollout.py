@@ -88,7 +88,7 @@ def test_restart_recovers_and_never_reuses_a_live_sandbox_id(host):
 
 
 def hard_limit(host, project):
-    out = host.run_expect([0], f"xfs_quota -x -c 'quota -p -N -n -b {project}' {WORK_DIR}").stdout.split()
+    out = host.run_expect([0], f"xfs_quota -x -c 'quota -v -p -N -n -b {project}' {WORK_DIR}").stdout.split()
     return int(out[3]) if out else 0
 
 
