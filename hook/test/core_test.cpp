@@ -203,6 +203,18 @@ protected:
 
   static ProjectQuota quota_of(const std::string& path) { return ProjectQuota::of(path).value(); }
 
+  // A directory carrying project `id` that the hook did not make, as another tool would leave it.
+  static void label_by_hand(const std::string& path, uint32_t id)
+  {
+    fs::create_directories(path);
+    Fd fd(open(path.c_str(), O_RDONLY | O_DIRECTORY));
+    struct fsxattr attr;
+    ASSERT_EQ(ioctl(fd.get(), FS_IOC_FSGETXATTR, &attr), 0);
+    attr.fsx_projid = id;
+    attr.fsx_xflags |= FS_XFLAG_PROJINHERIT;
+    ASSERT_EQ(ioctl(fd.get(), FS_IOC_FSSETXATTR, &attr), 0);
+  }
+
   // XFS frees deleted inodes in the background (inodegc); an agent restart long after the GC
   // would not see them. statfs pushes that work along.
   void wait_until_freed(uint32_t id)
@@ -371,15 +383,7 @@ TEST_F(Xfs, RecoversAfterRestartAndClearsStaleLimits)
 TEST_F(Xfs, SkipsIdsSomethingElseUses)
 {
   std::string foreign = work_dir + "/foreign";
-  fs::create_directories(foreign);
-  {
-    Fd fd(open(foreign.c_str(), O_RDONLY | O_DIRECTORY));
-    struct fsxattr attr;
-    ASSERT_EQ(ioctl(fd.get(), FS_IOC_FSGETXATTR, &attr), 0);
-    attr.fsx_projid = first;
-    attr.fsx_xflags |= FS_XFLAG_PROJINHERIT;
-    ASSERT_EQ(ioctl(fd.get(), FS_IOC_FSSETXATTR, &attr), 0);
-  }
+  ASSERT_NO_FATAL_FAILURE(label_by_hand(foreign, first));
   std::ofstream(foreign + "/file") << "someone else's";
   auto core = quotas();
   EXPECT_EQ(core->prepare(sandbox("E1", "C1"), DiskRequest{}).value().project_id, first + 1);
@@ -454,14 +458,7 @@ TEST_F(Xfs, TheTimerReleasesCollectedSandboxesWithoutALaunch)
 TEST_F(Xfs, AnIdInUseElsewhereIsRetriedLaterNotLost)
 {
   std::string foreign = work_dir + "/foreign";
-  fs::create_directories(foreign);
-  {
-    Fd fd(open(foreign.c_str(), O_RDONLY | O_DIRECTORY));
-    struct fsxattr attr;
-    ASSERT_EQ(ioctl(fd.get(), FS_IOC_FSGETXATTR, &attr), 0);
-    attr.fsx_projid = first;
-    ASSERT_EQ(ioctl(fd.get(), FS_IOC_FSSETXATTR, &attr), 0);
-  }
+  ASSERT_NO_FATAL_FAILURE(label_by_hand(foreign, first));
   auto core = quotas(2);
   EXPECT_EQ(core->prepare(sandbox("E1", "C1"), DiskRequest{}).value().project_id, first + 1);
   fs::remove_all(foreign); // whatever held it lets go
