@@ -113,8 +113,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import locked
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._projects import (
     PROJECT_FILE_ARGS, ProjectFileError, ProjectFiles, validate_id, validate_name)
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import (
-    Kernel, WalkResult, XfsError, XfsFilesystem, parse_mountinfo)
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._tree_walk import WalkResult, assign_tree
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import Kernel, XfsError, XfsFilesystem, parse_mountinfo
 
 
 def main() -> None:
@@ -165,7 +165,7 @@ def main() -> None:
             # Check every tree before changing anything.
             targets = [(XfsFilesystem.with_project_quota(path, kernel, mounts, "paths"), path) for path in trees]
             for fs, path in targets:
-                result = fs.assign_tree(path, new_id, recursive=p["recursive"], dry_run=module.check_mode)
+                result = assign_tree(fs, path, new_id, recursive=p["recursive"], dry_run=module.check_mode)
                 walk.changed += result.changed
                 walk.unchanged += result.unchanged
                 walk.skipped_special += result.skipped_special

@@ -24,14 +24,22 @@ class FakeKernel:
     def read_mountinfo(self) -> str:
         return self.mountinfo
 
+    def ioctl(self, fd: int, request: int, buf: bytearray, mutate: bool = True) -> None:
+        if request == _xfs.FS_IOC_FSGETXATTR and mutate:
+            self.get_fsxattr(fd, buf)
+        elif request == _xfs.FS_IOC_FSSETXATTR:
+            self.set_fsxattr(fd, buf)
+        else:  # pragma: no cover
+            raise OSError(errno.ENOTTY, "unexpected ioctl")
+
     def get_fsxattr(self, fd: int, buf: bytearray) -> None:
         self.calls.append("get")
         xflags, projid = self.attrs.get(os.fstat(fd).st_ino, (0, 0))
-        _xfs._FSXATTR.pack_into(buf, 0, xflags, 0, 0, projid, 0)
+        _xfs.FSXATTR.pack_into(buf, 0, xflags, 0, 0, projid, 0)
 
     def set_fsxattr(self, fd: int, buf: bytearray) -> None:
         self.calls.append("set")
-        xflags, _e, _n, projid, _c = _xfs._FSXATTR.unpack_from(buf)
+        xflags, _e, _n, projid, _c = _xfs.FSXATTR.unpack_from(buf)
         self.attrs[os.fstat(fd).st_ino] = (xflags, projid)
 
     def project_of_path(self, path: str) -> tuple[int, int]:
@@ -65,3 +73,40 @@ class FakeKernel:
                     entry[index] = value
         else:  # pragma: no cover
             raise OSError(errno.EINVAL, "unexpected command")
+
+
+class FileBackedKernel(FakeKernel):
+    """Keeps (xflags, project id) in each inode's mtime, so forked walk workers share the state.
+
+    An mtime before 1970 carries a label: ``-(1 + (xflags << 32 | projid))`` nanoseconds.
+    ``fail_on`` names files whose label cannot be set; ``exit_on`` names files on which a
+    worker process dies.
+    """
+
+    def __init__(self, mountinfo: str, fail_on: str = "", exit_on: str = "", **kw):
+        super().__init__(mountinfo, **kw)
+        self.fail_on, self.exit_on = fail_on, exit_on
+
+    @staticmethod
+    def _decode(st: os.stat_result) -> tuple[int, int]:
+        if st.st_mtime_ns >= 0:
+            return 0, 0
+        packed = -st.st_mtime_ns - 1
+        return packed >> 32, packed & 0xFFFFFFFF
+
+    def get_fsxattr(self, fd: int, buf: bytearray) -> None:
+        xflags, projid = self._decode(os.fstat(fd))
+        _xfs.FSXATTR.pack_into(buf, 0, xflags, 0, 0, projid, 0)
+
+    def set_fsxattr(self, fd: int, buf: bytearray) -> None:
+        name = os.readlink(f"/proc/self/fd/{fd}")
+        if self.exit_on and name.endswith("/" + self.exit_on):
+            os._exit(3)  # pylint: disable=protected-access
+        if self.fail_on and name.endswith("/" + self.fail_on):
+            raise OSError(errno.EIO, "Input/output error")
+        xflags, _e, _n, projid, _c = _xfs.FSXATTR.unpack_from(buf)
+        st = os.fstat(fd)
+        os.utime(fd, ns=(st.st_atime_ns, -(1 + (xflags << 32 | projid))))
+
+    def project_of_path(self, path: str) -> tuple[int, int]:
+        return self._decode(os.lstat(path))
