@@ -24,7 +24,7 @@ MOUNT = sys.argv[2]
 FILES = int(sys.argv[3]) if len(sys.argv) > 3 else 100_000
 TREE = os.path.join(MOUNT, "tree")
 PER_DIR = 1000
-ROUNDS = 3
+ROUNDS = 5
 
 
 def build_tree() -> None:

@@ -38,6 +38,7 @@ _PROJID_AT, _PROJID_END = 12, 16  # fsx_projid in struct fsxattr
 _MAX_WORKERS = 4
 _FORK_AFTER_ENTRIES = 2000  # below this much work, a fork costs more than it saves
 _SPLIT_DIR_BYTES = 64 * 1024  # an XFS directory this large holds some thousands of entries
+_FILES_PER_BATCH = 4096
 _JOBS_PER_WORKER = 2  # one running, one queued, so a worker never waits for the parent
 _FRAME = struct.Struct("=I")
 _JOB = struct.Struct("=II")  # part, parts; then the directory's path
@@ -75,6 +76,40 @@ def _label(kernel, fd: int, buf: bytearray, project_id: int, is_dir: bool, dry_r
     return True
 
 
+def _label_files(kernel, dir_fd: int, dir_path: str, names: list[str], buf: bytearray, project_id: int,
+                 dry_run: bool) -> tuple[int, int, int]:
+    """Label regular files of an open directory; return (changed, unchanged, now symlinks).
+
+    The hot path: per file one open, two ioctls and a close, comparing and patching the project
+    id's four bytes in place, with every name looked up once, outside the loop.
+    """
+    changed = unchanged = links = 0
+    want = _PROJID.pack(project_id)
+    ioctl, open_, close = kernel.ioctl, os.open, os.close
+    for name in names:
+        try:
+            fd = open_(name, OPEN_FLAGS, dir_fd=dir_fd)
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ELOOP):  # gone, or now a symlink: not ours to follow
+                links += exc.errno == errno.ELOOP
+                continue
+            raise XfsError(f"{dir_path}/{name}: cannot open: {exc.strerror}") from exc
+        try:
+            ioctl(fd, FS_IOC_FSGETXATTR, buf, True)
+            if buf[_PROJID_AT:_PROJID_END] == want:
+                unchanged += 1
+            else:
+                changed += 1
+                if not dry_run:
+                    buf[_PROJID_AT:_PROJID_END] = want
+                    ioctl(fd, FS_IOC_FSSETXATTR, buf, False)
+        except OSError as exc:
+            close(fd)
+            raise XfsError(f"{dir_path}/{name}: cannot set project {project_id}: {exc.strerror}") from exc
+        close(fd)
+    return changed, unchanged, links
+
+
 def _label_directory(kernel, dir_fd: int, dir_path: str, project_id: int, dry_run: bool,
                      part: int = 0, parts: int = 1) -> tuple[int, int, int, list[str]]:
     """Label an open directory and the regular files in it; return its subdirectories' names.
@@ -98,38 +133,18 @@ def _label_directory(kernel, dir_fd: int, dir_path: str, project_id: int, dry_ru
             if entry.is_file(follow_symlinks=False):
                 if parts == 1 or entry.inode() % parts == part:
                     files.append(entry.name)
+                    if len(files) == _FILES_PER_BATCH:  # bounds memory in huge directories
+                        counts = _label_files(kernel, dir_fd, dir_path, files, buf, project_id, dry_run)
+                        changed, unchanged, special = changed + counts[0], unchanged + counts[1], special + counts[2]
+                        files = []
             elif part != 0:
                 continue
             elif entry.is_dir(follow_symlinks=False):
                 subdirs.append(entry.name)
             else:
                 special += 1
-    # The hot path: per file one open, two ioctls and a close, comparing and patching the
-    # project id's four bytes in place, with every name looked up once, outside the loop.
-    want = _PROJID.pack(project_id)
-    ioctl, open_, close = kernel.ioctl, os.open, os.close
-    for name in files:
-        try:
-            fd = open_(name, OPEN_FLAGS, dir_fd=dir_fd)
-        except OSError as exc:
-            if exc.errno in (errno.ENOENT, errno.ELOOP):  # gone, or now a symlink: not ours to follow
-                special += exc.errno == errno.ELOOP
-                continue
-            raise XfsError(f"{dir_path}/{name}: cannot open: {exc.strerror}") from exc
-        try:
-            ioctl(fd, FS_IOC_FSGETXATTR, buf, True)
-            if buf[_PROJID_AT:_PROJID_END] == want:
-                unchanged += 1
-            else:
-                changed += 1
-                if not dry_run:
-                    buf[_PROJID_AT:_PROJID_END] = want
-                    ioctl(fd, FS_IOC_FSSETXATTR, buf, False)
-        except OSError as exc:
-            close(fd)
-            raise XfsError(f"{dir_path}/{name}: cannot set project {project_id}: {exc.strerror}") from exc
-        close(fd)
-    return changed, unchanged, special, subdirs
+    counts = _label_files(kernel, dir_fd, dir_path, files, buf, project_id, dry_run)
+    return changed + counts[0], unchanged + counts[1], special + counts[2], subdirs
 
 
 def _send_frame(sock: socket.socket, payload: bytes, fd: int | None = None) -> None:

@@ -147,6 +147,19 @@ def test_a_large_directory_is_split_between_workers_without_labelling_twice(tmp_
     assert_no_children_left()
 
 
+def test_a_large_directory_is_labelled_in_batches(tmp_path, monkeypatch):
+    monkeypatch.setattr(_tree_walk, "_FILES_PER_BATCH", 7)
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for f in range(50):
+        (flat / f"f{f}").write_text("")
+    os.mkfifo(flat / "fifo")
+    fs, kernel = fs_for(tmp_path)
+    result = assign_tree(fs, str(flat), 7001)
+    assert (result.changed, result.skipped_special) == (51, 1)
+    assert all(kernel.project_of_path(str(flat / f"f{f}")) == (0, 7001) for f in range(50))
+
+
 def test_a_worker_failure_names_the_file_and_leaks_nothing(tmp_path, big_tree, forking):
     fs, _k = fs_for(tmp_path, kernel_class=FileBackedKernel, fail_on="f17")
     fds = open_fds()
