@@ -16,6 +16,9 @@ description:
   - The tree walk never follows symbolic links, never opens FIFOs, sockets or devices, and does
     not enter other mounts below a tree, including bind mounts of the same file system (which
     share its device number and which C(xfs_quota project -s) enters).
+  - Trees of more than a few thousand entries are labelled by up to four forked worker
+    processes (one per CPU), which makes the walk faster than C(xfs_quota project -s); smaller
+    trees are labelled in the module's own process.
 extends_documentation_fragment:
   - mesos.xfs_quota.project_files
   - mesos.xfs_quota.project_files.ATTRIBUTES
