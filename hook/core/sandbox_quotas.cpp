@@ -8,6 +8,7 @@
 #include <linux/dqblk_xfs.h>
 #include <linux/openat2.h>
 #include <sys/quota.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -44,20 +45,18 @@ std::vector<std::string> subdirectories(int dir_fd, const char* name, Fd& opened
   if (!opened.valid()) {
     return names;
   }
-  int dup = fcntl(opened.get(), F_DUPFD_CLOEXEC, 0);
-  DIR* dir = dup >= 0 ? fdopendir(dup) : nullptr;
-  if (dir == nullptr) {
-    if (dup >= 0) {
-      ::close(dup);
+  alignas(8) char buffer[DirReader::kBuffer];
+  const std::string path = name; // DirReader's path is for messages only
+  DirReader reader(opened.get(), path, buffer);
+  int error = 0;
+  unsigned char type = DT_UNKNOWN;
+  while (const char* entry = reader.next(error, &type)) {
+    struct stat st;
+    if (type == DT_DIR ||
+        (type == DT_UNKNOWN && fstatat(opened.get(), entry, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))) {
+      names.emplace_back(entry);
     }
-    return names;
   }
-  while (struct dirent* entry = readdir(dir)) {
-    if (entry->d_type == DT_DIR && std::strcmp(entry->d_name, ".") != 0 && std::strcmp(entry->d_name, "..") != 0) {
-      names.emplace_back(entry->d_name);
-    }
-  }
-  closedir(dir);
   return names;
 }
 

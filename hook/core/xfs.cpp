@@ -86,84 +86,46 @@ std::string unescape_mountinfo(const std::string& field)
   return out;
 }
 
-// Directory entries straight from getdents64 into a buffer of our own: no DIR, no dup of the
-// sandbox fd, no allocation for the (usually empty) sandbox root beyond the buffer.
-class DirReader
-{
-public:
-  static constexpr size_t kBuffer = 8192;
-
-  // A subdirectory: owns its fd, path and buffer.
-  DirReader(int fd, std::string path)
-    : fd_(fd), owned_(true), path_(std::move(path)), owned_buffer_(new char[kBuffer]), buffer_(owned_buffer_.get())
-  {
-  }
-  // The sandbox root: the caller's fd, path and buffer (nothing allocated for it).
-  DirReader(int fd, const std::string& path, char* buffer) : fd_(fd), owned_(false), root_path_(&path), buffer_(buffer) {}
-  DirReader(DirReader&& other) noexcept
-    : fd_(other.fd_), owned_(other.owned_), path_(std::move(other.path_)), root_path_(other.root_path_),
-      owned_buffer_(std::move(other.owned_buffer_)), buffer_(other.buffer_), length_(other.length_),
-      offset_(other.offset_), at_end_(other.at_end_)
-  {
-    other.owned_ = false;
-  }
-  DirReader(const DirReader&) = delete;
-  DirReader& operator=(const DirReader&) = delete;
-  DirReader& operator=(DirReader&&) = delete;
-  ~DirReader()
-  {
-    if (owned_) {
-      ::close(fd_);
-    }
-  }
-
-  // The next name other than . and ..; nullptr at the end or on error (then `error` is set).
-  const char* next(int& error)
-  {
-    while (true) {
-      if (offset_ >= length_) {
-        if (at_end_) {
-          error = 0;
-          return nullptr;
-        }
-        long n = syscall(SYS_getdents64, fd_, buffer_, kBuffer);
-        if (n <= 0) {
-          error = n < 0 ? errno : 0;
-          return nullptr;
-        }
-        length_ = static_cast<size_t>(n);
-        offset_ = 0;
-        // The kernel stops filling only when the next entry does not fit: with room for the
-        // largest entry left over, this was the last batch, and the call that would return 0
-        // is saved (one syscall per directory; most sandboxes are a single directory).
-        at_end_ = length_ + kLargestEntry <= kBuffer;
-      }
-      auto* entry = reinterpret_cast<struct linux_dirent64*>(buffer_ + offset_);
-      offset_ += entry->d_reclen;
-      const char* name = entry->d_name;
-      if (!(name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))) {
-        return name;
-      }
-    }
-  }
-
-  int fd() const { return fd_; }
-  const std::string& path() const { return root_path_ != nullptr ? *root_path_ : path_; }
-
-private:
-  static constexpr size_t kLargestEntry = 24 + 256; // linux_dirent64 header + NAME_MAX + 1, 8-aligned
-  int fd_;
-  bool owned_;
-  std::string path_;
-  const std::string* root_path_ = nullptr;
-  std::unique_ptr<char[]> owned_buffer_;
-  char* buffer_;
-  size_t length_ = 0;
-  size_t offset_ = 0;
-  bool at_end_ = false;
-};
-
 } // namespace
+
+const char* DirReader::next(int& error, unsigned char* type)
+{
+  while (true) {
+    if (offset_ >= length_) {
+      if (at_end_) {
+        error = 0;
+        return nullptr;
+      }
+      long n = syscall(SYS_getdents64, fd_, buffer_, kBuffer);
+      if (n <= 0) {
+        error = n < 0 ? errno : 0;
+        return nullptr;
+      }
+      length_ = static_cast<size_t>(n);
+      offset_ = 0;
+      // The kernel stops filling only when the next entry does not fit: with room for the
+      // largest entry left over, this was the last batch, and the call that would return 0
+      // is saved (one syscall per directory; most sandboxes are a single directory).
+      at_end_ = length_ + kLargestEntry <= kBuffer;
+    }
+    auto* entry = reinterpret_cast<struct linux_dirent64*>(buffer_ + offset_);
+    offset_ += entry->d_reclen;
+    const char* name = entry->d_name;
+    if (!(name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))) {
+      if (type != nullptr) {
+        *type = entry->d_type;
+      }
+      return name;
+    }
+  }
+}
+
+DirReader::~DirReader()
+{
+  if (owned_) {
+    ::close(fd_);
+  }
+}
 
 Fd& Fd::operator=(Fd&& other) noexcept
 {

@@ -8,7 +8,9 @@
 #ifndef MXQ_XFS_HPP
 #define MXQ_XFS_HPP
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "expected.hpp"
@@ -48,6 +50,53 @@ public:
 
 private:
   int fd_;
+};
+
+// Directory entries straight from getdents64 into a buffer of our own: no DIR, no dup of the
+// fd, and no allocation for a directory read with a caller's buffer (the sandbox root, which
+// is usually the whole sandbox when the hook runs).
+class DirReader
+{
+public:
+  static constexpr size_t kBuffer = 8192;
+
+  // Owns its fd, path and buffer (a subdirectory in a walk).
+  DirReader(int fd, std::string path)
+    : fd_(fd), owned_(true), path_(std::move(path)), owned_buffer_(new char[kBuffer]), buffer_(owned_buffer_.get())
+  {
+  }
+  // Reads the caller's fd into the caller's buffer of kBuffer bytes; owns nothing.
+  DirReader(int fd, const std::string& path, char* buffer) : fd_(fd), owned_(false), root_path_(&path), buffer_(buffer) {}
+  DirReader(DirReader&& other) noexcept
+    : fd_(other.fd_), owned_(other.owned_), path_(std::move(other.path_)), root_path_(other.root_path_),
+      owned_buffer_(std::move(other.owned_buffer_)), buffer_(other.buffer_), length_(other.length_),
+      offset_(other.offset_), at_end_(other.at_end_)
+  {
+    other.owned_ = false;
+  }
+  DirReader(const DirReader&) = delete;
+  DirReader& operator=(const DirReader&) = delete;
+  DirReader& operator=(DirReader&&) = delete;
+  ~DirReader();
+
+  // The next name other than . and .. (and its d_type, if `type` is given); nullptr at the end
+  // or on error (then `error` is set).
+  const char* next(int& error, unsigned char* type = nullptr);
+
+  int fd() const { return fd_; }
+  const std::string& path() const { return root_path_ != nullptr ? *root_path_ : path_; }
+
+private:
+  static constexpr size_t kLargestEntry = 24 + 256; // linux_dirent64 header + NAME_MAX + 1, 8-aligned
+  int fd_;
+  bool owned_;
+  std::string path_;
+  const std::string* root_path_ = nullptr;
+  std::unique_ptr<char[]> owned_buffer_;
+  char* buffer_;
+  size_t length_ = 0;
+  size_t offset_ = 0;
+  bool at_end_ = false;
 };
 
 // Mount id of an open fd (statx STATX_MNT_ID, Linux 5.8+): tells a bind mount of the same file

@@ -34,6 +34,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <glog/logging.h>
@@ -249,16 +250,23 @@ private:
            "/executors/" + request.at("executor").get<std::string>();
   }
 
-  json dispatch(const std::string& op, const json& request)
+  // The framework and executor a request names.
+  static std::pair<mesos::FrameworkInfo, mesos::ExecutorInfo> framework_and_executor(const json& request)
   {
-    if (op == "launch") {
-      return launch(request);
-    }
     mesos::FrameworkInfo framework;
     framework.id_.set_value(request.at("framework").get<std::string>());
     mesos::ExecutorInfo executor;
     executor.executor_id_.set_value(request.at("executor").get<std::string>());
     executor.framework_id_ = framework.id();
+    return {framework, executor};
+  }
+
+  json dispatch(const std::string& op, const json& request)
+  {
+    if (op == "launch") {
+      return launch(request);
+    }
+    auto [framework, executor] = framework_and_executor(request);
     if (op == "remove_executor") {
       json errors = json::array();
       for (mesos::Hook* hook : hooks_) {
@@ -279,11 +287,7 @@ private:
 
   json launch(const json& request)
   {
-    mesos::FrameworkInfo framework;
-    framework.id_.set_value(request.at("framework").get<std::string>());
-    mesos::ExecutorInfo executor;
-    executor.executor_id_.set_value(request.at("executor").get<std::string>());
-    executor.framework_id_ = framework.id();
+    auto [framework, executor] = framework_and_executor(request);
     mesos::TaskInfo task;
     if (request.value("disk_mb", 0.0) > 0) {
       mesos::Resource disk;
