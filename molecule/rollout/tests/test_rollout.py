@@ -2,37 +2,15 @@
 hook's quota stops a task's sandbox at its disk resource."""
 
 import json
-import shlex
+import os
+import sys
 import time
 
 import pytest
 
-WORK_DIR = "/var/lib/mesos"
-
-
-def agent(host, method, path, body=None):
-    """Call the agent's HTTP API from inside the VM."""
-    script = (
-        "import json, sys, urllib.request as u;"
-        f"r = u.Request('http://127.0.0.1:5051{path}', method='{method}',"
-        f" data={json.dumps(json.dumps(body)) + '.encode()' if body is not None else 'None'},"
-        " headers={'Content-Type': 'application/json'});"
-        "print(u.urlopen(r, timeout=30).read().decode())"
-    )
-    out = host.run_expect([0], f"python3 -c {shlex.quote(script)}").stdout
-    return json.loads(out) if out.strip() else {}
-
-
-def launch(host, executor, disk_mb=10):
-    request = {"framework": "molecule", "executor": executor, "container": "run1", "containerizer": "docker",
-               "disk_mb": disk_mb}
-    result = agent(host, "POST", "/double/launch", request)
-    assert result["ok"], result
-    return result["sandbox"]
-
-
-def project_of(host, path):
-    return int(host.run_expect([0], f"lsattr -pd {shlex.quote(path)}").stdout.split()[0])
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+from double_api import (  # noqa: E402  pylint: disable=wrong-import-position
+    WORK_DIR, agent, assert_root_owned_not_group_or_world_writable, assert_write_stops_at, launch, project_of)
 
 
 def test_work_dir_is_xfs_with_project_quota_live_and_in_fstab(host):
@@ -49,12 +27,7 @@ def test_work_dir_is_xfs_with_project_quota_live_and_in_fstab(host):
     "/etc/systemd/system/mesos-agent-double.service.d/50-mesos-xfs-quota.conf",
 ])
 def test_installed_files_are_root_owned_and_not_group_or_world_writable(host, pattern):
-    paths = host.run_expect([0], f"ls -1 {pattern}").stdout.split()
-    assert paths
-    for path in paths:
-        f = host.file(path)
-        assert f.user == "root" and f.group == "root"
-        assert f.mode & 0o022 == 0, oct(f.mode)
+    assert_root_owned_not_group_or_world_writable(host, pattern)
 
 
 def test_agent_runs_with_the_hook(host):
@@ -71,10 +44,7 @@ def test_agent_runs_with_the_hook(host):
 def test_a_task_cannot_write_past_its_disk(host):
     sandbox = launch(host, "writer", disk_mb=10)
     assert 20000 <= project_of(host, sandbox) <= 29999
-    dd = host.run(f"dd if=/dev/zero of={sandbox}/big bs=1M count=20")
-    assert dd.rc != 0
-    assert "No space left on device" in dd.stderr
-    assert host.file(f"{sandbox}/big").size <= 10 * 1024 * 1024
+    assert_write_stops_at(host, sandbox, 10)
 
 
 def test_restart_recovers_and_never_reuses_a_live_sandbox_id(host):

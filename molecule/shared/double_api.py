@@ -1,0 +1,50 @@
+"""Testinfra helpers shared by the scenarios: the HTTP API of the agent TEST DOUBLE (not Mesos),
+called from inside the VM, and project ids read with lsattr."""
+
+import json
+import shlex
+
+WORK_DIR = "/var/lib/mesos"
+
+
+def agent(host, method, path, body=None):
+    """Call the agent double's HTTP API from inside the VM."""
+    script = (
+        "import json, sys, urllib.request as u;"
+        f"r = u.Request('http://127.0.0.1:5051{path}', method='{method}',"
+        f" data={json.dumps(json.dumps(body)) + '.encode()' if body is not None else 'None'},"
+        " headers={'Content-Type': 'application/json'});"
+        "print(u.urlopen(r, timeout=30).read().decode())"
+    )
+    out = host.run_expect([0], f"python3 -c {shlex.quote(script)}").stdout
+    return json.loads(out) if out.strip() else {}
+
+
+def launch(host, executor, disk_mb=10):
+    """A Docker task with `disk_mb` of disk; returns its sandbox."""
+    request = {"framework": "molecule", "executor": executor, "container": "run1", "containerizer": "docker",
+               "disk_mb": disk_mb}
+    result = agent(host, "POST", "/double/launch", request)
+    assert result["ok"], result
+    return result["sandbox"]
+
+
+def project_of(host, path):
+    return int(host.run_expect([0], f"lsattr -pd {shlex.quote(path)}").stdout.split()[0])
+
+
+def assert_write_stops_at(host, sandbox, disk_mb):
+    """Writing twice the task's disk fails with ENOSPC (XFS's answer to a project quota overrun)."""
+    dd = host.run(f"dd if=/dev/zero of={shlex.quote(sandbox)}/big bs=1M count={2 * disk_mb}")
+    assert dd.rc != 0
+    assert "No space left on device" in dd.stderr
+    assert host.file(f"{sandbox}/big").size <= disk_mb * 1024 * 1024
+
+
+def assert_root_owned_not_group_or_world_writable(host, pattern):
+    paths = host.run_expect([0], f"ls -1 {pattern}").stdout.split()
+    assert paths, f"nothing matches {pattern}"
+    for path in paths:
+        f = host.file(path)
+        assert f.user == "root" and f.group == "root"
+        assert f.mode & 0o022 == 0, oct(f.mode)
