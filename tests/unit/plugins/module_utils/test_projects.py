@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 
 import pytest
@@ -9,7 +10,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import atomic_write
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._projects import (
-    ProjectFileError, ProjectFiles, validate_id, validate_name)
+    ProjectFileError, ProjectFiles, _entry, validate_id, validate_name)
 
 FOREIGN = "# managed by hand\nlegacy:17\n\nbroken line without colon\n"
 
@@ -118,3 +119,14 @@ def test_lookups_follow_edits(files):
     assert pf.id_of("fresh") == 18 and pf.name_of(18) == "fresh"
     pf.undefine(17)
     assert pf.id_of("legacy") is None and pf.name_of(17) is None
+
+
+# The line format as a regular expression (how the parser was first written): optional blanks,
+# a key that starts with neither '#' nor ':', blanks, ':', blanks, the value, trailing blanks.
+LINE_FORMAT = re.compile(r"^\s*([^#:\s][^:]*?)\s*:\s*(.*?)\s*$")
+
+
+@given(st.text(alphabet="ab7 :#\t\u00a0\u00e9", max_size=24))
+def test_line_parsing_follows_the_line_format(line):
+    match = LINE_FORMAT.match(line)
+    assert _entry(line) == (match.groups() if match else None)
