@@ -65,7 +65,10 @@ for n in $counts; do
       "/opt/bench/ours-$n-$target.py"
   done
   for run in first idempotent; do
-    read -r with without < <("$vm_sh" ssh bench-limits "python3 /opt/bench/limits_vm.py $n $run $vm_rounds")
+    # $(...) waits for ssh to exit: while it runs, the stderr it shares with the next
+    # ansible-playbook is non-blocking, which ansible-playbook refuses
+    medians=$("$vm_sh" ssh bench-limits "python3 /opt/bench/limits_vm.py $n $run $vm_rounds" </dev/null)
+    read -r with without <<<"$medians"
     report "ours in the VM, $n projects, $run, 10,000 unrelated vs none" "$with" "$without" "<= 1.1x"
   done
 done

@@ -45,24 +45,21 @@ def validate_name(project_name: str, name: str = "name") -> str:
     return project_name
 
 
-def _entry(line: str) -> tuple[str, str] | None:
-    """(key, value) of a ``key:value`` line; None for comments, blank and key-less lines.
-
-    str.partition, not a regular expression: a projid file of 10,000 projects is parsed on every
-    module run, and this takes well under half the time.
-    """
-    key, colon, value = line.partition(":")
-    key = key.strip()
-    if colon and key and key[0] != "#":
-        return key, value.strip()
-    return None
-
-
 def _entries(lines: list[str]) -> Iterator[tuple[str, str]]:
+    """(key, value) of every ``key:value`` line; comments, blank and key-less lines are skipped.
+
+    str.partition in one loop, not a regular expression or a call per line: a projid file of
+    10,000 projects is parsed on every module run, and this takes a third of the time.
+    """
     for line in lines:
-        entry = _entry(line)
-        if entry:
-            yield entry
+        key, colon, value = line.partition(":")
+        key = key.strip()
+        if colon and key and key[0] != "#":
+            yield key, value.strip()
+
+
+def _entry(line: str) -> tuple[str, str] | None:
+    return next(_entries([line]), None)
 
 
 @dataclass
@@ -87,7 +84,7 @@ class ProjectFiles:
             names: dict[str, int] = {}
             ids: dict[int, str] = {}
             for name, value in _entries(self.projid):
-                if value.isdigit() and name not in names:
+                if value.isdecimal() and name not in names:
                     names[name] = int(value)
                     ids.setdefault(names[name], name)
             self._names, self._ids = names, ids
@@ -101,7 +98,7 @@ class ProjectFiles:
         return self._ids.get(project_id)
 
     def paths_of(self, project_id: int) -> list[str]:
-        return [path for key, path in _entries(self.projects) if key.isdigit() and int(key) == project_id]
+        return [path for key, path in _entries(self.projects) if key.isdecimal() and int(key) == project_id]
 
     # --- edits --------------------------------------------------------------------------------
     def define(self, name: str, project_id: int) -> None:
@@ -135,7 +132,7 @@ class ProjectFiles:
         lines = []
         for line in self.projects:
             entry = _entry(line)
-            if entry and entry[0].isdigit() and int(entry[0]) == project_id:
+            if entry and entry[0].isdecimal() and int(entry[0]) == project_id:
                 if entry[1] not in wanted or entry[1] in present:
                     continue
                 present.add(entry[1])
@@ -171,7 +168,7 @@ class ProjectFiles:
 def _entry_value(line: str) -> int | None:
     """The id of a well-formed ``name:id`` line, else None."""
     entry = _entry(line)
-    return int(entry[1]) if entry and entry[1].isdigit() else None
+    return int(entry[1]) if entry and entry[1].isdecimal() else None
 
 
 def _render(lines: list[str]) -> str:

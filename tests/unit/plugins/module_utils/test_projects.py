@@ -130,3 +130,15 @@ LINE_FORMAT = re.compile(r"^\s*([^#:\s][^:]*?)\s*:\s*(.*?)\s*$")
 def test_line_parsing_follows_the_line_format(line):
     match = LINE_FORMAT.match(line)
     assert _entry(line) == (match.groups() if match else None)
+
+
+def test_ids_that_are_digits_but_not_decimal_are_foreign_lines(tmp_path):
+    projid, projects = tmp_path / "projid", tmp_path / "projects"
+    projid.write_text("squared:\u00b2\nlegacy:17\n")  # '²'.isdigit() but int('²') fails
+    projects.write_text("\u00b2:/srv/odd\n")
+    pf = ProjectFiles(str(projid), str(projects))
+    assert pf.names() == {"legacy": 17}
+    assert pf.paths_of(17) == []
+    pf.undefine(17)
+    pf.set_paths(5, ["/srv/five"])
+    assert pf.rendered() == ("squared:\u00b2\n", "\u00b2:/srv/odd\n5:/srv/five\n")
