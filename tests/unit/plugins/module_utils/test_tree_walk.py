@@ -160,19 +160,14 @@ def test_a_large_directory_is_labelled_in_batches(tmp_path, monkeypatch):
     assert all(kernel.project_of_path(str(flat / f"f{f}")) == (0, 7001) for f in range(50))
 
 
-def test_a_worker_failure_names_the_file_and_leaks_nothing(tmp_path, big_tree, forking):
-    fs, _k = fs_for(tmp_path, kernel_class=FileBackedKernel, fail_on="f17")
+@pytest.mark.parametrize("fault, message", [
+    ({"fail_on": "f17"}, r"/big/d\d/e\d+/f17: cannot set project 7001: Input/output error"),
+    ({"exit_on": "f3"}, r"/big/d\d/e\d+: the worker process labelling it \(pid \d+\) died"),  # not a hang
+])
+def test_a_worker_fault_is_an_error_naming_the_place_and_leaks_nothing(tmp_path, big_tree, forking, fault, message):
+    fs, _k = fs_for(tmp_path, kernel_class=FileBackedKernel, **fault)
     fds = open_fds()
-    with pytest.raises(XfsError, match=r"/big/d\d/e\d+/f17: cannot set project 7001: Input/output error"):
-        assign_tree(fs, str(big_tree), 7001)
-    assert open_fds() == fds
-    assert_no_children_left()
-
-
-def test_a_worker_that_dies_is_an_error_not_a_hang(tmp_path, big_tree, forking):
-    fs, _k = fs_for(tmp_path, kernel_class=FileBackedKernel, exit_on="f3")
-    fds = open_fds()
-    with pytest.raises(XfsError, match=r"/big/d\d/e\d+: the worker process labelling it \(pid \d+\) died"):
+    with pytest.raises(XfsError, match=message):
         assign_tree(fs, str(big_tree), 7001)
     assert open_fds() == fds
     assert_no_children_left()
