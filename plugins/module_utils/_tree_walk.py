@@ -248,9 +248,9 @@ class _TreeWalk:
         self.entries_done = 0
 
     # --- producing jobs ----------------------------------------------------------------------------
-    def add_directory(self, fd: int, path: str) -> None:
-        """Queue an open directory; a large one as one job per worker."""
-        parts = len(self.workers) if self.workers and os.fstat(fd).st_size >= _SPLIT_DIR_BYTES else 1
+    def add_directory(self, fd: int, path: str, size: int) -> None:
+        """Queue an open directory of ``size`` bytes (its st_size); a large one as one job per worker."""
+        parts = len(self.workers) if self.workers and size >= _SPLIT_DIR_BYTES else 1
         self.ready.append(_Job(fd, fd, path, 0, parts))
         for part in range(1, parts):
             # Each part reads the directory through its own open file: getdents shares the offset.
@@ -285,7 +285,7 @@ class _TreeWalk:
         elif not stat.S_ISDIR(st.st_mode):  # replaced since it was listed
             os.close(fd)
         else:
-            self.add_directory(fd, path)
+            self.add_directory(fd, path, st.st_size)
 
     # --- consuming results -------------------------------------------------------------------------
     def done(self, own_fd: int | None, path: str, changed: int, unchanged: int, special: int,
@@ -297,9 +297,9 @@ class _TreeWalk:
         if own_fd is not None:
             self.stack.append((own_fd, path, subdirs))
 
-    def run(self, root_fd: int, root: str) -> WalkResult:
-        self.root_dev = os.fstat(root_fd).st_dev
-        self.add_directory(root_fd, root)
+    def run(self, root_fd: int, root: str, root_stat: os.stat_result) -> WalkResult:
+        self.root_dev = root_stat.st_dev
+        self.add_directory(root_fd, root, root_stat.st_size)
         try:
             self.run_inline()
             if self.stack or self.ready:
@@ -343,7 +343,7 @@ class _TreeWalk:
         queued, self.ready = self.ready, []
         for job in queued:
             if job.own_fd is not None:
-                self.add_directory(job.own_fd, job.path)
+                self.add_directory(job.own_fd, job.path, os.fstat(job.own_fd).st_size)
             else:
                 os.close(job.fd)
         selector = selectors.DefaultSelector()
@@ -407,7 +407,8 @@ def assign_tree(fs: XfsFilesystem, root: str, project_id: int, recursive: bool =
     root = os.path.abspath(root)
     root = os.path.join(os.path.realpath(os.path.dirname(root)), os.path.basename(root))
     root_fd = open_nofollow(root)
-    is_dir = stat.S_ISDIR(os.fstat(root_fd).st_mode)
+    root_stat = os.fstat(root_fd)
+    is_dir = stat.S_ISDIR(root_stat.st_mode)
     if not (recursive and is_dir):
         try:
             changed = _label(fs.kernel, root_fd, bytearray(FSXATTR.size), project_id, is_dir, dry_run)
@@ -416,4 +417,4 @@ def assign_tree(fs: XfsFilesystem, root: str, project_id: int, recursive: bool =
         finally:
             os.close(root_fd)
         return WalkResult(changed=int(changed), unchanged=int(not changed))
-    return _TreeWalk(fs, root, project_id, dry_run).run(root_fd, root)
+    return _TreeWalk(fs, root, project_id, dry_run).run(root_fd, root, root_stat)
