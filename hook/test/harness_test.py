@@ -2,7 +2,7 @@
 # Copyright (c) mesos.xfs_quota contributors
 """The built hook .so, loaded the way the agent's ModuleManager loads it, driven on real sandboxes.
 
-The loader is tests/agent_double (a TEST DOUBLE of mesos-agent, built against the same test-only
+The loader is hook/test/agent_double (a TEST DOUBLE of mesos-agent, built against the same test-only
 API stub as the .so). Runs as root in the test VM, stdlib only:
 
     MXQ_TEST_XFS=/mnt/x MXQ_HOOK_BUILD=/opt/mxq python3 -m unittest -v harness_test

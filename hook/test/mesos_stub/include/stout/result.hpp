@@ -1,4 +1,4 @@
-// Test-only stand-in for the Mesos module API; not Mesos code (see tests/mesos_stub/README.md).
+// Test-only stand-in for the Mesos module API; not Mesos code (see hook/test/mesos_stub/README.md).
 #pragma once
 
 #include <optional>

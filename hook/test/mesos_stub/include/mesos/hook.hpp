@@ -1,4 +1,4 @@
-// Test-only stand-in for the Mesos module API; not Mesos code (see tests/mesos_stub/README.md).
+// Test-only stand-in for the Mesos module API; not Mesos code (see hook/test/mesos_stub/README.md).
 // The Hook callbacks the XFS quota hook overrides, with their documented signatures and
 // defaults (each does nothing).
 #pragma once

@@ -1,4 +1,4 @@
-// Test-only stand-in for the Mesos module API; not Mesos code (see tests/mesos_stub/README.md).
+// Test-only stand-in for the Mesos module API; not Mesos code (see hook/test/mesos_stub/README.md).
 #pragma once
 
 // The version the test double reports as its own; CMake can set another to test mismatches.
