@@ -42,22 +42,16 @@ _value:
   elements: str
 """
 
-import re
-
 from ansible.errors import AnsibleFilterError
 
-_RANGE_RE = re.compile(r"^\s*\[?\s*(\d+)\s*-\s*(\d+)\s*\]?\s*$")
-PROJECT_ID_MAX = 2**32 - 2
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._project_ids import ProjectIdError, parse_id_range
 
 
 def project_id_range(text, owner="range"):
-    match = _RANGE_RE.match(str(text))
-    if not match:
-        raise AnsibleFilterError(f"{owner}: {text!r} is not an id range; write FIRST-LAST, e.g. 20000-29999")
-    first, last = int(match.group(1)), int(match.group(2))
-    if not 1 <= first <= last <= PROJECT_ID_MAX:
-        raise AnsibleFilterError(f"{owner}: {text!r} must go from 1 or more up to {PROJECT_ID_MAX}, first <= last")
-    return first, last
+    try:
+        return parse_id_range(text, owner)
+    except ProjectIdError as exc:
+        raise AnsibleFilterError(str(exc)) from exc
 
 
 def project_id_conflicts(ranges, used=None):

@@ -18,9 +18,11 @@ import ctypes
 import errno
 import fcntl
 import os
+import stat
 import struct
 from dataclasses import dataclass, field
 
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._project_ids import PROJECT_ID_MAX, ProjectIdError, check_project_id
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._sizes import BASIC_BLOCK, round_up
 
 # <linux/fs.h>: struct fsxattr is 28 bytes; _IOR('X', 31, ...) / _IOW('X', 32, ...)
@@ -39,25 +41,41 @@ Q_XGETNEXTQUOTA = _XQM_CMD + 9
 FS_DQUOT_VERSION = 1
 FS_PROJ_QUOTA = 2
 FS_QSTATV_VERSION1 = 1
-# fs_disk_quota: version, flags, fieldmask, id, blk hard/soft, ino hard/soft, bcount, icount,
-# itimer, btimer,
-# iwarns, bwarns, 4 x s8, rtb_hard, rtb_soft, rtbcount, rtbtimer, rtbwarns, pad, 8 pad
-_DQBLK = struct.Struct("=bbHIQQQQQQiiHHbbbbQQQiHh8x")
+
+
+class FsDiskQuota(ctypes.Structure):
+    """``struct fs_disk_quota`` of <linux/dqblk_xfs.h> (112 bytes); block fields in 512-byte blocks."""
+
+    _fields_ = [
+        ("d_version", ctypes.c_int8), ("d_flags", ctypes.c_int8), ("d_fieldmask", ctypes.c_uint16),
+        ("d_id", ctypes.c_uint32),
+        ("d_blk_hardlimit", ctypes.c_uint64), ("d_blk_softlimit", ctypes.c_uint64),
+        ("d_ino_hardlimit", ctypes.c_uint64), ("d_ino_softlimit", ctypes.c_uint64),
+        ("d_bcount", ctypes.c_uint64), ("d_icount", ctypes.c_uint64),
+        ("d_itimer", ctypes.c_int32), ("d_btimer", ctypes.c_int32),
+        ("d_iwarns", ctypes.c_uint16), ("d_bwarns", ctypes.c_uint16),
+        ("d_itimer_hi", ctypes.c_int8), ("d_btimer_hi", ctypes.c_int8),
+        ("d_rtbtimer_hi", ctypes.c_int8), ("d_padding2", ctypes.c_int8),
+        ("d_rtb_hardlimit", ctypes.c_uint64), ("d_rtb_softlimit", ctypes.c_uint64), ("d_rtbcount", ctypes.c_uint64),
+        ("d_rtbtimer", ctypes.c_int32), ("d_rtbwarns", ctypes.c_uint16), ("d_padding3", ctypes.c_int16),
+        ("d_padding4", ctypes.c_char * 8),
+    ]
+
+
 # fs_quota_statv: version, pad, flags, incoredqs, 3 x (ino, nblks, nextents, pad), timers...
 _QSTATV = struct.Struct("=bBHI" + "QQII" * 3 + "iiiHHHHI56x")
 
-# Limit fields: name -> (fs_disk_quota field mask bit, unit in bytes; 1 = a count of inodes)
+# Limit fields: name -> (fs_disk_quota field mask bit, its FsDiskQuota field, unit in bytes; 1 = a count of inodes)
 LIMIT_FIELDS = {
-    "isoft": (0x01, 1),
-    "ihard": (0x02, 1),
-    "bsoft": (0x04, BASIC_BLOCK),
-    "bhard": (0x08, BASIC_BLOCK),
-    "rtbsoft": (0x10, BASIC_BLOCK),
-    "rtbhard": (0x20, BASIC_BLOCK),
+    "isoft": (0x01, "d_ino_softlimit", 1),
+    "ihard": (0x02, "d_ino_hardlimit", 1),
+    "bsoft": (0x04, "d_blk_softlimit", BASIC_BLOCK),
+    "bhard": (0x08, "d_blk_hardlimit", BASIC_BLOCK),
+    "rtbsoft": (0x10, "d_rtb_softlimit", BASIC_BLOCK),
+    "rtbhard": (0x20, "d_rtb_hardlimit", BASIC_BLOCK),
 }
 BLOCK_LIMITS = ("bsoft", "bhard", "rtbsoft", "rtbhard")
 INODE_LIMITS = ("isoft", "ihard")
-PROJECT_ID_MAX = 2**32 - 2  # (u32)-1 is "no id" in several tools
 
 # Never follow a symlink, never block on a FIFO or device, never take a terminal.
 OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
@@ -175,7 +193,9 @@ class Kernel:
 
     def __init__(self) -> None:
         self._libc = ctypes.CDLL(None, use_errno=True)
-        self._libc.quotactl.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p]
+        # quotactl(2) takes the id as an int but the kernel reads a qid_t (u32): an unsigned
+        # argument, and ids outside 0..2^32-1 are refused here rather than wrapped by ctypes.
+        self._libc.quotactl.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32, ctypes.c_void_p]
 
     def read_mountinfo(self) -> str:
         with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as f:
@@ -186,6 +206,8 @@ class Kernel:
     ioctl = staticmethod(fcntl.ioctl)
 
     def quotactl(self, cmd: int, device: str, qid: int, buf: bytearray) -> None:
+        if isinstance(qid, bool) or not 0 <= qid <= 0xFFFFFFFF:
+            raise ValueError(f"quotactl: id {qid!r} is not a 32-bit quota id")
         cbuf = (ctypes.c_char * len(buf)).from_buffer(buf)
         if self._libc.quotactl((cmd << 8) | PRJQUOTA, os.fsencode(device), qid, cbuf) != 0:
             err = ctypes.get_errno()
@@ -198,7 +220,7 @@ class XfsFilesystem:
     def __init__(self, path: str, kernel: Kernel | None = None, mounts: list[Mount] | None = None):
         self.kernel = kernel or Kernel()
         self.mounts = mounts if mounts is not None else parse_mountinfo(self.kernel.read_mountinfo())
-        if not os.path.exists(path):
+        if not os.path.lexists(path):
             raise XfsError(f"{path} does not exist")
         self.mount = mount_of(path, self.mounts)
         if self.mount.fstype != "xfs":
@@ -245,17 +267,24 @@ class XfsFilesystem:
     # --- limits and usage ----------------------------------------------------------------------
     @staticmethod
     def _decode(buf: bytearray) -> ProjectQuota:
-        v = _DQBLK.unpack_from(buf)
-        quota = ProjectQuota(project_id=v[3])
-        quota.limits = {
-            "bhard": v[4] * BASIC_BLOCK, "bsoft": v[5] * BASIC_BLOCK, "ihard": v[6], "isoft": v[7],
-            "rtbhard": v[18] * BASIC_BLOCK, "rtbsoft": v[19] * BASIC_BLOCK,
-        }
-        quota.used_bytes, quota.used_inodes, quota.used_rt_bytes = v[8] * BASIC_BLOCK, v[9], v[20] * BASIC_BLOCK
+        dq = FsDiskQuota.from_buffer_copy(buf)
+        quota = ProjectQuota(project_id=dq.d_id)
+        quota.limits = {name: getattr(dq, fieldname) * unit for name, (_bit, fieldname, unit) in LIMIT_FIELDS.items()}
+        quota.used_bytes, quota.used_inodes = dq.d_bcount * BASIC_BLOCK, dq.d_icount
+        quota.used_rt_bytes = dq.d_rtbcount * BASIC_BLOCK
         return quota
 
+    @staticmethod
+    def _checked_id(project_id: int) -> int:
+        """A project id in range before it reaches quotactl (a C int would truncate 2^32 to 0)."""
+        try:
+            return check_project_id(project_id, "id")
+        except ProjectIdError as exc:
+            raise XfsError(str(exc)) from exc
+
     def get_quota(self, project_id: int) -> ProjectQuota:
-        buf = bytearray(_DQBLK.size)
+        self._checked_id(project_id)
+        buf = bytearray(ctypes.sizeof(FsDiskQuota))
         try:
             self.kernel.quotactl(Q_XGETQUOTA, self.device, project_id, buf)
         except OSError as exc:
@@ -267,7 +296,7 @@ class XfsFilesystem:
     def all_quotas(self) -> list[ProjectQuota]:
         """Every project with a dquot on this file system (Q_XGETNEXTQUOTA walk)."""
         quotas, next_id = [], 0
-        buf = bytearray(_DQBLK.size)
+        buf = bytearray(ctypes.sizeof(FsDiskQuota))
         while next_id <= PROJECT_ID_MAX:
             try:
                 self.kernel.quotactl(Q_XGETNEXTQUOTA, self.device, next_id, buf)
@@ -287,18 +316,13 @@ class XfsFilesystem:
         return value
 
     def set_limits(self, project_id: int, limits: dict[str, int]) -> None:
-        mask = 0
-        values = dict.fromkeys(LIMIT_FIELDS, 0)
+        self._checked_id(project_id)
+        dq = FsDiskQuota(d_version=FS_DQUOT_VERSION, d_flags=FS_PROJ_QUOTA, d_id=project_id)
         for name, value in limits.items():
-            bit, unit = LIMIT_FIELDS[name]
-            mask |= bit
-            values[name] = round_up(value, unit) // unit  # bytes -> 512-byte basic blocks
-        buf = bytearray(_DQBLK.size)
-        _DQBLK.pack_into(
-            buf, 0, FS_DQUOT_VERSION, FS_PROJ_QUOTA, mask, project_id,
-            values["bhard"], values["bsoft"], values["ihard"], values["isoft"], 0, 0,
-            0, 0, 0, 0, 0, 0, 0, 0, values["rtbhard"], values["rtbsoft"], 0, 0, 0, 0,
-        )
+            bit, fieldname, unit = LIMIT_FIELDS[name]
+            dq.d_fieldmask |= bit
+            setattr(dq, fieldname, round_up(value, unit) // unit)  # bytes -> 512-byte basic blocks
+        buf = bytearray(bytes(dq))
         try:
             self.kernel.quotactl(Q_XSETQLIM, self.device, project_id, buf)
         except OSError as exc:
@@ -306,9 +330,16 @@ class XfsFilesystem:
 
     # --- project ids on inodes -------------------------------------------------------------------
     def project_of(self, path: str) -> tuple[int, bool]:
-        """(project id, PROJINHERIT set) of ``path`` itself (symlinks not followed)."""
+        """(project id, PROJINHERIT set) of ``path`` itself (symlinks not followed).
+
+        Only a regular file or a directory carries a project id that quotas use; anything else
+        (a FIFO, socket or device) is refused before the ioctl, which such files do not take.
+        """
         fd = open_nofollow(path)
         try:
+            kind = stat.S_IFMT(os.fstat(fd).st_mode)
+            if kind not in (stat.S_IFREG, stat.S_IFDIR):
+                raise XfsError(f"{path} is {_KIND_NAMES.get(kind, 'a special file')}, not a regular file or directory")
             buf = bytearray(FSXATTR.size)
             self.kernel.ioctl(fd, FS_IOC_FSGETXATTR, buf, True)
         except OSError as exc:
@@ -317,6 +348,10 @@ class XfsFilesystem:
             os.close(fd)
         xflags, _extsize, _nextents, projid, _cow = FSXATTR.unpack_from(buf)
         return projid, bool(xflags & FS_XFLAG_PROJINHERIT)
+
+
+_KIND_NAMES = {stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
+               stat.S_IFBLK: "a block device"}
 
 
 def open_nofollow(path: str, dir_fd: int | None = None) -> int:

@@ -109,15 +109,12 @@ skipped_mounts:
   elements: str
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import locked
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._projects import (
-    PROJECT_FILE_ARGS, ProjectFileError, ProjectFiles, validate_id, validate_name)
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._tree_walk import WalkResult, assign_tree
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import Kernel, XfsError, XfsFilesystem, parse_mountinfo
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import FileError, locked
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._projects import PROJECT_FILE_ARGS, ProjectFileError, ProjectFiles
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import Kernel, XfsError
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs_project import ProjectRequest, apply_project
 
 
 def main() -> None:
@@ -135,56 +132,22 @@ def main() -> None:
         supports_check_mode=True,
     )
     p = module.params
-    walk = WalkResult()
     try:
-        if p["name"] is not None:
-            validate_name(p["name"])
-        if p["id"] is not None:
-            validate_id(p["id"])
-        paths = [os.path.abspath(path).rstrip("/") or "/" for path in p["paths"] or []]
-        with locked(p["projects_file"] + ".lock"):
+        request = ProjectRequest.from_params(p)
+        with locked(p["projects_file"] + ".lock", "projects_file"):
             files = ProjectFiles(p["projid_file"], p["projects_file"])
-            project_id = p["id"] if p["id"] is not None else files.id_of(p["name"])
-            if project_id is None:
-                if p["state"] == "absent":
-                    module.exit_json(changed=False, id=None, name=p["name"], paths=[], inodes_changed=0,
-                                     inodes_unchanged=0, skipped_special=0, skipped_mounts=[])
-                raise ProjectFileError(f"id: project {p['name']!r} is not defined yet; give its id")
-            name = p["name"] or files.name_of(project_id)
-
-            kernel = Kernel()
-            mounts = parse_mountinfo(kernel.read_mountinfo())
-            if p["state"] == "present":
-                if name is not None:
-                    files.define(name, project_id)
-                if p["paths"] is not None:
-                    files.set_paths(project_id, paths)
-                trees, new_id = paths, project_id
-            else:
-                trees = list(dict.fromkeys(files.paths_of(project_id) + paths)) if p["clear_ids"] else []
-                files.undefine(project_id)
-                new_id = 0
-
-            # Check every tree before changing anything.
-            targets = [(XfsFilesystem.with_project_quota(path, kernel, mounts, "paths"), path) for path in trees]
-            for fs, path in targets:
-                result = assign_tree(fs, path, new_id, recursive=p["recursive"], dry_run=module.check_mode)
-                walk.changed += result.changed
-                walk.unchanged += result.unchanged
-                walk.skipped_special += result.skipped_special
-                walk.skipped_mounts += result.skipped_mounts
-
-            files_changed = files.changed()
-            if files_changed and not module.check_mode:
+            result = apply_project(request, files, module.check_mode, Kernel())
+            if files.changed() and not module.check_mode:
                 files.write()
-    except (XfsError, ProjectFileError) as exc:
+    except (XfsError, ProjectFileError, FileError) as exc:
         module.fail_json(msg=str(exc))
 
+    for warning in result.warnings:
+        module.warn(warning)
     output = dict(
-        changed=files_changed or walk.changed > 0,
-        id=project_id, name=name, paths=files.paths_of(project_id),
-        inodes_changed=walk.changed, inodes_unchanged=walk.unchanged,
-        skipped_special=walk.skipped_special, skipped_mounts=walk.skipped_mounts,
+        changed=result.changed, id=result.project_id, name=result.name, paths=result.paths,
+        inodes_changed=result.walk.changed, inodes_unchanged=result.walk.unchanged,
+        skipped_special=result.walk.skipped_special, skipped_mounts=result.walk.skipped_mounts,
     )
     if module._diff:
         output["diff"] = files.diff()

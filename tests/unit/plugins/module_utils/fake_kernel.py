@@ -1,8 +1,10 @@
 """A fake of the syscall boundary (_xfs.Kernel): project ids by inode, dquots in a dict."""
 from __future__ import annotations
 
+import ctypes
 import errno
 import os
+import stat
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils import _xfs
 
@@ -34,6 +36,8 @@ class FakeKernel:
 
     def get_fsxattr(self, fd: int, buf: bytearray) -> None:
         self.calls.append("get")
+        if not stat.S_ISREG(os.fstat(fd).st_mode) and not stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise OSError(errno.ENOTTY, os.strerror(errno.ENOTTY))  # as XFS answers for a FIFO or device
         xflags, projid = self.attrs.get(os.fstat(fd).st_ino, (0, 0))
         _xfs.FSXATTR.pack_into(buf, 0, xflags, 0, 0, projid, 0)
 
@@ -47,10 +51,14 @@ class FakeKernel:
 
     def _pack(self, buf: bytearray, qid: int) -> None:
         bh, bs, ih, is_, bc, ic, rh, rs = self.dquots[qid]
-        _xfs._DQBLK.pack_into(buf, 0, 1, 2, 0, qid, bh, bs, ih, is_, bc, ic, 0, 0, 0, 0, 0, 0, 0, 0, rh, rs, 0, 0, 0, 0)
+        dq = _xfs.FsDiskQuota(d_version=1, d_flags=2, d_id=qid, d_blk_hardlimit=bh, d_blk_softlimit=bs,
+                              d_ino_hardlimit=ih, d_ino_softlimit=is_, d_bcount=bc, d_icount=ic,
+                              d_rtb_hardlimit=rh, d_rtb_softlimit=rs)
+        buf[:ctypes.sizeof(dq)] = bytes(dq)
 
     def quotactl(self, cmd: int, device: str, qid: int, buf: bytearray) -> None:
         self.calls.append(f"quotactl:{cmd:#x}")
+        assert not isinstance(qid, bool) and 0 <= qid <= 0xFFFFFFFF, f"quotactl got id {qid!r}"  # a qid_t
         if cmd == _xfs.Q_XGETQSTATV:
             if not self.qstat_flags:
                 raise OSError(errno.ENOSYS, "quota off")
@@ -65,12 +73,12 @@ class FakeKernel:
                 raise OSError(errno.ENOENT, "none")
             self._pack(buf, ids[0])
         elif cmd == _xfs.Q_XSETQLIM:
-            v = _xfs._DQBLK.unpack_from(buf)
-            mask, entry = v[2], self.dquots.setdefault(qid, [0] * 8)
-            for bit, index, value in ((0x08, 0, v[4]), (0x04, 1, v[5]), (0x02, 2, v[6]), (0x01, 3, v[7]),
-                                      (0x20, 6, v[18]), (0x10, 7, v[19])):
-                if mask & bit:
-                    entry[index] = value
+            dq = _xfs.FsDiskQuota.from_buffer_copy(buf)
+            entry = self.dquots.setdefault(qid, [0] * 8)
+            for index, name in ((0, "bhard"), (1, "bsoft"), (2, "ihard"), (3, "isoft"), (6, "rtbhard"), (7, "rtbsoft")):
+                bit, fieldname, _unit = _xfs.LIMIT_FIELDS[name]
+                if dq.d_fieldmask & bit:
+                    entry[index] = getattr(dq, fieldname)
         else:  # pragma: no cover
             raise OSError(errno.EINVAL, "unexpected command")
 

@@ -47,7 +47,7 @@ def test_set_paths_is_exact_and_undefine_removes_everything(files):
     pf.set_paths(7001, ["/a", "/b"])
     pf.set_paths(7001, ["/b", "/c"])
     assert pf.paths_of(7001) == ["/b", "/c"]
-    pf.undefine(7001)
+    pf.undefine("sandbox", 7001)
     assert pf.id_of("sandbox") is None and pf.paths_of(7001) == []
     assert pf.paths_of(17) == ["/srv/legacy"]
 
@@ -117,7 +117,7 @@ def test_lookups_follow_edits(files):
     assert pf.name_of(17) == "legacy" and pf.id_of("fresh") is None
     pf.define("fresh", 18)
     assert pf.id_of("fresh") == 18 and pf.name_of(18) == "fresh"
-    pf.undefine(17)
+    pf.undefine("legacy", 17)
     assert pf.id_of("legacy") is None and pf.name_of(17) is None
 
 
@@ -139,6 +139,6 @@ def test_ids_that_are_digits_but_not_decimal_are_foreign_lines(tmp_path):
     pf = ProjectFiles(str(projid), str(projects))
     assert pf.names() == {"legacy": 17}
     assert pf.paths_of(17) == []
-    pf.undefine(17)
+    pf.undefine("legacy", 17)
     pf.set_paths(5, ["/srv/five"])
     assert pf.rendered() == ("squared:\u00b2\n", "\u00b2:/srv/odd\n5:/srv/five\n")

@@ -1,11 +1,43 @@
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._sizes import (
-    SizeError, format_size, parse_size, round_up)
+    SizeError, format_size, parse_count, parse_size, round_up)
+
+VECTORS = json.loads((Path(__file__).parents[3] / "vectors" / "sizes.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("vector", VECTORS["vectors"], ids=lambda v: repr(v["text"]))
+def test_parse_size_follows_the_shared_vectors(vector):
+    """tests/vectors/sizes.json is the rule (the hook's tests read it too); kinds must match."""
+    if "error" in vector:
+        with pytest.raises(SizeError) as caught:
+            parse_size(vector["text"], "bhard")
+        assert caught.value.kind == vector["error"]
+        assert str(caught.value).startswith(f"bhard: {vector['text']!r}") or str(caught.value).startswith("bhard: cannot read")
+        assert VECTORS["error_kinds"].count(caught.value.kind) == 1
+    else:
+        assert parse_size(vector["text"], "bhard") == vector["bytes"]
+
+
+@pytest.mark.parametrize("text", ["0.1", "0.5", "0.001"])
+def test_a_nonzero_size_never_becomes_no_limit(text):
+    """Issue 10 item 8: "0.1" rounded to 0 bytes, and 0 is "no limit"."""
+    with pytest.raises(SizeError, match=r"^bhard: '0\.[0-9]+' is less than one byte; write 0 for no limit"):
+        parse_size(text, "bhard")
+
+
+@pytest.mark.parametrize("text", ["0.5", "1.5", "1.0001k"])
+def test_inode_counts_are_whole_numbers(text):
+    with pytest.raises(SizeError, match=r"^ihard: .* whole number of inodes"):
+        parse_count(text, "ihard")
+    assert parse_count("1.5k", "ihard") == 1536 and parse_count("0", "ihard") == 0
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -17,7 +49,8 @@ def test_parse_size_accepts(text, expected):
     assert parse_size(text) == expected
 
 
-@pytest.mark.parametrize("bad", ["10x", "", "-1", "1e3", "g", "1.2.3", "ten", "10 gigs", "0x10"])
+@pytest.mark.parametrize("bad", ["10x", "", "-1", "1e3", "g", "1.2.3", "ten", "10 gigs", "0x10", "1e", "1eb",
+                                 "\u0661\u0660m"])
 def test_parse_size_rejects_and_names_the_parameter(bad):
     with pytest.raises(SizeError, match=r"^bhard: .*e\.g\. 512m"):
         parse_size(bad, "bhard")
@@ -32,7 +65,7 @@ def test_parse_size_rejects_negative_int_and_bool():
 
 def test_parse_size_rejects_what_xfs_cannot_store():
     with pytest.raises(SizeError, match="larger"):
-        parse_size("9e", "bhard")
+        parse_size("8192p", "bhard")
 
 
 @given(st.integers(min_value=0, max_value=2**30), st.sampled_from(["", "k", "m", "g", "K", "M", "G"]))

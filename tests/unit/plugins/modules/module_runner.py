@@ -1,0 +1,73 @@
+"""Run a module's main() in-process against a fake host: a tmp directory as an XFS mount + the fake kernel."""
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+from ansible.module_utils import _internal, basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.mesos.xfs_quota.tests.unit.plugins.module_utils.fake_kernel import FakeKernel, mountinfo_line
+
+
+@dataclass
+class FakeHost:
+    """A file system at ``mnt`` (XFS with project quota, to the fake kernel) and project files in ``etc``."""
+
+    root: Path
+    kernel: FakeKernel = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.mnt = self.root / "mnt"
+        self.etc = self.root / "etc"
+        self.mnt.mkdir(exist_ok=True)
+        self.etc.mkdir(exist_ok=True)
+        self.kernel = FakeKernel("1 0 8:1 / / rw - ext4 /dev/sda rw\n" + mountinfo_line(40, str(self.mnt)))
+
+    @property
+    def projid(self) -> Path:
+        return self.etc / "projid"
+
+    @property
+    def projects(self) -> Path:
+        return self.etc / "projects"
+
+    def files_args(self) -> dict[str, str]:
+        return {"projid_file": str(self.projid), "projects_file": str(self.projects)}
+
+    def label(self, path: Path | str) -> int:
+        return self.kernel.project_of_path(str(path))[1]
+
+    def snapshot(self) -> tuple:
+        """Everything a module may change: file bytes (etc and mnt), labels, dquots."""
+        files = {}
+        for base in (self.etc, self.mnt):
+            for dirpath, dirnames, filenames in os.walk(base):
+                for name in filenames + dirnames:
+                    path = os.path.join(dirpath, name)
+                    if os.path.isfile(path) and not os.path.islink(path) and not name.endswith(".lock"):
+                        files[path] = Path(path).read_bytes()
+                    else:
+                        files[path] = None
+        return files, dict(self.kernel.attrs), copy.deepcopy(self.kernel.dquots)
+
+    def run(self, module, args: dict[str, Any], check_mode: bool = False, diff: bool = False) -> dict[str, Any]:
+        """main() of ``module`` with ``args`` (plus the project files); its result, failed or not."""
+        args = {**self.files_args(), **args, "_ansible_check_mode": check_mode, "_ansible_diff": diff}
+        results: list[dict[str, Any]] = []
+        # is_controller: once a controller-side plugin was imported, warnings would go to the display
+        with patch_module_args(args), mock.patch.object(module, "Kernel", lambda: self.kernel), \
+                mock.patch.object(_internal, "is_controller", False), \
+                mock.patch.object(basic.AnsibleModule, "_record_module_result", lambda _self, o: results.append(o)):
+            try:
+                module.main()
+            except SystemExit:
+                pass
+        assert len(results) == 1, results
+        result = results[0]
+        result["warnings"] = [getattr(getattr(w, "event", None), "msg", None) or str(w) for w in result.get("warnings", [])]
+        return result

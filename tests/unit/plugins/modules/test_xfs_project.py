@@ -1,0 +1,186 @@
+"""xfs_project through its main(), on the fake host: what a task owns, and only that, changes."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ansible_collections.mesos.xfs_quota.plugins.modules import xfs_project
+from ansible_collections.mesos.xfs_quota.tests.unit.plugins.modules.module_runner import FakeHost
+
+
+@pytest.fixture
+def host(tmp_path):
+    return FakeHost(tmp_path)
+
+
+def tree(host, name, files=("f",)):
+    path = host.mnt / name
+    path.mkdir()
+    for f in files:
+        (path / f).write_text("x")
+    return path
+
+
+def test_a_boolean_is_not_an_id(host):
+    """Issue 10 item 1: id=true (yes in YAML) wrote 'ok7:True' and labelled project 1."""
+    a = tree(host, "a")
+    before = host.snapshot()
+    result = host.run(xfs_project, {"name": "ok7", "id": True, "paths": [str(a)]})
+    assert result.get("failed") and result["msg"].startswith("id: expected a project id"), result
+    assert host.snapshot() == before
+
+
+def test_absent_with_a_name_and_another_projects_id_deletes_nothing(host):
+    """Issue 10 item 2: name=alpha id=1001 state=absent deleted beta (1001)."""
+    b = tree(host, "b")
+    assert not host.run(xfs_project, {"name": "beta", "id": 1001, "paths": [str(b)]}).get("failed")
+    before = host.snapshot()
+    result = host.run(xfs_project, {"name": "alpha", "id": 1001, "state": "absent", "clear_ids": True})
+    assert result.get("failed") and result["msg"].startswith("id: 1001 belongs to project 'beta'"), result
+    assert host.snapshot() == before and host.label(b / "f") == 1001
+
+
+def test_absent_with_a_name_and_an_id_that_disagree_is_an_error(host):
+    host.projid.write_text("alpha:1000\nbeta:1001\n")
+    result = host.run(xfs_project, {"name": "alpha", "id": 1001, "state": "absent"})
+    assert result.get("failed") and result["msg"].startswith("id: project 'alpha' has id 1000"), result
+    assert host.projid.read_text() == "alpha:1000\nbeta:1001\n"
+
+
+def test_deleting_one_name_keeps_the_others_sharing_its_id_and_their_trees(host):
+    """Issue 10 item 3: deleting 'legacy' also removed 'legacy_alias:1500' (same id)."""
+    t = tree(host, "legacy")
+    host.projid.write_text("legacy:1500\nlegacy_alias:1500\n")
+    host.projects.write_text(f"1500:{t}\n")
+    assert not host.run(xfs_project, {"name": "legacy", "paths": [str(t)]}).get("failed")
+    result = host.run(xfs_project, {"name": "legacy", "state": "absent", "clear_ids": True})
+    assert result["changed"] and not result.get("failed"), result
+    assert host.projid.read_text() == "legacy_alias:1500\n"
+    assert host.projects.read_text() == f"1500:{t}\n"
+    assert host.label(t / "f") == 1500  # still the alias's tree
+
+
+def test_an_id_shared_by_names_is_not_removed_by_id_alone(host):
+    host.projid.write_text("legacy:1500\nlegacy_alias:1500\n")
+    result = host.run(xfs_project, {"id": 1500, "state": "absent"})
+    assert result.get("failed") and result["msg"].startswith("id: 1500 is shared by the projects 'legacy', 'legacy_alias'")
+
+
+@pytest.mark.parametrize("bad", ["new\nline", "cr\rhere", "nul\x00", "esc\x1b", "c1\x85", "ls\u2028", "ps\u2029", "t\tab"])
+def test_control_characters_in_paths_are_refused(host, bad):
+    """Issue 10 item 4: a newline in a path wrote two lines into /etc/projects, more on every run."""
+    if "\x00" not in bad:
+        (host.mnt / bad).mkdir()  # such a directory can exist
+    before = host.snapshot()
+    result = host.run(xfs_project, {"name": "p", "id": 5, "paths": [f"{host.mnt}/{bad}"]})
+    assert result.get("failed") and result["msg"].startswith("paths: ") and "control character" in result["msg"], result
+    assert host.snapshot() == before
+
+
+@pytest.mark.parametrize("bad", ["ends\n", "x\u2028", "tab\t"])
+def test_control_characters_in_names_are_refused(host, bad):
+    result = host.run(xfs_project, {"name": bad, "id": 5})
+    assert result.get("failed") and result["msg"].startswith("name: "), result
+    assert not host.projid.exists()
+
+
+def test_foreign_lines_keep_their_bytes(host):
+    """Issue 10 item 5 (and 9): CRLF became LF; \\f, \\v, U+2028 split lines; Latin-1 made every module fail."""
+    foreign_projid = b"# caf\xe9 latin-1\r\nlegacy:17\r\nform\x0cfeed:18\nvt\x0b:19\n# \xe2\x80\xa8 sep \x1c\x1d\x1e \xc2\x85\n"
+    foreign_projects = b"17:/srv/legacy\r\n# \xff\xfe\n18:/srv/f\x0cf"
+    host.projid.write_bytes(foreign_projid)
+    host.projects.write_bytes(foreign_projects)
+    a = tree(host, "a")
+    result = host.run(xfs_project, {"name": "sandbox", "id": 7001, "paths": [str(a)]}, diff=True)
+    assert result["changed"] and not result.get("failed"), result
+    assert host.projid.read_bytes() == foreign_projid + b"sandbox:7001\n"
+    assert host.projects.read_bytes() == foreign_projects + f"\n7001:{a}\n".encode()
+    again = host.run(xfs_project, {"name": "sandbox", "id": 7001, "paths": [str(a)]})
+    assert not again["changed"]
+    gone = host.run(xfs_project, {"name": "sandbox", "state": "absent"})
+    assert gone["changed"] and host.projid.read_bytes() == foreign_projid
+    assert host.projects.read_bytes() == foreign_projects + b"\n"
+
+
+def test_a_dropped_tree_goes_back_to_project_0(host):
+    """Issue 10 item 6: a path dropped from a project kept counting against the project's id."""
+    a, b = tree(host, "a"), tree(host, "b")
+    host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(a), str(b)]})
+    assert host.label(b / "f") == 5
+    result = host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(a)]})
+    assert result["changed"] and host.label(b / "f") == 0 and host.label(b) == 0 and host.label(a / "f") == 5
+    assert not host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(a)]})["changed"]
+
+
+def test_a_deleted_projects_trees_go_back_to_project_0_with_clear_ids(host):
+    a = tree(host, "a")
+    host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(a)]})
+    result = host.run(xfs_project, {"name": "p", "state": "absent", "clear_ids": True})
+    assert result["changed"] and host.label(a / "f") == 0 and host.projects.read_text() == ""
+
+
+def test_a_dropped_tree_another_project_lists_keeps_its_label(host):
+    a = tree(host, "a")
+    host.projid.write_text("p:5\nq:6\n")
+    host.projects.write_text(f"5:{a}\n6:{a}\n")  # written by hand: the module refuses this
+    host.kernel.attrs[os.lstat(a / "f").st_ino] = (0, 6)
+    result = host.run(xfs_project, {"name": "p", "paths": []})
+    assert result["changed"] and host.label(a / "f") == 6
+    assert host.projects.read_text() == f"6:{a}\n"
+
+
+@pytest.mark.parametrize("other, mine, how", [("a", "a", "is also a tree of"), ("a", "a/in", "is inside"),
+                                              ("a/in", "a", "contains")])
+def test_a_tree_belongs_to_one_project_and_trees_do_not_nest(host, other, mine, how):
+    """Issue 10 item 7: two projects could share a tree, and nested ones relabelled each other forever."""
+    tree(host, "a", files=())
+    (host.mnt / "a" / "in").mkdir()
+    host.run(xfs_project, {"name": "outer", "id": 5, "paths": [str(host.mnt / other)]})
+    before = host.snapshot()
+    result = host.run(xfs_project, {"name": "inner", "id": 6, "paths": [str(host.mnt / mine)]})
+    assert result.get("failed"), result
+    assert result["msg"].startswith(f"paths: {host.mnt / mine} (project 'inner') {how} {host.mnt / other} of project 'outer' (5)")
+    assert host.snapshot() == before
+
+
+def test_non_utf8_project_files_do_not_crash(host):
+    """Issue 10 item 9: one Latin-1 byte in /etc/projid ended every module in UnicodeDecodeError."""
+    host.projid.write_bytes(b"# Projekt f\xfcr Logs\nlogs:17\n")
+    result = host.run(xfs_project, {"name": "logs", "state": "absent"})
+    assert result["changed"] and host.projid.read_bytes() == b"# Projekt f\xfcr Logs\n"
+
+
+@pytest.mark.parametrize("param", ["projid_file", "projects_file"])
+@pytest.mark.parametrize("where", ["missing/dir/file", "."])
+def test_project_files_in_a_missing_directory_or_on_a_directory_are_named(host, param, where):
+    """Issue 10 item 10: FileNotFoundError on the .lock, IsADirectoryError."""
+    path = host.root / where
+    result = host.run(xfs_project, {"name": "p", "id": 5, param: str(path)})
+    assert result.get("failed") and result["msg"].startswith(f"{param}: "), result
+    assert "Traceback" not in result["msg"]
+
+
+def test_check_mode_predicts_a_tree_that_an_earlier_task_creates(host):
+    """Issue 10 item 12: check mode of 'create a directory, then give it a project' failed."""
+    result = host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(host.mnt / "later")]}, check_mode=True)
+    assert not result.get("failed") and result["changed"], result
+    assert any("does not exist yet" in w for w in result.get("warnings", []))
+    assert not host.projid.exists()
+
+
+def test_check_mode_predicts_a_name_that_an_earlier_task_defines(host):
+    a = tree(host, "a")
+    result = host.run(xfs_project, {"name": "p", "paths": [str(a)]}, check_mode=True)
+    assert not result.get("failed") and result["changed"], result
+    assert any("not defined" in w for w in result.get("warnings", []))
+    assert host.run(xfs_project, {"name": "p", "paths": [str(a)]})["msg"].startswith("id: project 'p' is not defined")
+
+
+def test_dotdot_is_resolved_not_normalised(host):
+    """Also: '..' was normalised as text; /mnt/link/.. is the parent of the link's target."""
+    a = tree(host, "a", files=())
+    (a / "deep").mkdir()
+    os.symlink(a / "deep", host.mnt / "link")
+    result = host.run(xfs_project, {"name": "p", "id": 5, "paths": [f"{host.mnt}/link/../"]})
+    assert not result.get("failed") and result["paths"] == [str(a)], result
