@@ -5,16 +5,20 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._projects import ProjectFileError, ProjectFiles
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._sizes import format_size, parse_size
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._projects import (
+    ProjectFileError, ProjectFiles, validate_id, validate_name, validate_path)
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._sizes import format_size, parse_count, parse_size
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import (
     BLOCK_LIMITS, LIMIT_FIELDS, Kernel, Mount, ProjectQuota, XfsError, XfsFilesystem, parse_mountinfo)
 
 LIMIT_OPTIONS = tuple(LIMIT_FIELDS)
 SOFT_HARD = (("bsoft", "bhard"), ("isoft", "ihard"), ("rtbsoft", "rtbhard"))
+SELECTORS = ("name", "id", "path")
+ITEM_DEFAULTS = ("mountpoint", "state", *LIMIT_OPTIONS)  # top-level options that items inherit
 
 
 @dataclass
@@ -26,32 +30,70 @@ class QuotaRequest:
     path: str | None = None
     mountpoint: str | None = None
     limits: dict[str, int] = field(default_factory=dict)
+    written: dict[str, str] = field(default_factory=dict)  # the limits as the user wrote them, for messages
+    predicted: bool = False  # check mode could not resolve it (defined or created by an earlier task)
 
 
-def check_soft_hard(limits: dict[str, int], where: str) -> None:
+def merge_items(params: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(message prefix, item) per project: the top-level selector, or each of ``projects`` with the defaults."""
+    defaults = {key: params.get(key) for key in ITEM_DEFAULTS}
+    if params.get("projects") is None:
+        raw_items, where = [{key: params.get(key) for key in SELECTORS}], ""
+    else:
+        raw_items, where = params["projects"], "projects[{}]."
+    items = []
+    for index, raw in enumerate(raw_items):
+        item = {key: raw.get(key) if raw.get(key) is not None else defaults.get(key) for key in (*SELECTORS, *ITEM_DEFAULTS)}
+        items.append((where.format(index), item))
+    return items
+
+
+def _shown_limit(key: str, value: int, written: dict[str, str]) -> str:
+    if key in written:
+        return repr(written[key])
+    return format_size(value) if key in BLOCK_LIMITS else str(value)
+
+
+def check_soft_hard(limits: dict[str, int], where: str, written: dict[str, str] | None = None) -> None:
+    written = written or {}
     for soft, hard in SOFT_HARD:
         if limits.get(hard) and limits.get(soft, 0) > limits[hard]:
             raise ProjectFileError(
-                f"{where}{soft}: {format_size(limits[soft]) if soft in BLOCK_LIMITS else limits[soft]} is above "
-                f"{hard} ({format_size(limits[hard]) if hard in BLOCK_LIMITS else limits[hard]}); "
-                "a soft limit must not exceed the hard one"
+                f"{where}{soft}: {_shown_limit(soft, limits[soft], written)} is above "
+                f"{hard} ({_shown_limit(hard, limits[hard], written)}); a soft limit must not exceed the hard one"
             )
 
 
-def parse_request(item: dict[str, Any], where: str, names: ProjectFiles) -> QuotaRequest:
-    """Validate one item (sizes, soft <= hard, name known, mount point given) without touching XFS."""
-    limits = {key: parse_size(item[key], where + key) for key in LIMIT_OPTIONS if item.get(key) is not None}
-    check_soft_hard(limits, where)
-    request = QuotaRequest(where=where, state=item.get("state") or "present", path=item.get("path"),
-                           project_id=item.get("id"), name=item.get("name"),
-                           mountpoint=item.get("mountpoint"), limits=limits)
+def parse_request(item: dict[str, Any], where: str, names: ProjectFiles, check_mode: bool = False) -> QuotaRequest:
+    """Validate one item (selector, sizes, soft <= hard, name known, mount point given) without touching XFS."""
+    chosen = [key for key in SELECTORS if item.get(key) is not None]
+    if len(chosen) != 1:
+        raise ProjectFileError(f"{where}name/id/path: give exactly one of name, id or path (got {chosen or 'none'})")
+    state = item.get("state") or "present"
+    written = {key: item[key] for key in LIMIT_OPTIONS if item.get(key) is not None}
+    if state == "absent" and written:
+        raise ProjectFileError(
+            f"{where}state: absent clears every limit of the project; do not give {', '.join(written)} with it")
+    limits = {key: (parse_size if key in BLOCK_LIMITS else parse_count)(value, where + key) for key, value in written.items()}
+    check_soft_hard(limits, where, written)
+    request = QuotaRequest(where=where, state=state, name=item.get("name"), mountpoint=item.get("mountpoint"),
+                           limits=limits, written={key: str(value) for key, value in written.items()})
+    if item.get("id") is not None:
+        request.project_id = validate_id(item["id"], where + "id")
+    if item.get("path") is not None:
+        request.path = validate_path(item["path"], where + "path")
+    if item.get("mountpoint") is not None:
+        validate_path(item["mountpoint"], where + "mountpoint")
     if request.name is not None:
+        validate_name(request.name, where + "name")
         request.project_id = names.id_of(request.name)
         if request.project_id is None:
-            raise ProjectFileError(
-                f"{where}name: project {request.name!r} is not in {names.projid_path}; "
-                "define it with mesos.xfs_quota.xfs_project or choose it by id"
-            )
+            if not check_mode:
+                raise ProjectFileError(
+                    f"{where}name: project {request.name!r} is not in {names.projid_path}; "
+                    "define it with mesos.xfs_quota.xfs_project or choose it by id"
+                )
+            request.predicted = True
     if request.path is None and request.mountpoint is None:
         raise ProjectFileError(f"{where}mountpoint: required when the project is chosen by name or id")
     return request
@@ -69,25 +111,49 @@ def quota_view(quota: ProjectQuota, fs: XfsFilesystem, names: ProjectFiles, chan
     }
 
 
+def _predicted(request: QuotaRequest, why: str, warnings: list[str]) -> dict[str, Any]:
+    """The result check mode reports for an item it cannot look at yet: a change, with a warning."""
+    warnings.append(f"{why}; check mode assumes an earlier task in this run does it")
+    limits = dict.fromkeys(LIMIT_FIELDS, 0)
+    limits.update(request.limits)
+    view = {"id": request.project_id, "name": request.name, "mountpoint": request.mountpoint or request.path,
+            "changed": True, "limits": limits, "used_bytes": 0, "used_inodes": 0}
+    return {"changed": True, "before": dict(view, limits=dict.fromkeys(LIMIT_FIELDS, 0)), "after": view}
+
+
 def apply_limits(requests: list[QuotaRequest], names: ProjectFiles, check_mode: bool,
-                 kernel: Kernel | None = None) -> list[dict[str, Any]]:
-    """Resolve and check every request first; only then set the limits that differ."""
+                 kernel: Kernel | None = None, warnings: list[str] | None = None) -> list[dict[str, Any]]:
+    """Resolve and check every request first; only then set the limits that differ.
+
+    In check mode an item whose name or path an earlier task would create is reported as a
+    change with a warning (in ``warnings``), not as a failure.
+    """
     kernel = kernel or Kernel()
+    warnings = warnings if warnings is not None else []
     mounts: list[Mount] = parse_mountinfo(kernel.read_mountinfo())
     filesystems: dict[str, XfsFilesystem] = {}
-    plans = []
+    plans: list[tuple[XfsFilesystem, int, ProjectQuota, dict[str, int]] | dict[str, Any]] = []
     for request in requests:
+        if request.predicted:
+            plans.append(_predicted(request, f"{request.where}name: project {request.name!r} is not in {names.projid_path} yet", warnings))
+            continue
         target = request.path or request.mountpoint or ""  # parse_request guarantees one
+        param = request.where + ("path" if request.path else "mountpoint")
+        if check_mode and request.path and not os.path.lexists(request.path):
+            plans.append(_predicted(request, f"{param}: {request.path} does not exist yet", warnings))
+            continue
         fs = filesystems.get(target)
         if fs is None:
-            param = request.where + ("path" if request.path else "mountpoint")
             fs = filesystems[target] = XfsFilesystem.with_project_quota(target, kernel, mounts, param)
         project_id = request.project_id
         if project_id is None:
-            project_id, _inherit = fs.project_of(target)
+            try:
+                project_id, _inherit = fs.project_of(target)
+            except XfsError as exc:
+                raise XfsError(f"{param}: {exc}") from exc
             if project_id == 0:
                 raise XfsError(
-                    f"{request.where}path: {target} has no project (id 0); assign one with "
+                    f"{param}: {target} has no project (id 0); assign one with "
                     "mesos.xfs_quota.xfs_project first"
                 )
         current = fs.get_quota(project_id)
@@ -96,11 +162,15 @@ def apply_limits(requests: list[QuotaRequest], names: ProjectFiles, check_mode: 
         else:
             desired = dict(current.limits)
             desired.update({key: fs.effective_limit(key, value) for key, value in request.limits.items()})
-            check_soft_hard(desired, request.where)
+            check_soft_hard(desired, request.where, request.written)
         plans.append((fs, project_id, current, desired))
 
     results = []
-    for fs, project_id, current, desired in plans:
+    for plan in plans:
+        if isinstance(plan, dict):
+            results.append(plan)
+            continue
+        fs, project_id, current, desired = plan
         delta = {key: value for key, value in desired.items() if current.limits[key] != value}
         after = current
         if delta:
@@ -126,5 +196,7 @@ def diff_text(views: list[dict[str, Any]]) -> str:
             for key, value in view["limits"].items()
         )
         label = f"{view['id']} ({view['name']})" if view["name"] else str(view["id"])
+        if view["id"] is None:
+            label = f"{view['name'] or view['mountpoint']} (not resolved in check mode)"
         lines.append(f"project {label} on {view['mountpoint']}: {limits}\n")
     return "".join(lines)

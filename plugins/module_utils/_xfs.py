@@ -335,11 +335,13 @@ class XfsFilesystem:
         Only a regular file or a directory carries a project id that quotas use; anything else
         (a FIFO, socket or device) is refused before the ioctl, which such files do not take.
         """
+        try:
+            _require_file_or_directory(path, os.lstat(path).st_mode)  # a socket cannot even be opened
+        except OSError as exc:
+            raise XfsError(f"{path}: {exc.strerror}") from exc
         fd = open_nofollow(path)
         try:
-            kind = stat.S_IFMT(os.fstat(fd).st_mode)
-            if kind not in (stat.S_IFREG, stat.S_IFDIR):
-                raise XfsError(f"{path} is {_KIND_NAMES.get(kind, 'a special file')}, not a regular file or directory")
+            _require_file_or_directory(path, os.fstat(fd).st_mode)  # what was opened, if it was swapped
             buf = bytearray(FSXATTR.size)
             self.kernel.ioctl(fd, FS_IOC_FSGETXATTR, buf, True)
         except OSError as exc:
@@ -352,6 +354,12 @@ class XfsFilesystem:
 
 _KIND_NAMES = {stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
                stat.S_IFBLK: "a block device"}
+
+
+def _require_file_or_directory(path: str, mode: int) -> None:
+    kind = stat.S_IFMT(mode)
+    if kind not in (stat.S_IFREG, stat.S_IFDIR, stat.S_IFLNK):  # a symlink: refused by open_nofollow
+        raise XfsError(f"{path} is {_KIND_NAMES.get(kind, 'a special file')}, not a regular file or directory")
 
 
 def open_nofollow(path: str, dir_fd: int | None = None) -> int:

@@ -154,14 +154,12 @@ projects:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._projects import (
-    PROJECT_FILE_ARGS, ProjectFileError, ProjectFiles, validate_id)
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import FileError
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._projects import PROJECT_FILE_ARGS, ProjectFileError, ProjectFiles
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._quota import (
-    LIMIT_OPTIONS, QuotaRequest, apply_limits, diff_text, parse_request)
+    LIMIT_OPTIONS, apply_limits, diff_text, merge_items, parse_request)
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._sizes import SizeError
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import XfsError
-
-SELECTORS = ("name", "id", "path")
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import Kernel, XfsError
 
 
 def main() -> None:
@@ -184,31 +182,16 @@ def main() -> None:
         required_one_of=[("name", "id", "path", "projects")],
         supports_check_mode=True,
     )
-    params = module.params
-    defaults = {key: params[key] for key in ("mountpoint", "state", *LIMIT_OPTIONS)}
-    if params["projects"] is None:
-        raw_items = [{key: params[key] for key in SELECTORS}]
-        where = ""
-    else:
-        raw_items = params["projects"]
-        where = "projects[{}]."
-
+    warnings: list[str] = []
     try:
-        names = ProjectFiles(params["projid_file"], params["projects_file"])
-        requests: list[QuotaRequest] = []
-        for index, raw in enumerate(raw_items):
-            prefix = where.format(index)
-            item = {key: raw.get(key) if raw.get(key) is not None else defaults.get(key) for key in (*SELECTORS, *defaults)}
-            chosen = [key for key in SELECTORS if item.get(key) is not None]
-            if len(chosen) != 1:
-                raise ProjectFileError(f"{prefix}name/id/path: give exactly one of name, id or path (got {chosen or 'none'})")
-            if item["id"] is not None:
-                validate_id(item["id"], f"{prefix}id")
-            requests.append(parse_request(item, prefix, names))
-        results = apply_limits(requests, names, check_mode=module.check_mode)
-    except (XfsError, ProjectFileError, SizeError) as exc:
+        names = ProjectFiles(module.params["projid_file"], module.params["projects_file"])
+        requests = [parse_request(item, prefix, names, module.check_mode) for prefix, item in merge_items(module.params)]
+        results = apply_limits(requests, names, module.check_mode, Kernel(), warnings)
+    except (XfsError, ProjectFileError, SizeError, FileError) as exc:
         module.fail_json(msg=str(exc))
 
+    for warning in warnings:
+        module.warn(warning)
     changed = any(r["changed"] for r in results)
     output = {"changed": changed, "projects": [r["after"] for r in results]}
     if module._diff:

@@ -110,8 +110,10 @@ projects:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._projects import PROJECT_FILE_ARGS, ProjectFileError, ProjectFiles
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import XfsError, XfsFilesystem
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import FileError
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._projects import (
+    PROJECT_FILE_ARGS, ProjectFileError, ProjectFiles, validate_id, validate_path)
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import Kernel, ProjectQuota, XfsError, XfsFilesystem, parse_mountinfo
 
 
 def percent(used: int, hard: int, soft: int) -> float | None:
@@ -133,26 +135,39 @@ def main() -> None:
     )
     p = module.params
     try:
-        fs = XfsFilesystem(p["mountpoint"])
+        # Every id is checked before any quotactl: a C int would turn 4294967296 into project 0.
+        ids = [validate_id(project_id, "ids") for project_id in p["ids"] or []]
+        for path in p["paths"] or []:
+            validate_path(path, "paths")
+        kernel = Kernel()
+        try:
+            fs = XfsFilesystem(validate_path(p["mountpoint"], "mountpoint"), kernel, parse_mountinfo(kernel.read_mountinfo()))
+        except XfsError as exc:
+            raise XfsError(f"mountpoint: {exc}") from exc
         state = fs.quota_state()
         names = ProjectFiles(p["projid_file"], p["projects_file"])
         wanted: set[int] | None = None
         if p["ids"] or p["names"] or p["paths"]:
-            wanted = set(p["ids"] or [])
+            wanted = set(ids)
             for name in p["names"] or []:
                 project_id = names.id_of(name)
                 if project_id is None:
                     raise ProjectFileError(f"names: project {name!r} is not in {p['projid_file']}")
                 wanted.add(project_id)
             for path in p["paths"] or []:
-                wanted.add(fs.project_of(path)[0])
+                try:
+                    wanted.add(fs.project_of(path)[0])
+                except XfsError as exc:
+                    raise XfsError(f"paths: {exc}") from exc
         quotas = []
         if state.project_accounting:
             if wanted is not None and len(wanted) < 64:
                 quotas = [fs.get_quota(project_id) for project_id in sorted(wanted)]
-            else:
+            else:  # one walk over every dquot beats many lookups; ids without a dquot are reported empty too
                 quotas = [q for q in fs.all_quotas() if wanted is None or q.project_id in wanted]
-    except (XfsError, ProjectFileError) as exc:
+                missing = (wanted or set()) - {q.project_id for q in quotas}
+                quotas = sorted(quotas + [ProjectQuota(project_id) for project_id in missing], key=lambda q: q.project_id)
+    except (XfsError, ProjectFileError, FileError) as exc:
         module.fail_json(msg=str(exc))
 
     projects = []

@@ -1,10 +1,10 @@
 """A fake of the syscall boundary (_xfs.Kernel): project ids by inode, dquots in a dict."""
 from __future__ import annotations
 
-import ctypes
 import errno
 import os
 import stat
+import struct
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils import _xfs
 
@@ -13,6 +13,13 @@ def mountinfo_line(mount_id: int, mountpoint: str, fstype: str = "xfs", source: 
                    super_options: str = "rw,prjquota", root: str = "/") -> str:
     escaped = mountpoint.replace(" ", "\\040")
     return f"{mount_id} 1 8:{mount_id} {root} {escaped} rw,relatime shared:1 - {fstype} {source} {super_options}\n"
+
+
+# struct fs_disk_quota as <linux/dqblk_xfs.h> lays it out (the kernel's side, written independently of
+# _xfs.FsDiskQuota so that a wrong field there shows): version, flags, fieldmask, id, blk hard/soft,
+# ino hard/soft, bcount, icount, itimer, btimer, iwarns, bwarns, 4 x s8, rtb hard/soft, rtbcount,
+# rtbtimer, rtbwarns, pad, 8 pad.
+FS_DISK_QUOTA = struct.Struct("=bbHIQQQQQQiiHHbbbbQQQiHh8x")
 
 
 class FakeKernel:
@@ -51,10 +58,7 @@ class FakeKernel:
 
     def _pack(self, buf: bytearray, qid: int) -> None:
         bh, bs, ih, is_, bc, ic, rh, rs = self.dquots[qid]
-        dq = _xfs.FsDiskQuota(d_version=1, d_flags=2, d_id=qid, d_blk_hardlimit=bh, d_blk_softlimit=bs,
-                              d_ino_hardlimit=ih, d_ino_softlimit=is_, d_bcount=bc, d_icount=ic,
-                              d_rtb_hardlimit=rh, d_rtb_softlimit=rs)
-        buf[:ctypes.sizeof(dq)] = bytes(dq)
+        FS_DISK_QUOTA.pack_into(buf, 0, 1, 2, 0, qid, bh, bs, ih, is_, bc, ic, 0, 0, 0, 0, 0, 0, 0, 0, rh, rs, 0, 0, 0, 0)
 
     def quotactl(self, cmd: int, device: str, qid: int, buf: bytearray) -> None:
         self.calls.append(f"quotactl:{cmd:#x}")
@@ -73,12 +77,12 @@ class FakeKernel:
                 raise OSError(errno.ENOENT, "none")
             self._pack(buf, ids[0])
         elif cmd == _xfs.Q_XSETQLIM:
-            dq = _xfs.FsDiskQuota.from_buffer_copy(buf)
-            entry = self.dquots.setdefault(qid, [0] * 8)
-            for index, name in ((0, "bhard"), (1, "bsoft"), (2, "ihard"), (3, "isoft"), (6, "rtbhard"), (7, "rtbsoft")):
-                bit, fieldname, _unit = _xfs.LIMIT_FIELDS[name]
-                if dq.d_fieldmask & bit:
-                    entry[index] = getattr(dq, fieldname)
+            v = FS_DISK_QUOTA.unpack_from(buf)
+            mask, entry = v[2], self.dquots.setdefault(qid, [0] * 8)
+            for bit, index, value in ((0x08, 0, v[4]), (0x04, 1, v[5]), (0x02, 2, v[6]), (0x01, 3, v[7]),
+                                      (0x20, 6, v[18]), (0x10, 7, v[19])):
+                if mask & bit:
+                    entry[index] = value
         else:  # pragma: no cover
             raise OSError(errno.EINVAL, "unexpected command")
 

@@ -22,7 +22,7 @@ ITEMS = st.fixed_dictionaries(
         "path": st.just("/mnt/sb"),
     },
 )
-PARAMETERS = set(LIMIT_OPTIONS) | {"name", "mountpoint"}
+PARAMETERS = set(LIMIT_OPTIONS) | {"name", "mountpoint", "path", "name/id/path"}
 
 
 @pytest.fixture(scope="module")

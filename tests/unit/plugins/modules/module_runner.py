@@ -1,6 +1,7 @@
 """Run a module's main() in-process against a fake host: a tmp directory as an XFS mount + the fake kernel."""
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 from dataclasses import dataclass, field
@@ -9,8 +10,15 @@ from typing import Any
 from unittest import mock
 
 from ansible.module_utils import _internal, basic
+from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.mesos.xfs_quota.plugins.module_utils import _quota, _xfs
+
+try:  # absent before the state logic left the module (lets these tests run against older code)
+    from ansible_collections.mesos.xfs_quota.plugins.module_utils import _xfs_project
+except ImportError:  # pragma: no cover
+    _xfs_project = _xfs
 from ansible_collections.mesos.xfs_quota.tests.unit.plugins.module_utils.fake_kernel import FakeKernel, mountinfo_line
 
 
@@ -60,9 +68,14 @@ class FakeHost:
         args = {**self.files_args(), **args, "_ansible_check_mode": check_mode, "_ansible_diff": diff}
         results: list[dict[str, Any]] = []
         # is_controller: once a controller-side plugin was imported, warnings would go to the display
-        with patch_module_args(args), mock.patch.object(module, "Kernel", lambda: self.kernel), \
+        kernels = [mock.patch.object(owner, "Kernel", lambda: self.kernel)
+                   for owner in (module, _xfs, _quota, _xfs_project) if hasattr(owner, "Kernel")]
+        with patch_module_args(args), contextlib.ExitStack() as stack, \
                 mock.patch.object(_internal, "is_controller", False), \
+                mock.patch.dict(module_warnings._global_warnings, clear=True), \
                 mock.patch.object(basic.AnsibleModule, "_record_module_result", lambda _self, o: results.append(o)):
+            for patch in kernels:
+                stack.enter_context(patch)
             try:
                 module.main()
             except SystemExit:

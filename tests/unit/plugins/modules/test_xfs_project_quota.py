@@ -1,0 +1,101 @@
+"""xfs_project_quota through its main(), on the fake host."""
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+
+from ansible_collections.mesos.xfs_quota.plugins.modules import xfs_project, xfs_project_quota
+from ansible_collections.mesos.xfs_quota.tests.unit.plugins.modules.module_runner import FakeHost
+
+
+@pytest.fixture
+def host(tmp_path):
+    host = FakeHost(tmp_path)
+    (host.mnt / "sb").mkdir()
+    assert not host.run(xfs_project, {"name": "sandbox", "id": 7001, "paths": [str(host.mnt / "sb")]}).get("failed")
+    return host
+
+
+def test_a_boolean_is_not_an_id(host):
+    """Issue 10 item 1: id=true set a limit on project 1."""
+    before = host.snapshot()
+    result = host.run(xfs_project_quota, {"id": True, "mountpoint": str(host.mnt), "bhard": "1m"})
+    assert result.get("failed") and result["msg"].startswith("id: expected a project id"), result
+    result = host.run(xfs_project_quota, {"mountpoint": str(host.mnt), "projects": [{"id": True, "bhard": "1m"}]})
+    assert result.get("failed") and result["msg"].startswith("projects[0].id: expected a project id"), result
+    assert host.snapshot() == before and 1 not in host.kernel.dquots
+
+
+@pytest.mark.parametrize("key, text", [("bhard", "0.1"), ("ihard", "0.5"), ("isoft", "1.5"), ("bsoft", "0.4b")])
+def test_a_limit_that_rounds_to_nothing_is_refused_and_the_old_one_stays(host, key, text):
+    """Issue 10 item 8: bhard "0.1" became 0 (no limit) and removed the existing limit."""
+    assert host.run(xfs_project_quota, {"path": str(host.mnt / "sb"), "bhard": "10m", "ihard": "100"})["changed"]
+    before = host.snapshot()
+    result = host.run(xfs_project_quota, {"path": str(host.mnt / "sb"), key: text})
+    assert result.get("failed") and result["msg"].startswith(f"{key}: {text!r}"), result
+    assert host.snapshot() == before
+
+
+def test_zero_written_as_zero_removes_a_limit(host):
+    host.run(xfs_project_quota, {"path": str(host.mnt / "sb"), "bhard": "10m"})
+    result = host.run(xfs_project_quota, {"path": str(host.mnt / "sb"), "bhard": "0"})
+    assert result["changed"] and result["projects"][0]["limits"]["bhard"] == 0
+
+
+@pytest.mark.parametrize("make", ["fifo", "socket"])
+def test_a_special_file_as_path_names_path(host, make):
+    """Issue 10 item 11: path=<a FIFO> failed with "Inappropriate ioctl for device" without naming path."""
+    special = host.mnt / "sb" / make
+    if make == "fifo":
+        os.mkfifo(special)
+    else:
+        sock = socket.socket(socket.AF_UNIX)
+        sock.bind(str(special))
+        sock.close()
+    host.kernel.calls.clear()
+    result = host.run(xfs_project_quota, {"path": str(special), "bhard": "1m"})
+    assert result.get("failed") and result["msg"].startswith(f"path: {special} is a"), result
+    assert "not a regular file or directory" in result["msg"] and "get" not in host.kernel.calls
+
+
+def test_soft_above_hard_shows_what_was_written(host):
+    """Also: bsoft=10001 bhard=10000 said '9.77 KiB is above bhard (9.77 KiB)'."""
+    result = host.run(xfs_project_quota, {"path": str(host.mnt / "sb"), "bsoft": "10001", "bhard": "10000"})
+    assert result["msg"] == "bsoft: '10001' is above bhard ('10000'); a soft limit must not exceed the hard one"
+
+
+def test_absent_with_limits_is_an_error(host):
+    """Also: state=absent silently ignored the limits given with it."""
+    host.run(xfs_project_quota, {"path": str(host.mnt / "sb"), "bhard": "10m"})
+    before = host.snapshot()
+    result = host.run(xfs_project_quota, {"path": str(host.mnt / "sb"), "state": "absent", "bhard": "20m"})
+    assert result.get("failed") and result["msg"].startswith("state: absent clears every limit"), result
+    assert host.snapshot() == before
+
+
+def test_check_mode_predicts_a_path_and_a_name_of_earlier_tasks(host):
+    """Issue 10 item 12: a path created, or a name defined, earlier in the same check run failed."""
+    before = host.snapshot()
+    result = host.run(xfs_project_quota, {"mountpoint": str(host.mnt), "projects": [
+        {"path": str(host.mnt / "later"), "bhard": "1m"}, {"name": "later", "bhard": "2m"}]}, check_mode=True, diff=True)
+    assert not result.get("failed") and result["changed"], result
+    assert len(result["warnings"]) == 2 and "does not exist yet" in result["warnings"][0]
+    assert "'later' is not in" in result["warnings"][1]
+    assert host.snapshot() == before
+    real = host.run(xfs_project_quota, {"mountpoint": str(host.mnt), "name": "later", "bhard": "2m"})
+    assert real.get("failed") and real["msg"].startswith("name: project 'later' is not in")
+
+
+def test_non_utf8_projid_does_not_crash(host):
+    """Issue 10 item 9."""
+    host.projid.write_bytes(host.projid.read_bytes() + b"# \xe9t\xe9\n")
+    result = host.run(xfs_project_quota, {"mountpoint": str(host.mnt), "name": "sandbox", "bhard": "1m"})
+    assert result["changed"] and not result.get("failed"), result
+
+
+def test_project_files_that_are_directories_are_named(host):
+    """Issue 10 item 10."""
+    result = host.run(xfs_project_quota, {"mountpoint": str(host.mnt), "id": 7001, "bhard": "1m", "projid_file": str(host.etc)})
+    assert result.get("failed") and result["msg"].startswith("projid_file: "), result
