@@ -11,14 +11,16 @@ options:
   projid_file:
     description:
       - The file that maps project names to ids (C(name:id) lines).
-      - Lines and comments this module does not own are kept.
+      - Lines and comments this module does not own are kept byte for byte (line endings and bytes
+        that are not UTF-8 included).
     type: path
     default: /etc/projid
   projects_file:
     description:
       - The file that maps project ids to directory trees (C(id:path) lines).
       - Edits of both files hold an exclusive C(flock) on O(projects_file) with C(.lock)
-        appended and are written atomically (temporary file and rename).
+        appended and are written atomically (temporary file and rename; mode, owner and SELinux
+        context kept).
     type: path
     default: /etc/projects
 """
@@ -28,7 +30,9 @@ options:
   bsoft:
     description:
       - Block soft limit. Bytes, or a number with C(k), C(m), C(g), C(t), C(p) (binary units, so
-        C(1k) is 1024 bytes; C(GiB) and C(GB) are read alike). V(0) means no limit.
+        C(1k) is 1024 bytes; C(GiB) and C(GB) are read alike; ASCII digits, at most 9 after the point).
+        Nothing else is accepted (no C(e), no exponent).
+      - V(0) means no limit, and only V(0) does: a non-zero size below one byte (V(0.1)) is an error.
       - XFS applies block limits in whole file-system blocks, so the limit is rounded up to one.
       - Not given means left as it is.
     type: str
@@ -38,7 +42,8 @@ options:
     type: str
   isoft:
     description:
-      - Inode soft limit, a count (C(k), C(m) suffixes allowed). V(0) means no limit.
+      - Inode soft limit, a whole count (C(k), C(m) suffixes allowed, so V(1.5k) is 1536, but V(0.5)
+        is an error). V(0) means no limit.
     type: str
   ihard:
     description:

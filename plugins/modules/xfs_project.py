@@ -28,7 +28,7 @@ options:
       - Project name. With O(state=present) and no O(id), the name must already be defined.
     type: str
   id:
-    description: Project id, 1 to 4294967294.
+    description: Project id, 1 to 4294967294. A boolean is not an id.
     type: int
   state:
     description:
@@ -43,6 +43,9 @@ options:
       - Directory trees of the project. When given, they become exactly the project's lines in
         O(projects_file) and each tree is assigned the id. Each must be on XFS with project quota.
       - Not given means the project's paths are left as they are.
+      - C(..) is resolved on the file system (the parents' symlinks followed; the tree itself must
+        not be a symlink). Paths with control characters or line separators, or that begin or end
+        with white space, are refused, since O(projects_file) holds one path per line.
     type: list
     elements: path
   recursive:
@@ -50,9 +53,29 @@ options:
     type: bool
     default: true
   clear_ids:
-    description: With O(state=absent), give the project's trees (from O(projects_file) and O(paths)) project id 0.
+    description:
+      - With O(state=absent), give the project's trees (from O(projects_file) and O(paths)) project id 0,
+        except trees another project still lists, and all of them only once no other name shares the id.
     type: bool
     default: false
+notes:
+  - "Ownership: a project is its name B(and) its id. It owns its C(name:id) line in O(projid_file),
+    the C(id:path) lines of its id in O(projects_file) (while no other name shares the id), and the
+    trees listed there. Nothing else in either file is changed: other lines keep their bytes,
+    line endings included."
+  - "A tree belongs to one project, and project trees do not nest: assigning a tree that another
+    project lists, or one inside or around another project's tree, is an error naming both
+    projects (XFS counts every file against one project id, so nested projects would take each
+    other's files on every run)."
+  - "A tree dropped from O(paths), and with O(clear_ids) every tree of a removed project, gets
+    project 0 again (recursively), so its usage stops counting against an id nobody uses, unless
+    another project still lists that tree or it lies inside a tree the project keeps. A dropped
+    tree that no longer exists is skipped."
+  - "With O(state=absent), a O(name) and an O(id) that belong to different projects are an error;
+    removing a name leaves other names that share its id, their C(id:path) lines and their labels
+    alone. An O(id) alone that several names share must be removed by name."
+  - "In check mode, a tree that does not exist yet, or a O(name) that is not defined yet, is
+    reported as a change with a warning (an earlier task of the run would create it)."
 author:
   - mesos.xfs_quota developers (@mesos-xfs-quota)
 seealso:

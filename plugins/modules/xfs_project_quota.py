@@ -25,10 +25,12 @@ options:
     description: Project name from O(projid_file). Needs O(mountpoint).
     type: str
   id:
-    description: Numeric project id (1 to 4294967294). Needs O(mountpoint).
+    description: Numeric project id (1 to 4294967294; a boolean is not an id). Needs O(mountpoint).
     type: int
   path:
-    description: A file or directory whose project id is used; the mount point follows from it.
+    description:
+      - A regular file or directory whose project id is used; the mount point follows from it.
+        A FIFO, socket or device is refused.
     type: path
   mountpoint:
     description:
@@ -38,7 +40,8 @@ options:
   state:
     description:
       - V(present) sets the limits given; limits not given are left as they are.
-      - V(absent) clears every limit of the project (usage is not touched).
+      - V(absent) clears every limit of the project (usage is not touched); giving limits with it
+        is an error.
     type: str
     choices: [present, absent]
     default: present
@@ -88,6 +91,8 @@ author:
 notes:
   - The file system must be mounted with project quota (see M(mesos.xfs_quota.xfs_mount)).
   - All items are validated before any limit is set; a bad item leaves the host unchanged.
+  - In check mode, an item whose O(path) does not exist yet or whose O(name) is not defined yet is
+    reported as a change with a warning (an earlier task of the run would create it).
 seealso:
   - module: mesos.xfs_quota.xfs_project
   - module: mesos.xfs_quota.xfs_quota_info

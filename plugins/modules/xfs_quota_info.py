@@ -33,7 +33,7 @@ options:
     type: path
     required: true
   ids:
-    description: Only these project ids.
+    description: Only these project ids (each 1 to 4294967294, checked before any C(quotactl)).
     type: list
     elements: int
   names:

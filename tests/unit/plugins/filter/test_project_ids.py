@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.mesos.xfs_quota.plugins.filter.project_ids import project_id_conflicts
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._project_ids import (
+    PROJECT_ID_MAX, ProjectIdError, check_project_id, parse_id_range)
 
 
 def test_disjoint_ranges_and_free_ids_have_no_conflicts():
@@ -23,3 +28,26 @@ def test_overlaps_and_used_ids_are_named():
 def test_bad_ranges_name_their_owner(bad):
     with pytest.raises(AnsibleFilterError, match="^hook: "):
         project_id_conflicts({"hook": bad})
+
+
+VECTORS = json.loads((Path(__file__).parents[3] / "vectors" / "project_ids.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("vector", VECTORS["vectors"], ids=lambda v: repr(v["text"]))
+def test_id_ranges_follow_the_shared_vectors(vector):
+    """tests/vectors/project_ids.json is the rule (the hook's tests read it too); kinds must match."""
+    if "error" in vector:
+        with pytest.raises(ProjectIdError) as caught:
+            parse_id_range(vector["text"], "hook")
+        assert caught.value.kind == vector["error"] and str(caught.value).startswith("hook: ")
+    else:
+        assert parse_id_range(vector["text"], "hook") == (vector["first"], vector["last"])
+
+
+def test_the_id_maximum_is_the_vectors_and_single_ids_follow_it():
+    assert PROJECT_ID_MAX == VECTORS["id_max"]
+    assert check_project_id(PROJECT_ID_MAX) == PROJECT_ID_MAX
+    for bad, kind in ((0, "out_of_range"), (PROJECT_ID_MAX + 1, "out_of_range"), (True, "syntax"), (1.0, "syntax"), ("7", "syntax")):
+        with pytest.raises(ProjectIdError) as caught:
+            check_project_id(bad, "ids")
+        assert caught.value.kind == kind and str(caught.value).startswith("ids: ")
