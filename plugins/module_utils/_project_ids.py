@@ -19,6 +19,9 @@ PROJECT_ID_MAX = 2**32 - 2  # 0 is the default project; (u32)-1 means "no id" to
 _RANGE_RE = re.compile(r"[ \t]*(\[?)[ \t]*([0-9]+)[ \t]*-[ \t]*([0-9]+)[ \t]*(\]?)[ \t]*")
 
 
+_DECIMAL_RE = re.compile(r"[0-9]{1,20}")
+
+
 class ProjectIdError(ValueError):
     """A bad id or id range; ``kind`` is one of the vectors' error kinds."""
 
@@ -28,10 +31,13 @@ class ProjectIdError(ValueError):
 
 
 def check_project_id(value: Any, param: str = "id") -> int:
-    """``value`` as a project id (1 to PROJECT_ID_MAX); a bool, float or text is refused.
+    """``value`` as a project id (1 to PROJECT_ID_MAX): an int or its ASCII decimal digits as text.
 
-    Ansible's ``int`` type lets ``True`` through (``yes`` in YAML), so this checks the Python type.
+    Modules take ids as ``raw`` and check them here: Ansible's ``int`` type lets ``True`` through
+    (``yes`` in YAML) and ends in a traceback on ``.inf``. A bool or a float is never an id.
     """
+    if isinstance(value, str) and _DECIMAL_RE.fullmatch(value):
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ProjectIdError(f"{param}: expected a project id (a whole number from 1 to {PROJECT_ID_MAX}), got {value!r}", "syntax")
     if not 1 <= value <= PROJECT_ID_MAX:

@@ -26,10 +26,11 @@ options:
   name:
     description:
       - Project name. With O(state=present) and no O(id), the name must already be defined.
-    type: str
+      - A letter or C(_), then letters, digits, C(_ . -), at most 64 characters.
+    type: raw
   id:
-    description: Project id, 1 to 4294967294. A boolean is not an id.
-    type: int
+    description: Project id, 1 to 4294967294 (a whole number, or its digits as text; a boolean or a float is not an id).
+    type: raw
   state:
     description:
       - V(present) defines the project and assigns O(paths).
@@ -143,8 +144,8 @@ from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs_project impor
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
-            name={"type": "str"},
-            id={"type": "int"},
+            name={"type": "raw"},  # checked in module_utils: a bool is neither a name nor an id
+            id={"type": "raw"},
             state={"type": "str", "choices": ["present", "absent"], "default": "present"},
             paths={"type": "list", "elements": "path"},
             recursive={"type": "bool", "default": True},

@@ -25,8 +25,10 @@ options:
     description: Project name from O(projid_file). Needs O(mountpoint).
     type: str
   id:
-    description: Numeric project id (1 to 4294967294; a boolean is not an id). Needs O(mountpoint).
-    type: int
+    description:
+      - Numeric project id, 1 to 4294967294 (a whole number, or its digits as text; a boolean or a
+        float is not an id). Needs O(mountpoint).
+    type: raw
   path:
     description:
       - A regular file or directory whose project id is used; the mount point follows from it.
@@ -56,8 +58,8 @@ options:
         description: Project name.
         type: str
       id:
-        description: Project id.
-        type: int
+        description: Project id, as the top-level O(id).
+        type: raw
       path:
         description: A path whose project id is used.
         type: path
@@ -170,13 +172,13 @@ from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import Kernel
 def main() -> None:
     limit_spec = {key: {"type": "str"} for key in LIMIT_OPTIONS}
     item_spec = dict(
-        name={"type": "str"}, id={"type": "int"}, path={"type": "path"},
+        name={"type": "str"}, id={"type": "raw"}, path={"type": "path"},
         mountpoint={"type": "path"}, state={"type": "str", "choices": ["present", "absent"]},
         **limit_spec,
     )
     module = AnsibleModule(
         argument_spec=dict(
-            name={"type": "str"}, id={"type": "int"}, path={"type": "path"},
+            name={"type": "str"}, id={"type": "raw"}, path={"type": "path"},  # id checked in module_utils
             mountpoint={"type": "path"},
             state={"type": "str", "choices": ["present", "absent"], "default": "present"},
             projects={"type": "list", "elements": "dict", "options": item_spec},

@@ -33,9 +33,11 @@ options:
     type: path
     required: true
   ids:
-    description: Only these project ids (each 1 to 4294967294, checked before any C(quotactl)).
+    description:
+      - Only these project ids (each 1 to 4294967294, a whole number or its digits as text, checked
+        before any C(quotactl)).
     type: list
-    elements: int
+    elements: raw
   names:
     description: Only these project names (from O(projid_file)).
     type: list
@@ -125,7 +127,7 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
             mountpoint={"type": "path", "required": True},
-            ids={"type": "list", "elements": "int"},
+            ids={"type": "list", "elements": "raw"},  # checked in module_utils: no bools, no floats
             names={"type": "list", "elements": "str"},
             paths={"type": "list", "elements": "path"},
             include_empty={"type": "bool", "default": False},

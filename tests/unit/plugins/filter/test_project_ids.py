@@ -46,8 +46,10 @@ def test_id_ranges_follow_the_shared_vectors(vector):
 
 def test_the_id_maximum_is_the_vectors_and_single_ids_follow_it():
     assert PROJECT_ID_MAX == VECTORS["id_max"]
-    assert check_project_id(PROJECT_ID_MAX) == PROJECT_ID_MAX
-    for bad, kind in ((0, "out_of_range"), (PROJECT_ID_MAX + 1, "out_of_range"), (True, "syntax"), (1.0, "syntax"), ("7", "syntax")):
+    assert check_project_id(PROJECT_ID_MAX) == PROJECT_ID_MAX and check_project_id("7001") == 7001  # -a 'id=7001'
+    for bad, kind in ((0, "out_of_range"), (PROJECT_ID_MAX + 1, "out_of_range"), ("4294967295", "out_of_range"),
+                      (True, "syntax"), (1.0, "syntax"), (float("inf"), "syntax"), ("7.0", "syntax"), (" 7", "syntax"),
+                      ("\u0667", "syntax"), (None, "syntax")):
         with pytest.raises(ProjectIdError) as caught:
             check_project_id(bad, "ids")
         assert caught.value.kind == kind and str(caught.value).startswith("ids: ")

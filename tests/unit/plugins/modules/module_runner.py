@@ -57,7 +57,9 @@ class FakeHost:
             for dirpath, dirnames, filenames in os.walk(base):
                 for name in filenames + dirnames:
                     path = os.path.join(dirpath, name)
-                    if os.path.isfile(path) and not os.path.islink(path) and not name.endswith(".lock"):
+                    if name.endswith(".lock"):  # the flock protocol's file, created on first use
+                        continue
+                    if os.path.isfile(path) and not os.path.islink(path):
                         files[path] = Path(path).read_bytes()
                     else:
                         files[path] = None
