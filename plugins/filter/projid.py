@@ -10,8 +10,8 @@ short_description: The projects a /etc/projid text defines, read as the modules 
 version_added: 0.1.0
 description:
   - Takes the text of a C(/etc/projid) file (for example from M(ansible.builtin.slurp)) and returns
-    each project name with its id, parsed by the same code as M(mesos.xfs_quota.xfs_project):
-    comments, blank and malformed lines are skipped, and the first line of a duplicate name wins.
+    each project name with its id, parsed by the same code as M(mesos.xfs_quota.xfs_project)
+    (comments, blank and malformed lines are skipped, and the first line of a duplicate name wins).
 options:
   _input:
     description: The file's text.
