@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.mesos.xfs_quota.plugins.filter.project_ids import project_id_conflicts
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._project_ids import (
     PROJECT_ID_MAX, ProjectIdError, check_project_id, parse_id_range)
+from ansible_collections.mesos.xfs_quota.tests.unit.plugins import shared_vectors
 
 
 def test_disjoint_ranges_and_free_ids_have_no_conflicts():
@@ -30,18 +28,14 @@ def test_bad_ranges_name_their_owner(bad):
         project_id_conflicts({"hook": bad})
 
 
-VECTORS = json.loads((Path(__file__).parents[3] / "vectors" / "project_ids.json").read_text(encoding="utf-8"))
+VECTORS = shared_vectors.load("project_ids.json")
 
 
 @pytest.mark.parametrize("vector", VECTORS["vectors"], ids=lambda v: repr(v["text"]))
 def test_id_ranges_follow_the_shared_vectors(vector):
     """tests/vectors/project_ids.json is the rule (the hook's tests read it too); kinds must match."""
-    if "error" in vector:
-        with pytest.raises(ProjectIdError) as caught:
-            parse_id_range(vector["text"], "hook")
-        assert caught.value.kind == vector["error"] and str(caught.value).startswith("hook: ")
-    else:
-        assert parse_id_range(vector["text"], "hook") == (vector["first"], vector["last"])
+    shared_vectors.check(vector, VECTORS, lambda text: parse_id_range(text, "hook"), ProjectIdError,
+                         lambda v: (v["first"], v["last"]), "hook")
 
 
 def test_the_id_maximum_is_the_vectors_and_single_ids_follow_it():

@@ -1,29 +1,20 @@
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._sizes import (
     SizeError, format_size, parse_count, parse_size, round_up)
+from ansible_collections.mesos.xfs_quota.tests.unit.plugins import shared_vectors
 
-VECTORS = json.loads((Path(__file__).parents[3] / "vectors" / "sizes.json").read_text(encoding="utf-8"))
+VECTORS = shared_vectors.load("sizes.json")
 
 
 @pytest.mark.parametrize("vector", VECTORS["vectors"], ids=lambda v: repr(v["text"]))
 def test_parse_size_follows_the_shared_vectors(vector):
     """tests/vectors/sizes.json is the rule (the hook's tests read it too); kinds must match."""
-    if "error" in vector:
-        with pytest.raises(SizeError) as caught:
-            parse_size(vector["text"], "bhard")
-        assert caught.value.kind == vector["error"]
-        assert str(caught.value).startswith(f"bhard: {vector['text']!r}") or str(caught.value).startswith("bhard: cannot read")
-        assert VECTORS["error_kinds"].count(caught.value.kind) == 1
-    else:
-        assert parse_size(vector["text"], "bhard") == vector["bytes"]
+    shared_vectors.check(vector, VECTORS, lambda text: parse_size(text, "bhard"), SizeError, lambda v: v["bytes"], "bhard")
 
 
 @pytest.mark.parametrize("text", ["0.1", "0.5", "0.001"])
