@@ -32,7 +32,7 @@ options:
       - Block soft limit. Bytes, or a number with C(k), C(m), C(g), C(t), C(p) (binary units, so
         C(1k) is 1024 bytes; C(GiB) and C(GB) are read alike; ASCII digits, at most 9 after the point).
         Nothing else is accepted (no C(e), no exponent).
-      - V(0) means no limit, and only V(0) does: a non-zero size below one byte (V(0.1)) is an error.
+      - V(0) means no limit, and only V(0) does; a non-zero size below one byte (V(0.1)) is an error.
       - XFS applies block limits in whole file-system blocks, so the limit is rounded up to one.
       - Not given means left as it is.
     type: str
