@@ -220,7 +220,7 @@ class XfsFilesystem:
     def __init__(self, path: str, kernel: Kernel | None = None, mounts: list[Mount] | None = None):
         self.kernel = kernel or Kernel()
         self.mounts = mounts if mounts is not None else parse_mountinfo(self.kernel.read_mountinfo())
-        if not os.path.lexists(path):
+        if not os.path.exists(path):
             raise XfsError(f"{path} does not exist")
         self.mount = mount_of(path, self.mounts)
         if self.mount.fstype != "xfs":

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import ctypes
+
 import pytest
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import (
-    XfsError, XfsFilesystem, mount_of, parse_mountinfo)
+    FsDiskQuota, XfsError, XfsFilesystem, mount_of, parse_mountinfo)
 
-from ansible_collections.mesos.xfs_quota.tests.unit.plugins.module_utils.fake_kernel import FakeKernel, mountinfo_line
+from ansible_collections.mesos.xfs_quota.tests.unit.plugins.module_utils.fake_kernel import FS_DISK_QUOTA, FakeKernel, mountinfo_line
 
 
 def fs_for(tmp_path, extra: str = "", **kw) -> tuple[XfsFilesystem, FakeKernel]:
@@ -48,3 +50,21 @@ def test_limits_round_trip_in_fs_blocks(tmp_path):
     assert quota.limits["bhard"] == fs.block_size and quota.limits["ihard"] == 50
     assert kernel.dquots[9][0] == fs.block_size // 512
     assert [q.project_id for q in fs.all_quotas()] == [9]
+
+
+def test_fs_disk_quota_has_the_kernel_layout():
+    """Named fields (issue 11) with the size and offsets of <linux/dqblk_xfs.h>, as the fake kernel packs them."""
+    assert ctypes.sizeof(FsDiskQuota) == FS_DISK_QUOTA.size == 112
+    offsets = {name: getattr(FsDiskQuota, name).offset for name, _type in FsDiskQuota._fields_}
+    assert (offsets["d_id"], offsets["d_blk_hardlimit"], offsets["d_bcount"], offsets["d_rtb_hardlimit"],
+            offsets["d_rtbcount"], offsets["d_padding4"]) == (4, 8, 40, 72, 88, 104)
+
+
+def test_ids_outside_a_qid_never_reach_quotactl(tmp_path):
+    fs, kernel = fs_for(tmp_path)
+    for bad in (0, -1, 2**32, 2**32 - 1, True):
+        with pytest.raises(XfsError, match=r"^id: "):
+            fs.get_quota(bad)
+        with pytest.raises(XfsError, match=r"^id: "):
+            fs.set_limits(bad, {"bhard": 4096})
+    assert not [call for call in kernel.calls if call.startswith("quotactl")]
