@@ -103,10 +103,17 @@ skipped_special:
   returned: always
   type: int
 skipped_mounts:
-  description: Mount points below a tree that were not entered.
+  description: Mount points below a tree (directories and bind-mounted files) that were not entered or relabelled.
   returned: always
   type: list
   elements: str
+walk_fence:
+  description:
+    - How the tree walk told other mounts apart, probed once per tree; V(statx_mnt_id) on Linux 5.8+,
+      else V(mountinfo) with the reason (C(MXQ_WALK_FENCE=mountinfo) in the environment forces it).
+  returned: when a tree was walked
+  type: str
+  sample: statx_mnt_id
 """
 
 import os
@@ -173,6 +180,7 @@ def main() -> None:
                 walk.unchanged += result.unchanged
                 walk.skipped_special += result.skipped_special
                 walk.skipped_mounts += result.skipped_mounts
+                walk.fence = result.fence or walk.fence
 
             files_changed = files.changed()
             if files_changed and not module.check_mode:
@@ -186,6 +194,8 @@ def main() -> None:
         inodes_changed=walk.changed, inodes_unchanged=walk.unchanged,
         skipped_special=walk.skipped_special, skipped_mounts=walk.skipped_mounts,
     )
+    if walk.fence:
+        output["walk_fence"] = walk.fence
     if module._diff:
         output["diff"] = files.diff()
     module.exit_json(**output)
