@@ -4,26 +4,31 @@
 """The walk fence: which inodes below a tree belong to another mount and are left alone.
 
 A bind mount of the same XFS has the tree's ``st_dev``, so ``st_dev`` alone cannot tell it; a
-bind-mounted *file* is a mount point too. Two methods, chosen once per walk (:attr:`MountFence.method`):
+bind-mounted *file* is a mount point too. Rules, on every kernel:
 
-* ``statx_mnt_id`` (Linux 5.8+, glibc 2.28+): every opened file and directory is asked for its
-  mount id (``statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID)``) and compared with the root's; this also
-  catches a mount made while the walk runs.
-* ``mountinfo`` (the fallback, older kernels): mount points below the tree from
-  ``/proc/self/mountinfo`` (read when the walk starts) and ``st_dev`` of every directory.
+* names that ``/proc/self/mountinfo`` lists as mount points below the tree, files and directories,
+  are skipped before they are opened; mountinfo is read again whenever the mount table changes
+  during the walk (``poll`` on it reports ``POLLPRI``, checked before every batch of files and
+  every directory), so a mount made mid-walk is seen from the next batch on;
+* every directory is checked after it is opened, before it is labelled or entered: ``st_dev``,
+  and on Linux 5.8+ (glibc 2.28+) its mount id (``statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID)``)
+  against the root's, which catches a bind mount of the same file system with no window at all.
 
-Both methods skip the mount points mountinfo lists before opening them. ``MXQ_WALK_FENCE=mountinfo``
-in the environment forces the fallback, so tests run both on one kernel.
+:attr:`MountFence.method` says which directory check runs: ``statx_mnt_id``, or ``mountinfo``
+(``st_dev`` only) where the kernel or libc lacks it. ``MXQ_WALK_FENCE=mountinfo`` in the
+environment forces the fallback, so tests run both on one kernel. Files are not asked for their
+mount id one by one: that syscall from Python cost more than the labelling (``bench/walker.sh``).
 """
 
 from __future__ import annotations
 
 import ctypes
 import os
+import select
 import struct
 from typing import Callable
 
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import Mount, mounts_below
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import Mount, mounts_below, parse_mountinfo
 
 STATX_MNT_ID = 0x00001000
 FORCE_ENV = "MXQ_WALK_FENCE"
@@ -45,13 +50,12 @@ def statx_mount_id_reader() -> tuple[MountIdReader | None, str]:
     statx.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_uint, ctypes.c_void_p]
     statx.restype = ctypes.c_int
     buf = ctypes.create_string_buffer(_STATX_SIZE)
-    unpack_from = _U64.unpack_from
 
     def mount_id(fd: int) -> int:
         if statx(fd, b"", _AT_EMPTY_PATH, STATX_MNT_ID, buf) != 0:
             err = ctypes.get_errno()
             raise OSError(err, os.strerror(err))
-        return unpack_from(buf, _STATX_MNT_ID_AT)[0]
+        return _U64.unpack_from(buf, _STATX_MNT_ID_AT)[0]
 
     fd = os.open("/", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
@@ -68,12 +72,14 @@ class MountFence:
     """The mounts a walk of ``root`` must not enter. ``kernel`` may bring its own ``mount_id_reader``."""
 
     def __init__(self, kernel, root: str, mounts: list[Mount], own: Mount, root_fd: int, root_dev: int) -> None:
-        self.root_dev = root_dev
-        found: dict[str, set[str]] = {}
-        for path in mounts_below(root, mounts, own):
-            parent, name = os.path.split(path)
-            found.setdefault(parent, set()).add(name)
-        self.by_directory = {parent: frozenset(names) for parent, names in found.items()}
+        self.kernel, self.root, self.own, self.root_dev = kernel, root, own, root_dev
+        # Opened before the table is read, so a change after that read is reported.
+        self.watch = select.poll()
+        self.table_fd = os.open("/proc/self/mountinfo", os.O_RDONLY | os.O_CLOEXEC)
+        self.watch.register(self.table_fd, select.POLLPRI)
+        self.watch.poll(0)  # clears the event that a fresh open may carry
+        self.by_directory: dict[str, frozenset[str]] = {}
+        self.load(mounts)
         self.mount_id: MountIdReader | None = None
         self.root_mount_id = 0
         if os.environ.get(FORCE_ENV) == MOUNTINFO_METHOD:
@@ -81,8 +87,26 @@ class MountFence:
         else:
             self.mount_id, self.reason = getattr(kernel, "mount_id_reader", statx_mount_id_reader)()
         if self.mount_id is not None:
-            self.root_mount_id = self.mount_id(root_fd)
+            try:
+                self.root_mount_id = self.mount_id(root_fd)
+            except OSError as exc:  # e.g. a seccomp filter that denies statx
+                self.mount_id, self.reason = None, f"statx: {exc.strerror}"
         self.method = STATX_METHOD if self.mount_id is not None else MOUNTINFO_METHOD
+
+    def load(self, mounts: list[Mount]) -> None:
+        found: dict[str, set[str]] = {}
+        for path in mounts_below(self.root, mounts, self.own):
+            parent, name = os.path.split(path)
+            found.setdefault(parent, set()).add(name)
+        self.by_directory = {parent: frozenset(names) for parent, names in found.items()}
+
+    def close(self) -> None:
+        os.close(self.table_fd)
+
+    def refresh(self) -> None:
+        """Read mountinfo again if a mount or unmount happened since the last look."""
+        if self.watch.poll(0):
+            self.load(parse_mountinfo(self.kernel.read_mountinfo()))
 
     def names_in(self, directory: str) -> frozenset[str]:
         """Names in ``directory`` that mountinfo lists as mount points (to skip unopened)."""

@@ -61,11 +61,10 @@ def _label(kernel, fd: int, buf: bytearray, project_id: int, is_dir: bool, dry_r
 class _Directory:
     """One open directory on the walk's stack: its fd, its entries (read lazily) and pending files."""
 
-    def __init__(self, fd: int, path: str, fenced: frozenset[str]) -> None:
+    def __init__(self, fd: int, path: str) -> None:
         self.fd = fd
         self.path = path
         self.prefix = path.rstrip("/") + "/"  # the tree may be "/"
-        self.fenced = fenced
         self.files: list[str] = []
         self.entries = os.scandir(fd)
 
@@ -95,15 +94,22 @@ class _TreeWalk:
     def label_files(self, directory: _Directory) -> None:
         """Label the pending regular files of ``directory``: the hot path.
 
-        Per file one open, two ioctls and a close (plus one statx with the ``statx_mnt_id`` fence),
-        comparing and patching the project id's four bytes in place; every name looked up once.
+        Per file one open, two ioctls and a close, comparing and patching the project id's four
+        bytes in place; every name looked up once. A mount made since the names were listed is
+        left out here (the fence rereads mountinfo when the table changed).
         """
         names, directory.files = directory.files, []
+        if not names:
+            return
+        self.fence.refresh()
+        fenced = self.fence.names_in(directory.path)
+        if fenced:
+            self.result.skipped_mounts += [directory.prefix + name for name in names if name in fenced]
+            names = [name for name in names if name not in fenced]
         changed = unchanged = links = 0
         buf, dir_fd, dry_run = self.buf, directory.fd, self.dry_run
         want = _PROJID.pack(self.project_id)
         ioctl, open_, close = self.kernel.ioctl, os.open, os.close
-        mount_id, root_mount_id = self.fence.mount_id, self.fence.root_mount_id
         for name in names:
             try:
                 fd = open_(name, OPEN_FLAGS, dir_fd=dir_fd)
@@ -113,9 +119,6 @@ class _TreeWalk:
                     continue
                 raise XfsError(f"{directory.prefix}{name}: cannot open: {exc.strerror}") from exc
             try:
-                if mount_id is not None and mount_id(fd) != root_mount_id:  # a file mounted here
-                    self.result.skipped_mounts.append(directory.prefix + name)
-                    continue
                 ioctl(fd, FS_IOC_FSGETXATTR, buf, True)
                 if buf[_PROJID_AT:_PROJID_END] == want:
                     unchanged += 1
@@ -136,6 +139,10 @@ class _TreeWalk:
     def open_directory(self, parent: _Directory, name: str) -> _Directory | None:
         """The subdirectory ``name`` opened and labelled, or None if it is not to be entered."""
         path = parent.prefix + name
+        self.fence.refresh()
+        if name in self.fence.names_in(parent.path):
+            self.result.skipped_mounts.append(path)
+            return None
         try:
             fd = os.open(name, _DIR_FLAGS, dir_fd=parent.fd)
         except OSError as exc:
@@ -149,7 +156,7 @@ class _TreeWalk:
                 os.close(fd)
                 return None
             self.label_directory(fd, path)
-            return _Directory(fd, path, self.fence.names_in(path))
+            return _Directory(fd, path)
         except BaseException:
             os.close(fd)
             raise
@@ -161,16 +168,13 @@ class _TreeWalk:
             while stack:
                 top = stack[-1]
                 for entry in top.entries:
-                    name = entry.name
-                    if name in top.fenced:
-                        self.result.skipped_mounts.append(top.prefix + name)
-                    elif entry.is_file(follow_symlinks=False):
-                        top.files.append(name)
+                    if entry.is_file(follow_symlinks=False):
+                        top.files.append(entry.name)
                         if len(top.files) == _FILES_PER_BATCH:  # bounds memory in huge directories
                             self.label_files(top)
                     elif entry.is_dir(follow_symlinks=False):
                         self.label_files(top)
-                        child = self.open_directory(top, name)
+                        child = self.open_directory(top, entry.name)
                         if child is not None:
                             stack.append(child)
                             break  # descend; this directory's listing resumes afterwards
@@ -185,6 +189,7 @@ class _TreeWalk:
         finally:
             for directory in stack:
                 directory.close()
+            self.fence.close()
         return self.result
 
 
@@ -199,7 +204,7 @@ def assign_tree(fs: XfsFilesystem, root: str, project_id: int, recursive: bool =
     root = os.path.abspath(root)
     root = os.path.join(os.path.realpath(os.path.dirname(root)), os.path.basename(root))
     root_fd = open_nofollow(root)
-    top = None
+    walk = top = None
     try:
         root_stat = os.fstat(root_fd)
         is_dir = stat.S_ISDIR(root_stat.st_mode)
@@ -210,8 +215,10 @@ def assign_tree(fs: XfsFilesystem, root: str, project_id: int, recursive: bool =
                 raise XfsError(f"{root}: cannot set project {project_id}: {exc.strerror}") from exc
             return WalkResult(changed=int(changed), unchanged=int(not changed))
         walk = _TreeWalk(fs, root, root_fd, root_stat, project_id, dry_run)
-        top = _Directory(root_fd, root, walk.fence.names_in(root))  # owns root_fd from here
+        top = _Directory(root_fd, root)  # owns root_fd from here; walk.run closes it and the fence
     finally:
         if top is None:
             os.close(root_fd)
+            if walk is not None:
+                walk.fence.close()
     return walk.run(top)

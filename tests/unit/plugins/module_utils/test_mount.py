@@ -205,7 +205,9 @@ def test_mount_users_reads_this_process_from_the_real_proc(tmp_path):
     ((), True, []),
 ])
 def test_boot_loader_choice(found, bls, expected):
-    which = lambda name: f"/usr/sbin/{name}" if name in found else None  # noqa: E731
+    def which(name):
+        return f"/usr/sbin/{name}" if name in found else None
+
     assert boot_config_commands(which, bls, "prjquota") == expected
 
 

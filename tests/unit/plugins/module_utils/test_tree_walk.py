@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import errno
 import os
+import select
 import threading
 
 import pytest
 
-from ansible_collections.mesos.xfs_quota.plugins.module_utils import _tree_walk
+from ansible_collections.mesos.xfs_quota.plugins.module_utils import _mount_fence, _tree_walk
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mount_fence import FORCE_ENV, statx_mount_id_reader
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._tree_walk import assign_tree
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import FS_XFLAG_PROJINHERIT, XfsError, XfsFilesystem
@@ -114,8 +115,6 @@ def test_a_large_directory_is_labelled_in_batches(tmp_path, monkeypatch):
     assert all(kernel.project_of_path(str(flat / f"f{f}")) == (0, 7001) for f in range(50))
 
 
-
-
 def test_a_big_tree_in_one_process_labels_everything_once_and_leaks_no_fd(tmp_path, big_tree):
     fs, kernel = fs_for(tmp_path, mountinfo_line(41, str(big_tree / "d3" / "volume"), root="/elsewhere"))
     fds = open_fds()
@@ -209,28 +208,59 @@ def test_entries_that_vanish_or_turn_into_symlinks_after_listing_are_skipped(tmp
 
 @pytest.mark.parametrize("statx", [True, False], ids=["statx_mnt_id", "mountinfo fallback"])
 def test_a_file_bind_mounted_into_the_tree_keeps_its_project(tmp_path, tree, statx):
-    # The bound file is listed in mountinfo: both methods must leave it alone.
+    # The bound file is listed in mountinfo: both methods leave it alone, unopened.
     bound = tree / "a" / "b" / "f1"
     fs, kernel = fs_for(tmp_path, mountinfo_line(41, str(bound), root="/elsewhere/file"), mount_ids=statx)
-    if statx:
-        kernel.bind_mount(str(bound), 41)
     result = assign_tree(fs, str(tree), 7001)
     assert kernel.project_of_path(str(bound)) == (0, 0)
     assert result.skipped_mounts == [str(bound)]
     assert kernel.project_of_path(str(tree / "f0")) == (0, 7001)
-    assert result.fence.startswith("statx_mnt_id" if statx else "mountinfo (the kernel does not fill STATX_MNT_ID")
-    assert ("statx" in kernel.calls) == statx
+    assert result.fence == ("statx_mnt_id" if statx else "mountinfo (the kernel does not fill STATX_MNT_ID (Linux < 5.8))")
+    assert ("statx" in kernel.calls) == statx  # asked for each directory
 
 
-def test_statx_catches_a_file_and_a_directory_mounted_after_mountinfo_was_read(tmp_path, tree):
-    fs, kernel = fs_for(tmp_path)  # mountinfo shows nothing below the tree
-    kernel.bind_mount(str(tree / "f0"))
-    kernel.bind_mount(str(tree / "volume"))
+class MountTableWatch:
+    """Stands in for poll() on /proc/self/mountinfo: reports a change once ``changed`` is set."""
+
+    changed = False
+
+    def register(self, fd, events):
+        pass
+
+    def poll(self, timeout):
+        changed, MountTableWatch.changed = MountTableWatch.changed, False
+        return [(0, select.POLLPRI)] if changed else []
+
+
+def test_a_file_mounted_mid_walk_is_left_alone_from_the_next_batch_on(tmp_path, monkeypatch):
+    monkeypatch.setattr(_tree_walk.os, "scandir", SortedListing)
+    monkeypatch.setattr(_mount_fence.select, "poll", MountTableWatch)
+    flat = tmp_path / "flat"
+    (flat / "b_dir").mkdir(parents=True)
+    for name in ("a0", "c1", "c2"):
+        (flat / name).write_text("")
+
+    def mount_c1():  # while a0 is labelled, c1 becomes a mount point (mountinfo shows it, poll says so)
+        kernel.mountinfo += mountinfo_line(41, str(flat / "c1"), root="/elsewhere/file")
+        MountTableWatch.changed = True
+
+    fs, kernel = fs_for(tmp_path, kernel_class=ChangingKernel, trigger=str(flat / "a0"), change=mount_c1)
+    result = assign_tree(fs, str(flat), 7001)
+    assert result.skipped_mounts == [str(flat / "c1")]
+    assert kernel.project_of_path(str(flat / "c1")) == (0, 0)
+    assert kernel.project_of_path(str(flat / "c2")) == (0, 7001)
+
+
+@pytest.mark.parametrize("statx", [True, False], ids=["statx_mnt_id", "mountinfo fallback"])
+def test_statx_catches_a_directory_bind_mount_that_mountinfo_did_not_show(tmp_path, tree, statx):
+    fs, kernel = fs_for(tmp_path, mount_ids=statx)  # mountinfo shows nothing below the tree
+    kernel.bind_mount(str(tree / "volume"))  # same st_dev: only the mount id tells
     result = assign_tree(fs, str(tree), 7001)
-    assert sorted(result.skipped_mounts) == [str(tree / "f0"), str(tree / "volume")]
-    assert kernel.project_of_path(str(tree / "f0")) == (0, 0)
-    assert kernel.project_of_path(str(tree / "volume")) == (0, 0)
-    assert kernel.project_of_path(str(tree / "volume" / "outside")) == (0, 0)
+    if statx:
+        assert result.skipped_mounts == [str(tree / "volume")]
+        assert kernel.project_of_path(str(tree / "volume" / "outside")) == (0, 0)
+    else:  # the fallback's limit: a mount that mountinfo never showed
+        assert result.skipped_mounts == []
     assert kernel.project_of_path(str(tree / "a" / "b" / "f1")) == (0, 7001)
 
 
@@ -254,3 +284,16 @@ def test_the_real_statx_probe_reports_mount_ids_on_this_kernel(tmp_path):
             assert reader(f.fileno()) == reader(fd) > 0  # one mount: one id
     finally:
         os.close(fd)
+
+
+def test_a_statx_that_fails_at_the_probe_falls_back_to_mountinfo(tmp_path, tree):
+    bound = tree / "f0"
+    fs, kernel = fs_for(tmp_path, mountinfo_line(41, str(bound), root="/elsewhere/file"))
+
+    def denied(fd):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    kernel.mount_id = denied
+    result = assign_tree(fs, str(tree), 7001)
+    assert result.fence == "mountinfo (statx: Operation not permitted)"
+    assert result.skipped_mounts == [str(bound)] and kernel.project_of_path(str(bound)) == (0, 0)
