@@ -31,7 +31,7 @@ from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import (
     FS_IOC_FSGETXATTR, FS_IOC_FSSETXATTR, FS_XFLAG_PROJINHERIT, FSXATTR, OPEN_FLAGS, XfsError, XfsFilesystem, open_nofollow)
 
 _PROJID = struct.Struct("=I")
-_PROJID_AT, _PROJID_END = 12, 16  # fsx_projid in struct fsxattr
+_PROJID_SLICE = slice(12, 16)  # fsx_projid in struct fsxattr
 _FILES_PER_BATCH = 4096
 _DIR_FLAGS = OPEN_FLAGS | os.O_DIRECTORY
 
@@ -108,25 +108,26 @@ class _TreeWalk:
             names = [name for name in names if name not in fenced]
         changed = unchanged = links = 0
         buf, dir_fd, dry_run = self.buf, directory.fd, self.dry_run
-        want = _PROJID.pack(self.project_id)
+        want, projid = _PROJID.pack(self.project_id), _PROJID_SLICE
         ioctl, open_, close = self.kernel.ioctl, os.open, os.close
+        flags, get, set_ = OPEN_FLAGS, FS_IOC_FSGETXATTR, FS_IOC_FSSETXATTR  # locals: no global lookups per file
         for name in names:
             try:
-                fd = open_(name, OPEN_FLAGS, dir_fd=dir_fd)
+                fd = open_(name, flags, dir_fd=dir_fd)
             except OSError as exc:
                 if exc.errno in (errno.ENOENT, errno.ELOOP):  # gone, or now a symlink: not ours to follow
                     links += exc.errno == errno.ELOOP
                     continue
                 raise XfsError(f"{directory.prefix}{name}: cannot open: {exc.strerror}") from exc
             try:
-                ioctl(fd, FS_IOC_FSGETXATTR, buf, True)
-                if buf[_PROJID_AT:_PROJID_END] == want:
+                ioctl(fd, get, buf, True)
+                if buf[projid] == want:
                     unchanged += 1
                 else:
                     changed += 1
                     if not dry_run:
-                        buf[_PROJID_AT:_PROJID_END] = want
-                        ioctl(fd, FS_IOC_FSSETXATTR, buf, False)
+                        buf[projid] = want
+                        ioctl(fd, set_, buf, False)
             except OSError as exc:
                 raise XfsError(f"{directory.prefix}{name}: cannot set project {self.project_id}: "
                                f"{exc.strerror}") from exc
