@@ -93,17 +93,42 @@ def _fstab_escape(field: str) -> str:
     return "".join(f"\\{ord(c):03o}" if c in " \t\n\\" else c for c in field)
 
 
+_BLANKS = re.compile(r"([ \t]+)")  # what separates fstab fields (libmount), nothing else
+
+
+def split_lines(text: str) -> list[str]:
+    """``text`` cut at LF only, each line without it: CR, \\f, \\v, U+2028 ... stay inside lines."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def join_lines(lines: list[str]) -> str:
+    return "".join(line + "\n" for line in lines)
+
+
 class Fstab:
-    """fstab as lines; entries are edited in place, whitespace and other lines kept."""
+    """fstab as lines; entries are edited in place, whitespace, line endings and other lines kept.
+
+    The text may carry bytes that are not UTF-8 as surrogates (``surrogateescape``): they pass through.
+    A file without a final newline keeps it that way unless a line is added.
+    """
 
     def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
+        self.lines = split_lines(text)
+        self.final_newline = text.endswith("\n") or not text
+
+    @staticmethod
+    def _body(line: str) -> tuple[str, str]:
+        """(the line without a CR ending, the CR ending)."""
+        return (line[:-1], "\r") if line.endswith("\r") else (line, "")
 
     def entry(self, mountpoint: str) -> FstabEntry | None:
         """The last entry for ``mountpoint`` (mount(8) uses the last one too)."""
         found = None
         for index, line in enumerate(self.lines):
-            fields = line.split()
+            fields = [f for f in _BLANKS.split(self._body(line)[0]) if f.strip(" \t")]
             if len(fields) < 4 or fields[0].startswith("#"):
                 continue
             if _fstab_unescape(fields[1]).rstrip("/") == mountpoint.rstrip("/"):
@@ -113,44 +138,55 @@ class Fstab:
 
     def set_options(self, entry: FstabEntry, options: list[str]) -> None:
         # split keeps the separators, so columns stay aligned as the operator wrote them
-        parts = re.split(r"(\s+)", self.lines[entry.index])
+        body, ending = self._body(self.lines[entry.index])
+        parts = _BLANKS.split(body)
         offset = 1 if parts[0] == "" else 0
         parts[offset + 6] = ",".join(options)
-        self.lines[entry.index] = "".join(parts)
+        self.lines[entry.index] = "".join(parts) + ending
         entry.options = options
 
     def add(self, source: str, mountpoint: str, options: list[str]) -> None:
         self.lines.append(f"{_fstab_escape(source)} {_fstab_escape(mountpoint)} xfs {','.join(options)} 0 0")
+        self.final_newline = True
 
     def text(self) -> str:
-        return "\n".join(self.lines) + "\n" if self.lines else ""
+        text = join_lines(self.lines)
+        return text if self.final_newline else text[:-1]
 
 
 # --- GRUB defaults (/etc/default/grub) ----------------------------------------------------------
 _CMDLINE_RE = re.compile(r"^(\s*GRUB_CMDLINE_LINUX\s*=\s*)(.*)$")
 
 
+def _cmdline(lines: list[str]) -> tuple[int | None, str, list[str]]:
+    """(index of the last GRUB_CMDLINE_LINUX line or None, its ``NAME=`` prefix, its kernel arguments)."""
+    index = max((i for i, line in enumerate(lines) if _CMDLINE_RE.match(line)), default=None)
+    if index is None:
+        return None, "GRUB_CMDLINE_LINUX=", []
+    match = _CMDLINE_RE.match(lines[index])
+    try:
+        values = shlex.split(match.group(2), comments=True)
+    except ValueError as exc:
+        raise MountOptionError(f"grub_defaults: cannot parse {lines[index]!r}: {exc}") from exc
+    if len(values) > 1:
+        raise MountOptionError(f"grub_defaults: {lines[index]!r} is not a single quoted value; fix it by hand")
+    return index, match.group(1), values[0].split() if values else []
+
+
+def rootflags_of(text: str) -> str | None:
+    """The ``rootflags=`` value GRUB_CMDLINE_LINUX passes in the GRUB defaults ``text``, or None."""
+    flags = [a.split("=", 1)[1] for a in _cmdline(split_lines(text))[2] if a.startswith("rootflags=")]
+    return flags[-1] if flags else None
+
+
 def grub_with_rootflags(text: str, wanted: dict[str, str]) -> str:
     """The GRUB defaults with ``rootflags=`` in GRUB_CMDLINE_LINUX carrying the wanted quota.
 
     Only the last GRUB_CMDLINE_LINUX assignment counts (it is a shell file); its other kernel
-    arguments and the other rootflags options stay.
+    arguments and the other rootflags options stay, and so do every other line's bytes.
     """
-    lines = text.splitlines()
-    index = max((i for i, line in enumerate(lines) if _CMDLINE_RE.match(line)), default=None)
-    if index is None:
-        args: list[str] = []
-        prefix = "GRUB_CMDLINE_LINUX="
-    else:
-        match = _CMDLINE_RE.match(lines[index])
-        prefix = match.group(1)
-        try:
-            values = shlex.split(match.group(2), comments=True)
-        except ValueError as exc:
-            raise MountOptionError(f"grub_defaults: cannot parse {lines[index]!r}: {exc}") from exc
-        if len(values) > 1:
-            raise MountOptionError(f"grub_defaults: {lines[index]!r} is not a single quoted value; fix it by hand")
-        args = values[0].split() if values else []
+    lines = split_lines(text)
+    index, prefix, args = _cmdline(lines)
     flags = [a.split("=", 1)[1] for a in args if a.startswith("rootflags=")]
     options = with_quota(flags[-1].split(",") if flags else [], wanted)
     args = [a for a in args if not a.startswith("rootflags=")]
@@ -161,4 +197,4 @@ def grub_with_rootflags(text: str, wanted: dict[str, str]) -> str:
         lines.append(line)
     else:
         lines[index] = line
-    return "\n".join(lines) + "\n"
+    return join_lines(lines)

@@ -173,6 +173,7 @@ def apply_project(request: ProjectRequest, files: ProjectFiles, check_mode: bool
         walk.unchanged += result.unchanged
         walk.skipped_special += result.skipped_special
         walk.skipped_mounts += result.skipped_mounts
+        walk.fence = result.fence or walk.fence
     return ProjectResult(files.changed() or walk.changed > 0 or plan.predicted, project_id, name,
                          [shown(path) for path in files.paths_of(project_id)], walk, plan.warnings)
 

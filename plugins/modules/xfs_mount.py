@@ -16,9 +16,17 @@ description:
     changes (M(ansible.posix.mount) reports success in that case). This module therefore unmounts
     and mounts the file system when O(unmount=true) and the mount is not busy. When it cannot, it
     fails with a message saying why, or reports RV(reboot_required) (O(when_busy))."
+  - Whether the mount is busy is decided before anything changes, in check mode as in a real run, from
+    C(/proc) (processes with a working directory, root, executable, open file or mapped file on the
+    file system), mounts below O(path), other mounts of the same device, swap files and loop devices
+    backed by files on it. What C(/proc) cannot show (an NFS export, for example) still makes
+    C(umount) fail, which is reported the same way, but check mode then predicts a remount.
+  - A file system is never mounted onto a directory that has content or that a process uses (a
+    running Mesos agent's work_dir), because the content would vanish under the mount. The task fails and
+    names the entries and processes, unless O(hide_existing_content=true).
   - For C(/), the kernel reads quota options only from C(rootflags=) on its command line. The module
-    writes C(rootflags=) into GRUB_CMDLINE_LINUX in O(grub_defaults), runs C(update-grub) when it
-    exists, and reports RV(reboot_required).
+    writes C(rootflags=) into GRUB_CMDLINE_LINUX in O(grub_defaults), makes the boot loader use it
+    (see RV(boot_loader_commands)) and reports RV(reboot_required).
   - After acting it reads the quota state back from the kernel (C(quotactl Q_XGETQSTATV)) and fails
     if accounting or enforcement is not what was asked for.
 attributes:
@@ -85,6 +93,22 @@ options:
     description: GRUB defaults file that gets C(rootflags=) when O(path) is C(/).
     type: path
     default: /etc/default/grub
+  hide_existing_content:
+    description:
+      - Mount onto O(path) even when the directory holds files or a process uses it. They stay on the
+        file system below, hidden until the new one is unmounted.
+      - The safe way instead is to stop what uses it, mount the new file system elsewhere, move the
+        data onto it, and mount it at O(path).
+    type: bool
+    default: false
+notes:
+  - "Boot loader for C(rootflags=): with BLS entries (C(/boot/loader/entries), EL 8+, Fedora) and
+    C(grubby), every entry is edited with C(grubby --update-kernel=ALL); otherwise C(update-grub)
+    (Debian, Ubuntu), C(grubby) (EL 7) or C(grub2-mkconfig -o /boot/grub2/grub.cfg), the first found.
+    Only the Debian path (C(update-grub)) runs in the tests; the choice is unit-tested, the EL paths
+    are untested on real hardware."
+  - Lines of O(fstab) and O(grub_defaults) the module does not own keep their bytes, line endings
+    included; only LF ends a line.
 author:
   - mesos.xfs_quota developers (@mesos-xfs-quota)
 seealso:
@@ -140,167 +164,37 @@ grub_changed:
   description: Whether the GRUB defaults were (or would be) rewritten.
   returned: always
   type: bool
+boot_loader_commands:
+  description: The commands that make the boot loader use the new C(rootflags=) (run, or in check mode to run).
+  returned: when the GRUB defaults change
+  type: list
+  elements: list
+  sample: [["/usr/sbin/update-grub"]]
 """
-
-import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import atomic_write, read_text
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._mount_options import (
-    Fstab, MountOptionError, describe, grub_with_rootflags, modes_of_state, with_quota)
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import (
-    Kernel, Mount, XfsError, XfsFilesystem, parse_mountinfo)
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mount import MountError, MountRequest, XfsMount
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mount_options import MODES, MountOptionError
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import Kernel, XfsError
 
 
-def live_mount(path: str, mounts: list[Mount]) -> Mount | None:
-    """The mount on exactly ``path`` (the last one, which is what is visible)."""
-    found = [m for m in mounts if m.mountpoint == path]
-    return found[-1] if found else None
+class ModuleHost:
+    """The module's side of _mount.Host."""
 
-
-def live_modes(path: str, kernel: Kernel, mounts: list[Mount]) -> dict[str, str]:
-    return modes_of_state(XfsFilesystem(path, kernel, mounts).quota_state())
-
-
-class XfsMount:
     def __init__(self, module: AnsibleModule) -> None:
         self.module = module
-        self.p = module.params
-        self.path = os.path.realpath(self.p["path"]) if os.path.exists(self.p["path"]) else self.p["path"].rstrip("/") or "/"
-        self.wanted = {k: self.p[k] for k in ("user", "group", "project") if self.p[k] is not None}
-        self.kernel = Kernel()
-        self.result = {"changed": False, "remounted": False, "reboot_required": False,
-                       "fstab_changed": False, "grub_changed": False}
-        self.diff: list[dict[str, str]] = []
-
-    def fail(self, msg: str) -> None:
-        self.module.fail_json(msg=msg)
+        self.check_mode = module.check_mode
 
     def run(self, argv: list[str]) -> tuple[int, str]:
         rc, out, err = self.module.run_command(argv)
         return rc, (err or out).strip()
 
-    def main(self) -> None:
-        mounts = parse_mountinfo(self.kernel.read_mountinfo())
-        live = live_mount(self.path, mounts)
-        if live is not None and live.fstype != "xfs":
-            self.fail(f"path: {self.path} is mounted as {live.fstype}, not XFS; quota options here are for XFS")
-        fstab = Fstab(read_text(self.p["fstab"]))
-        fstab_before = fstab.text()
-        entry = fstab.entry(self.path)
-        if entry is not None:
-            if entry.fstype not in ("xfs", "auto"):
-                self.fail(f"path: {self.path} is a {entry.fstype} file system in {self.p['fstab']}, not XFS")
-            fstab.set_options(entry, with_quota(entry.options, self.wanted))
-            options, source = entry.options, entry.source
-        else:
-            source = self.p["src"] or (live.source if live else None)
-            if source is None:
-                self.fail(f"src: {self.path} is neither in {self.p['fstab']} nor mounted; give src (the device) to add it")
-            options = with_quota([], self.wanted)
-            fstab.add(source, self.path, options)
-        self.result["options"] = options
-        self.result["fstab_changed"] = fstab.text() != fstab_before
-        if self.result["fstab_changed"]:
-            self.diff.append({"before_header": self.p["fstab"], "before": fstab_before,
-                              "after_header": self.p["fstab"], "after": fstab.text()})
+    def warn(self, msg: str) -> None:
+        self.module.warn(msg)
 
-        if self.path == "/":
-            self.root_flags(live, mounts)
-        elif live is None:
-            if self.p["state"] == "mounted":
-                self.mount(source, options, mounts, before=None)
-        else:
-            self.apply_live(live, source, options, mounts)
-
-        if self.result["fstab_changed"] and not self.module.check_mode:
-            atomic_write(self.p["fstab"], fstab.text())
-        self.result["changed"] = any(self.result[k] for k in ("remounted", "fstab_changed", "grub_changed"))
-        if self.module._diff and self.diff:
-            self.result["diff"] = self.diff
-        self.module.exit_json(**self.result)
-
-    # --- the running mount ---------------------------------------------------------------------
-    def differs(self, modes: dict[str, str]) -> bool:
-        return any(modes[k] != v for k, v in self.wanted.items())
-
-    def apply_live(self, live: Mount, source: str, options: list[str], mounts: list[Mount]) -> None:
-        before = live_modes(self.path, self.kernel, mounts)
-        self.result["quota"] = before
-        if not self.differs(before):
-            return
-        if self.p["state"] == "present" or not self.p["unmount"]:
-            self.result["reboot_required"] = True
-            return
-        others = [m.mountpoint for m in mounts if m.device == live.device and m is not live]
-        if others:
-            return self.busy(f"the file system is also mounted at {', '.join(others)}, so unmounting "
-                             f"{self.path} would not reload its options")
-        if self.module.check_mode:
-            self.result["remounted"] = True
-            self.diff.append(self.quota_diff(before, {**before, **self.wanted}))
-            return
-        rc, msg = self.run(["umount", self.path])
-        if rc != 0:
-            return self.busy(msg) if "busy" in msg else self.fail(f"path: umount {self.path} failed: {msg}")
-        self.mount(live.source, options, None, before)
-
-    def busy(self, why: str) -> None:
-        if self.p["when_busy"] == "fail":
-            self.fail(f"path: {self.path} cannot be unmounted to change its quota options ({why}); stop what "
-                      "uses it, or set when_busy=reboot_required to only write fstab and reboot later")
-        self.result["reboot_required"] = True
-        self.module.warn(f"{self.path} is busy ({why}); fstab is updated, the quota options apply after a reboot")
-
-    def mount(self, source: str, options: list[str], mounts: list[Mount] | None, before: dict[str, str] | None) -> None:
-        self.result["remounted"] = True
-        if self.module.check_mode:
-            return
-        if not os.path.isdir(self.path):
-            os.makedirs(self.path, mode=0o755)
-        rc, msg = self.run(["mount", "-t", "xfs", "-o", ",".join(options), source, self.path])
-        if rc != 0:
-            if before is not None:  # put the old mount back before failing
-                self.run(["mount", "-t", "xfs", "-o", ",".join(with_quota(options, before)), source, self.path])
-            self.fail(f"path: mount -t xfs -o {','.join(options)} {source} {self.path} failed: {msg}")
-        mounts = parse_mountinfo(self.kernel.read_mountinfo())
-        after = live_modes(self.path, self.kernel, mounts)
-        self.result["quota"] = after
-        if self.differs(after):
-            self.fail(f"path: {self.path} was mounted with {','.join(options)} but the kernel reports "
-                      f"{describe(after).strip()}; is quota support compiled into this kernel?")
-        if before is not None:
-            self.diff.append(self.quota_diff(before, after))
-
-    def quota_diff(self, before: dict[str, str], after: dict[str, str]) -> dict[str, str]:
-        header = f"quota state of {self.path}"
-        return {"before_header": header, "before": describe(before), "after_header": header, "after": describe(after)}
-
-    # --- the root file system ------------------------------------------------------------------
-    def root_flags(self, live: Mount | None, mounts: list[Mount]) -> None:
-        if live is None or live.fstype != "xfs":
-            self.fail("path: / is not XFS; rootflags= quota options apply to an XFS root only")
-        before = live_modes("/", self.kernel, mounts)
-        self.result["quota"] = before
-        path = self.p["grub_defaults"]
-        text = read_text(path)
-        new = grub_with_rootflags(text, self.wanted)
-        self.result["grub_changed"] = new != text
-        self.result["reboot_required"] = self.differs(before)
-        if not self.result["grub_changed"]:
-            return
-        self.diff.append({"before_header": path, "before": text, "after_header": path, "after": new})
-        if self.module.check_mode:
-            return
-        atomic_write(path, new)
-        update = self.module.get_bin_path("update-grub")
-        if update is None:
-            self.module.warn(f"{path} now sets rootflags=; regenerate the boot loader configuration (no update-grub found)")
-            return
-        rc, msg = self.run([update])
-        if rc != 0:
-            self.fail(f"grub_defaults: {path} was written but update-grub failed: {msg}")
+    def which(self, name: str) -> str | None:
+        return self.module.get_bin_path(name)
 
 
 def main() -> None:
@@ -309,20 +203,29 @@ def main() -> None:
             path={"type": "path", "required": True},
             src={"type": "str"},
             state={"type": "str", "choices": ["mounted", "present"], "default": "mounted"},
-            project={"type": "str", "choices": ["enforced", "accounting", "off"], "default": "enforced"},
-            user={"type": "str", "choices": ["enforced", "accounting", "off"]},
-            group={"type": "str", "choices": ["enforced", "accounting", "off"]},
+            project={"type": "str", "choices": list(MODES), "default": "enforced"},
+            user={"type": "str", "choices": list(MODES)},
+            group={"type": "str", "choices": list(MODES)},
             unmount={"type": "bool", "default": True},
             when_busy={"type": "str", "choices": ["fail", "reboot_required"], "default": "fail"},
             fstab={"type": "path", "default": "/etc/fstab"},
             grub_defaults={"type": "path", "default": "/etc/default/grub"},
+            hide_existing_content={"type": "bool", "default": False},
         ),
         supports_check_mode=True,
     )
+    p = module.params
+    request = MountRequest(
+        path=p["path"], src=p["src"], state=p["state"], unmount=p["unmount"], when_busy=p["when_busy"],
+        wanted={k: p[k] for k in ("user", "group", "project") if p[k] is not None},
+        fstab=p["fstab"], grub_defaults=p["grub_defaults"], hide_existing_content=p["hide_existing_content"])
     try:
-        XfsMount(module).main()
-    except (XfsError, MountOptionError, OSError) as exc:
+        result = XfsMount(request, ModuleHost(module), Kernel()).apply()
+    except (MountError, XfsError, MountOptionError, OSError) as exc:
         module.fail_json(msg=str(exc))
+    if not module._diff:
+        result.pop("diff", None)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -23,9 +23,11 @@ FS_DISK_QUOTA = struct.Struct("=bbHIQQQQQQiiHHbbbbQQQiHh8x")
 
 
 class FakeKernel:
-    def __init__(self, mountinfo: str, qstat_flags: int = 0x30):
+    def __init__(self, mountinfo: str, qstat_flags: int = 0x30, mount_ids: bool = True):
         self.mountinfo = mountinfo
         self.qstat_flags = qstat_flags
+        self.mount_ids = mount_ids  # False: a kernel without statx STATX_MNT_ID (< 5.8)
+        self.mounted: dict[int, int] = {}  # inode -> mount id, for inodes on another mount than 1
         self.attrs: dict[int, tuple[int, int]] = {}
         self.dquots: dict[int, list[int]] = {}  # id -> [bhard, bsoft, ihard, isoft, bcount, icount, rtbhard, rtbsoft]
         self.calls: list[str] = []
@@ -56,6 +58,19 @@ class FakeKernel:
     def project_of_path(self, path: str) -> tuple[int, int]:
         return self.attrs.get(os.lstat(path).st_ino, (0, 0))
 
+    def mount_id_reader(self):
+        if not self.mount_ids:
+            return None, "the kernel does not fill STATX_MNT_ID (Linux < 5.8)"
+        return self.mount_id, ""
+
+    def mount_id(self, fd: int) -> int:
+        self.calls.append("statx")
+        return self.mounted.get(os.fstat(fd).st_ino, 1)
+
+    def bind_mount(self, path: str, mount_id: int = 99) -> None:
+        """Make ``path`` (a file or directory) appear mounted, as statx would tell, not mountinfo."""
+        self.mounted[os.lstat(path).st_ino] = mount_id
+
     def _pack(self, buf: bytearray, qid: int) -> None:
         bh, bs, ih, is_, bc, ic, rh, rs = self.dquots[qid]
         FS_DISK_QUOTA.pack_into(buf, 0, 1, 2, 0, qid, bh, bs, ih, is_, bc, ic, 0, 0, 0, 0, 0, 0, 0, 0, rh, rs, 0, 0, 0, 0)
@@ -85,40 +100,3 @@ class FakeKernel:
                     entry[index] = value
         else:  # pragma: no cover
             raise OSError(errno.EINVAL, "unexpected command")
-
-
-class FileBackedKernel(FakeKernel):
-    """Keeps (xflags, project id) in each inode's mtime, so forked walk workers share the state.
-
-    An mtime before 1970 carries a label: ``-(1 + (xflags << 32 | projid))`` nanoseconds.
-    ``fail_on`` names files whose label cannot be set; ``exit_on`` names files on which a
-    worker process dies.
-    """
-
-    def __init__(self, mountinfo: str, fail_on: str = "", exit_on: str = "", **kw):
-        super().__init__(mountinfo, **kw)
-        self.fail_on, self.exit_on = fail_on, exit_on
-
-    @staticmethod
-    def _decode(st: os.stat_result) -> tuple[int, int]:
-        if st.st_mtime_ns >= 0:
-            return 0, 0
-        packed = -st.st_mtime_ns - 1
-        return packed >> 32, packed & 0xFFFFFFFF
-
-    def get_fsxattr(self, fd: int, buf: bytearray) -> None:
-        xflags, projid = self._decode(os.fstat(fd))
-        _xfs.FSXATTR.pack_into(buf, 0, xflags, 0, 0, projid, 0)
-
-    def set_fsxattr(self, fd: int, buf: bytearray) -> None:
-        name = os.readlink(f"/proc/self/fd/{fd}")
-        if self.exit_on and name.endswith("/" + self.exit_on):
-            os._exit(3)  # pylint: disable=protected-access
-        if self.fail_on and name.endswith("/" + self.fail_on):
-            raise OSError(errno.EIO, "Input/output error")
-        xflags, _e, _n, projid, _c = _xfs.FSXATTR.unpack_from(buf)
-        st = os.fstat(fd)
-        os.utime(fd, ns=(st.st_atime_ns, -(1 + (xflags << 32 | projid))))
-
-    def project_of_path(self, path: str) -> tuple[int, int]:
-        return self._decode(os.lstat(path))

@@ -5,7 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mount_options import (
-    KINDS, MODES, Fstab, MountOptionError, grub_with_rootflags, modes_of_options, modes_of_state, with_quota)
+    KINDS, MODES, Fstab, MountOptionError, grub_with_rootflags, modes_of_options, modes_of_state, rootflags_of,
+    with_quota)
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import QuotaState
 
 FSTAB = """# /etc/fstab: hand-written
@@ -80,3 +81,35 @@ def test_grub_last_assignment_wins_and_unparsable_value_names_the_parameter():
         'GRUB_CMDLINE_LINUX="a"', 'GRUB_CMDLINE_LINUX="b rootflags=prjquota"']
     with pytest.raises(MountOptionError, match="^grub_defaults: "):
         grub_with_rootflags('GRUB_CMDLINE_LINUX="unterminated\n', {"project": "enforced"})
+
+
+FOREIGN = ("# caf\udce9 in Latin-1\r\n"  # a byte that is not UTF-8, as surrogateescape carries it, and CRLF
+           "UUID=aaaa / ext4 defaults 0 1 # form\ffeed\vtab\u2028sep\u0085nel\r\n"
+           "/dev/vdb\t/var/lib/mesos xfs defaults 0 0\r\n"
+           "# no final newline")
+
+
+def test_fstab_keeps_every_byte_of_lines_it_does_not_own():
+    fstab = Fstab(FOREIGN)
+    assert fstab.text() == FOREIGN  # a round trip changes nothing
+    entry = fstab.entry("/var/lib/mesos")
+    assert entry.options == ["defaults"]
+    fstab.set_options(entry, with_quota(entry.options, {"project": "enforced"}))
+    assert fstab.text() == FOREIGN.replace("xfs defaults 0 0\r\n", "xfs defaults,prjquota 0 0\r\n")
+    assert fstab.text().encode("utf-8", "surrogateescape").startswith(b"# caf\xe9 in Latin-1\r\n")
+    fstab.add("/dev/vdc", "/srv", ["prjquota"])
+    assert fstab.text() == FOREIGN.replace("xfs defaults 0 0", "xfs defaults,prjquota 0 0") + (
+        "\n/dev/vdc /srv xfs prjquota 0 0\n")
+
+
+def test_fstab_fields_are_split_at_blanks_only():
+    # \f or U+2028 inside a field is no separator: this line's mount point is not "/mnt"
+    assert Fstab("/dev/vdb /mnt\u2028x xfs defaults 0 0\n").entry("/mnt") is None
+    assert Fstab("/dev/vdb /mnt\fx xfs defaults 0 0\n").entry("/mnt") is None
+
+
+def test_grub_defaults_keep_foreign_bytes_and_line_endings():
+    text = '# caf\udce9\r\nGRUB_TIMEOUT=5\f\u2028\nGRUB_CMDLINE_LINUX="quiet"\n'
+    assert grub_with_rootflags(text, {"project": "enforced"}) == text.replace('"quiet"', '"quiet rootflags=prjquota"')
+    assert rootflags_of(grub_with_rootflags(text, {"project": "enforced"})) == "prjquota"
+    assert rootflags_of(text) is None

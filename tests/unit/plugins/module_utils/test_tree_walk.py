@@ -1,16 +1,19 @@
 from __future__ import annotations
 
+import errno
 import os
+import select
 import threading
 
 import pytest
 
-from ansible_collections.mesos.xfs_quota.plugins.module_utils import _tree_walk
+from ansible_collections.mesos.xfs_quota.plugins.module_utils import _mount_fence, _tree_walk
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mount_fence import FORCE_ENV, statx_mount_id_reader
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._tree_walk import assign_tree
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import FS_XFLAG_PROJINHERIT, XfsError, XfsFilesystem
 
 from ansible_collections.mesos.xfs_quota.tests.unit.plugins.module_utils.fake_kernel import (
-    FakeKernel, FileBackedKernel, mountinfo_line)
+    FakeKernel, mountinfo_line)
 
 MOUNTINFO_ROOT = "1 0 8:1 / / rw - ext4 /dev/sda rw\n"
 
@@ -49,20 +52,8 @@ def fs_for(tmp_path, extra: str = "", kernel_class=FakeKernel, **kw):
     return XfsFilesystem(str(tmp_path), kernel), kernel
 
 
-@pytest.fixture
-def forking(monkeypatch):
-    """Workers from the first directory on, two of them, whatever this machine's CPU count."""
-    monkeypatch.setattr(_tree_walk, "_FORK_AFTER_ENTRIES", 0)
-    monkeypatch.setattr(_tree_walk, "_worker_count", lambda: 2)
-
-
 def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
-
-
-def assert_no_children_left():
-    with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)
 
 
 def test_labels_files_and_dirs_skips_links_fifos_and_mounts(tmp_path, tree):
@@ -111,42 +102,6 @@ def test_refuses_a_symlink_root(tmp_path, tree):
         fs.project_of(str(tree / "link"))
 
 
-def test_workers_label_the_same_as_one_process(tmp_path, big_tree, forking):
-    fs, kernel = fs_for(tmp_path, mountinfo_line(41, str(big_tree / "d3" / "volume"), root="/elsewhere"),
-                        kernel_class=FileBackedKernel)
-    fds = open_fds()
-    result = assign_tree(fs, str(big_tree), 7001)
-    assert result.changed == 1 + 4 + 40 + 40 * 60  # root, d*, e*, files
-    assert result.skipped_special == 2
-    assert result.skipped_mounts == [str(big_tree / "d3" / "volume")]
-    assert kernel.project_of_path(str(big_tree / "d0" / "e36" / "f59")) == (0, 7001)
-    assert kernel.project_of_path(str(big_tree / "d1")) == (FS_XFLAG_PROJINHERIT, 7001)
-    assert kernel.project_of_path(str(big_tree / "d3" / "volume" / "outside")) == (0, 0)
-    assert open_fds() == fds
-    assert_no_children_left()
-
-    again = assign_tree(fs, str(big_tree), 7001)
-    assert (again.changed, again.unchanged) == (0, result.changed)
-    dry = assign_tree(fs, str(big_tree), 7002, dry_run=True)
-    assert dry.changed == result.changed
-    assert kernel.project_of_path(str(big_tree / "d0" / "e36" / "f59")) == (0, 7001)
-
-
-def test_a_large_directory_is_split_between_workers_without_labelling_twice(tmp_path, monkeypatch, forking):
-    monkeypatch.setattr(_tree_walk, "_SPLIT_DIR_BYTES", 0)
-    flat = tmp_path / "flat"
-    flat.mkdir()
-    for f in range(500):
-        (flat / f"f{f}").write_text("")
-    (flat / "sub").mkdir()
-    fs, kernel = fs_for(tmp_path, kernel_class=FileBackedKernel)
-    result = assign_tree(fs, str(flat), 7001)
-    assert (result.changed, result.unchanged) == (502, 0)  # each inode counted once
-    assert all(kernel.project_of_path(str(flat / f"f{f}")) == (0, 7001) for f in range(500))
-    assert kernel.project_of_path(str(flat / "sub")) == (FS_XFLAG_PROJINHERIT, 7001)
-    assert_no_children_left()
-
-
 def test_a_large_directory_is_labelled_in_batches(tmp_path, monkeypatch):
     monkeypatch.setattr(_tree_walk, "_FILES_PER_BATCH", 7)
     flat = tmp_path / "flat"
@@ -160,14 +115,185 @@ def test_a_large_directory_is_labelled_in_batches(tmp_path, monkeypatch):
     assert all(kernel.project_of_path(str(flat / f"f{f}")) == (0, 7001) for f in range(50))
 
 
-@pytest.mark.parametrize("fault, message", [
-    ({"fail_on": "f17"}, r"/big/d\d/e\d+/f17: cannot set project 7001: Input/output error"),
-    ({"exit_on": "f3"}, r"/big/d\d/e\d+: the worker process labelling it \(pid \d+\) died"),  # not a hang
-])
-def test_a_worker_fault_is_an_error_naming_the_place_and_leaks_nothing(tmp_path, big_tree, forking, fault, message):
-    fs, _k = fs_for(tmp_path, kernel_class=FileBackedKernel, **fault)
+def test_a_big_tree_in_one_process_labels_everything_once_and_leaks_no_fd(tmp_path, big_tree):
+    fs, kernel = fs_for(tmp_path, mountinfo_line(41, str(big_tree / "d3" / "volume"), root="/elsewhere"))
     fds = open_fds()
-    with pytest.raises(XfsError, match=message):
+    result = assign_tree(fs, str(big_tree), 7001)
+    assert result.changed == 1 + 4 + 40 + 40 * 60  # root, d*, e*, files
+    assert result.skipped_special == 2
+    assert result.skipped_mounts == [str(big_tree / "d3" / "volume")]
+    assert kernel.project_of_path(str(big_tree / "d0" / "e36" / "f59")) == (0, 7001)
+    assert kernel.project_of_path(str(big_tree / "d1")) == (FS_XFLAG_PROJINHERIT, 7001)
+    assert kernel.project_of_path(str(big_tree / "d3" / "volume" / "outside")) == (0, 0)
+    assert open_fds() == fds
+    again = assign_tree(fs, str(big_tree), 7001)
+    assert (again.changed, again.unchanged) == (0, result.changed)
+
+
+class FailingKernel(FakeKernel):
+    """Fails to set the label of files named ``fail_on``."""
+
+    def __init__(self, mountinfo: str, fail_on: str):
+        super().__init__(mountinfo)
+        self.fail_on = fail_on
+
+    def set_fsxattr(self, fd: int, buf: bytearray) -> None:
+        if os.readlink(f"/proc/self/fd/{fd}").endswith("/" + self.fail_on):
+            raise OSError(errno.EIO, "Input/output error")
+        super().set_fsxattr(fd, buf)
+
+
+def test_a_failure_names_the_file_and_leaks_no_fd(tmp_path, big_tree):
+    fs, _k = fs_for(tmp_path, kernel_class=FailingKernel, fail_on="f17")
+    fds = open_fds()
+    with pytest.raises(XfsError, match=r"/big/d\d/e\d+/f17: cannot set project 7001: Input/output error"):
         assign_tree(fs, str(big_tree), 7001)
     assert open_fds() == fds
-    assert_no_children_left()
+
+
+class ChangingKernel(FakeKernel):
+    """Runs ``change`` once, when the walk first reads the label of the file ``trigger``."""
+
+    def __init__(self, mountinfo: str, trigger: str, change):
+        super().__init__(mountinfo)
+        self.trigger, self.change = trigger, change
+
+    def get_fsxattr(self, fd: int, buf: bytearray) -> None:
+        if self.change and os.readlink(f"/proc/self/fd/{fd}") == self.trigger:
+            change, self.change = self.change, None
+            change()
+        super().get_fsxattr(fd, buf)
+
+
+class SortedListing:
+    """os.scandir read at once and sorted by name: the walk meets entries in a known order."""
+
+    def __init__(self, fd: int):
+        with REAL_SCANDIR(fd) as entries:
+            self.entries = iter(sorted(entries, key=lambda e: e.name))
+
+    def __iter__(self):
+        return self.entries
+
+    def close(self) -> None:
+        pass
+
+
+REAL_SCANDIR = os.scandir
+
+
+def test_entries_that_vanish_or_turn_into_symlinks_after_listing_are_skipped(tmp_path, monkeypatch):
+    monkeypatch.setattr(_tree_walk.os, "scandir", SortedListing)
+    flat = tmp_path / "flat"
+    (flat / "b_dir").mkdir(parents=True)
+    (flat / "b_dir" / "inner").write_text("")
+    for name in ("a0", "c1", "c2"):
+        (flat / name).write_text("")
+
+    def swap():  # while a0 is labelled: c1 and c2 go, b_dir becomes a symlink to a directory elsewhere
+        (flat / "c1").unlink()
+        (flat / "c2").unlink()
+        (flat / "b_dir").rename(tmp_path / "moved")
+        (flat / "b_dir").symlink_to(tmp_path / "moved")
+
+    fs, kernel = fs_for(tmp_path, kernel_class=ChangingKernel, trigger=str(flat / "a0"), change=swap)
+    fds = open_fds()
+    result = assign_tree(fs, str(flat), 7001)
+    assert (result.changed, result.skipped_special) == (2, 1)  # flat and a0; b_dir, now a link
+    assert kernel.project_of_path(str(flat / "a0")) == (0, 7001)
+    assert kernel.project_of_path(str(tmp_path / "moved")) == (0, 0)
+    assert kernel.project_of_path(str(tmp_path / "moved" / "inner")) == (0, 0)
+    assert open_fds() == fds
+
+
+@pytest.mark.parametrize("statx", [True, False], ids=["statx_mnt_id", "mountinfo fallback"])
+def test_a_file_bind_mounted_into_the_tree_keeps_its_project(tmp_path, tree, statx):
+    # The bound file is listed in mountinfo: both methods leave it alone, unopened.
+    bound = tree / "a" / "b" / "f1"
+    fs, kernel = fs_for(tmp_path, mountinfo_line(41, str(bound), root="/elsewhere/file"), mount_ids=statx)
+    result = assign_tree(fs, str(tree), 7001)
+    assert kernel.project_of_path(str(bound)) == (0, 0)
+    assert result.skipped_mounts == [str(bound)]
+    assert kernel.project_of_path(str(tree / "f0")) == (0, 7001)
+    assert result.fence == ("statx_mnt_id" if statx else "mountinfo (the kernel does not fill STATX_MNT_ID (Linux < 5.8))")
+    assert ("statx" in kernel.calls) == statx  # asked for each directory
+
+
+class MountTableWatch:
+    """Stands in for poll() on /proc/self/mountinfo: reports a change once ``changed`` is set."""
+
+    changed = False
+
+    def register(self, fd, events):
+        pass
+
+    def poll(self, timeout):
+        changed, MountTableWatch.changed = MountTableWatch.changed, False
+        return [(0, select.POLLPRI)] if changed else []
+
+
+def test_a_file_mounted_mid_walk_is_left_alone_from_the_next_batch_on(tmp_path, monkeypatch):
+    monkeypatch.setattr(_tree_walk.os, "scandir", SortedListing)
+    monkeypatch.setattr(_mount_fence.select, "poll", MountTableWatch)
+    flat = tmp_path / "flat"
+    (flat / "b_dir").mkdir(parents=True)
+    for name in ("a0", "c1", "c2"):
+        (flat / name).write_text("")
+
+    def mount_c1():  # while a0 is labelled, c1 becomes a mount point (mountinfo shows it, poll says so)
+        kernel.mountinfo += mountinfo_line(41, str(flat / "c1"), root="/elsewhere/file")
+        MountTableWatch.changed = True
+
+    fs, kernel = fs_for(tmp_path, kernel_class=ChangingKernel, trigger=str(flat / "a0"), change=mount_c1)
+    result = assign_tree(fs, str(flat), 7001)
+    assert result.skipped_mounts == [str(flat / "c1")]
+    assert kernel.project_of_path(str(flat / "c1")) == (0, 0)
+    assert kernel.project_of_path(str(flat / "c2")) == (0, 7001)
+
+
+@pytest.mark.parametrize("statx", [True, False], ids=["statx_mnt_id", "mountinfo fallback"])
+def test_statx_catches_a_directory_bind_mount_that_mountinfo_did_not_show(tmp_path, tree, statx):
+    fs, kernel = fs_for(tmp_path, mount_ids=statx)  # mountinfo shows nothing below the tree
+    kernel.bind_mount(str(tree / "volume"))  # same st_dev: only the mount id tells
+    result = assign_tree(fs, str(tree), 7001)
+    if statx:
+        assert result.skipped_mounts == [str(tree / "volume")]
+        assert kernel.project_of_path(str(tree / "volume" / "outside")) == (0, 0)
+    else:  # the fallback's limit: a mount that mountinfo never showed
+        assert result.skipped_mounts == []
+    assert kernel.project_of_path(str(tree / "a" / "b" / "f1")) == (0, 7001)
+
+
+def test_the_fallback_can_be_forced_on_a_kernel_with_mount_ids(tmp_path, tree, monkeypatch):
+    monkeypatch.setenv(FORCE_ENV, "mountinfo")
+    bound = tree / "f0"
+    fs, kernel = fs_for(tmp_path, mountinfo_line(41, str(bound), root="/elsewhere/file"))
+    result = assign_tree(fs, str(tree), 7001)
+    assert result.fence == "mountinfo (forced by MXQ_WALK_FENCE=mountinfo)"
+    assert "statx" not in kernel.calls
+    assert result.skipped_mounts == [str(bound)] and kernel.project_of_path(str(bound)) == (0, 0)
+
+
+def test_the_real_statx_probe_reports_mount_ids_on_this_kernel(tmp_path):
+    reader, why = statx_mount_id_reader()
+    if reader is None:  # pragma: no cover - the CI and VM kernels are 6.x
+        pytest.fail(f"this kernel should report mount ids: {why}")
+    fd = os.open(str(tmp_path), os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        with open(tmp_path / "x", "w", encoding="ascii") as f:
+            assert reader(f.fileno()) == reader(fd) > 0  # one mount: one id
+    finally:
+        os.close(fd)
+
+
+def test_a_statx_that_fails_at_the_probe_falls_back_to_mountinfo(tmp_path, tree):
+    bound = tree / "f0"
+    fs, kernel = fs_for(tmp_path, mountinfo_line(41, str(bound), root="/elsewhere/file"))
+
+    def denied(fd):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    kernel.mount_id = denied
+    result = assign_tree(fs, str(tree), 7001)
+    assert result.fence == "mountinfo (statx: Operation not permitted)"
+    assert result.skipped_mounts == [str(bound)] and kernel.project_of_path(str(bound)) == (0, 0)
