@@ -12,8 +12,13 @@ VM_SH       := tests/vm/vm.sh
 VM          ?= dev
 APT_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap xfsprogs e2fsprogs openssh-client \
                 ca-certificates python3-venv g++ make cmake git rsync shellcheck \
-                libgoogle-glog-dev nlohmann-json3-dev libgtest-dev
+                libgoogle-glog-dev nlohmann-json3-dev libgtest-dev clang-16 libclang-rt-16-dev
 HOOK_BUILD  := $(BUILD)/hook
+HOOK_SANITIZED := $(BUILD)/hook-sanitized
+HOOK_FUZZ   := $(BUILD)/hook-fuzz
+FUZZ_SECONDS ?= 60
+# Bugs on main the fuzz targets tolerate by name until their fixes land (hook/fuzz/README.md)
+FUZZ_KNOWN_BUGS ?= uncaught_exception,size_rule,label_zero_unlimited,limit_overflow,disk_request_overflow,nul_in_sandbox_path
 
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
@@ -21,6 +26,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
 export ANSIBLE_FORCE_COLOR ?= 0
 
 .PHONY: help deps demo test lint sanity units integration molecule bench vm-image vm-up vm-down build hook clean
+.PHONY: hook-sanitized sanitize fuzz
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -66,7 +72,7 @@ demo: deps hook  ## boot a VM, roll the hook out to its agent (test double), sho
 	@trap '$(VM_SH) down demo' EXIT; $(VM_SH) up demo >/dev/null; \
 	ansible-playbook -i "$$($(VM_SH) inventory demo)" playbooks/demo.yml
 
-test: lint sanity units integration molecule  ## every kind of test; fails if any fails
+test: lint sanity units sanitize integration molecule  ## every kind of test; fails if any fails
 	@echo "make test: all passed"
 
 # ---- test kinds ----------------------------------------------------------------------------------
@@ -89,14 +95,14 @@ units: deps hook  ## pytest unit tests (syscall boundary faked) and the hook cor
 	    echo "units: no unit tests yet"; \
 	elif [ $$rc -ne 0 ]; then exit $$rc; fi
 
-integration: deps hook  ## real-kernel integration targets in a throw-away VM
+integration: deps hook hook-sanitized  ## real-kernel integration targets in a throw-away VM
 	@trap '$(VM_SH) down itest' EXIT; $(VM_SH) up itest >/dev/null; \
 	ANSIBLE_ROLES_PATH=tests/integration/targets:roles ansible-playbook -i "$$($(VM_SH) inventory itest)" tests/integration/run.yml $(if $(TARGETS),-e targets=$(TARGETS))
 
 molecule: deps  ## every Molecule scenario on the QEMU VM
 	molecule test --all
 
-bench: deps  ## ratio benchmarks under bench/
+bench: deps fuzz  ## ratio benchmarks under bench/ (after the fuzz run)
 	@shopt -s nullglob; set -- bench/*.sh; \
 	if [ $$# -eq 0 ]; then echo "bench: no benchmarks yet"; fi; \
 	for b in "$$@"; do echo "== $$b"; bash "$$b"; done
@@ -110,3 +116,20 @@ build: deps  ## ansible-galaxy collection build into .build/dist
 
 clean:  ## remove build outputs (the VM image cache stays)
 	rm -rf $(BUILD) tests/output
+
+# ---- the hook under sanitizers and fuzzers (hook/fuzz/README.md) ---------------------------------
+hook-sanitized: deps  ## the hook, its core tests and the agent double built with ASan + UBSan
+	@cmake -S hook -B $(HOOK_SANITIZED) -DMXQ_MESOS_STUB=ON -DMXQ_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(HOOK_SANITIZED) -j2 --target core_test mesos-agent-double mesos_xfs_quota_hook \
+	    >$(HOOK_SANITIZED)/build.log 2>&1 || { cat $(HOOK_SANITIZED)/build.log; exit 1; }
+
+sanitize: hook-sanitized  ## kernel-free core tests under ASan + UBSan, then a 10 s fuzz slice per target
+	$(HOOK_SANITIZED)/core_test --gtest_brief=1 --gtest_filter='Pure*'
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
+
+fuzz: deps  ## the libFuzzer targets, FUZZ_SECONDS (60) each: executions and crashes per target
+	@cmake -S hook -B $(HOOK_FUZZ) -DMXQ_MESOS_STUB=ON -DMXQ_TESTS=OFF -DMXQ_FUZZ=ON \
+	    -DCMAKE_CXX_COMPILER=clang++-16 -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(HOOK_FUZZ) -j2 --target fuzz_config fuzz_size fuzz_labels fuzz_sandbox_path \
+	    >$(HOOK_FUZZ)/build.log 2>&1 || { cat $(HOOK_FUZZ)/build.log; exit 1; }
+	@MXQ_FUZZ_KNOWN_BUGS=$(FUZZ_KNOWN_BUGS) hook/fuzz/run.sh $(HOOK_FUZZ) $(FUZZ_SECONDS)
