@@ -151,6 +151,9 @@ def apply_limits(requests: list[QuotaRequest], names: ProjectFiles, check_mode: 
                 project_id, _inherit = fs.project_of(target)
             except XfsError as exc:
                 raise XfsError(f"{param}: {exc}") from exc
+            if project_id == 0 and check_mode:
+                plans.append(_predicted(request, f"{param}: {target} has no project yet", warnings))
+                continue
             if project_id == 0:
                 raise XfsError(
                     f"{param}: {target} has no project (id 0); assign one with "

@@ -99,3 +99,12 @@ def test_project_files_that_are_directories_are_named(host):
     """Issue 10 item 10."""
     result = host.run(xfs_project_quota, {"mountpoint": str(host.mnt), "id": 7001, "bhard": "1m", "projid_file": str(host.etc)})
     assert result.get("failed") and result["msg"].startswith("projid_file: "), result
+
+
+def test_check_mode_predicts_a_path_an_earlier_task_gives_a_project(host):
+    """Item 12 as well: 'assign a project, then limit it by path' in one check run (the path still has id 0)."""
+    (host.mnt / "fresh").mkdir()
+    result = host.run(xfs_project_quota, {"path": str(host.mnt / "fresh"), "bhard": "1m"}, check_mode=True)
+    assert not result.get("failed") and result["changed"] and "has no project yet" in result["warnings"][0], result
+    real = host.run(xfs_project_quota, {"path": str(host.mnt / "fresh"), "bhard": "1m"})
+    assert real.get("failed") and "has no project (id 0)" in real["msg"]
