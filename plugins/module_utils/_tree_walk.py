@@ -111,9 +111,12 @@ class _TreeWalk:
         want, projid = _PROJID.pack(self.project_id), _PROJID_SLICE
         ioctl, open_, close = self.kernel.ioctl, os.open, os.close
         flags, get, set_ = OPEN_FLAGS, FS_IOC_FSGETXATTR, FS_IOC_FSSETXATTR  # locals: no global lookups per file
+        # Names are opened relative to the working directory, set to the directory's fd: the same
+        # lookup as openat(dir_fd, ...), and a fifth faster than passing dir_fd (bench/walker.sh).
+        os.fchdir(dir_fd)
         for name in names:
             try:
-                fd = open_(name, flags, dir_fd=dir_fd)
+                fd = open_(name, flags)
             except OSError as exc:
                 if exc.errno in (errno.ENOENT, errno.ELOOP):  # gone, or now a symlink: not ours to follow
                     links += exc.errno == errno.ELOOP
@@ -164,6 +167,7 @@ class _TreeWalk:
 
     def run(self, root: _Directory) -> WalkResult:
         stack = [root]
+        cwd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)  # given back at the end
         try:
             self.label_directory(root.fd, root.path)
             while stack:
@@ -188,6 +192,8 @@ class _TreeWalk:
             where = stack[-1].path if stack else root.path
             raise XfsError(f"{where}: cannot read the directory: {exc.strerror}") from exc
         finally:
+            os.fchdir(cwd)
+            os.close(cwd)
             for directory in stack:
                 directory.close()
             self.fence.close()

@@ -297,3 +297,12 @@ def test_a_statx_that_fails_at_the_probe_falls_back_to_mountinfo(tmp_path, tree)
     result = assign_tree(fs, str(tree), 7001)
     assert result.fence == "mountinfo (statx: Operation not permitted)"
     assert result.skipped_mounts == [str(bound)] and kernel.project_of_path(str(bound)) == (0, 0)
+
+
+def test_the_walk_gives_back_the_working_directory(tmp_path, big_tree):
+    before = os.getcwd()
+    assert assign_tree(fs_for(tmp_path)[0], str(big_tree), 7001).changed > 0
+    assert os.getcwd() == before
+    with pytest.raises(XfsError):
+        assign_tree(fs_for(tmp_path, kernel_class=FailingKernel, fail_on="f17")[0], str(big_tree), 7002)
+    assert os.getcwd() == before
