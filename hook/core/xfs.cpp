@@ -3,9 +3,11 @@
 
 #include "xfs.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/dqblk_xfs.h>
 #include <linux/fs.h>
+#include <linux/openat2.h>
 #include <sys/ioctl.h>
 #include <sys/quota.h>
 #include <sys/stat.h>
@@ -13,6 +15,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -51,7 +55,7 @@ Error sys_error(const std::string& what, const std::string& path, int err)
   return Error{what + " " + path + ": " + errno_text(err)};
 }
 
-// What to do with one inode the walk meets.
+// One inode the walk meets: relabel it unless it already carries the project.
 Status label(int fd, uint32_t id, bool is_dir, const std::string& path, TreeStats& stats)
 {
   struct fsxattr attr;
@@ -173,14 +177,87 @@ Expected<uint32_t> project_id(int fd)
   return attr.fsx_projid;
 }
 
-Expected<TreeStats> assign_tree(int root_fd, uint64_t root_mount, const std::string& root_path, uint32_t id,
-                                uint64_t max_entries)
+Status set_project(int fd, uint32_t id, bool is_dir, const std::string& path)
 {
-  TreeStats stats;
-  Status status = label(root_fd, id, true, root_path, stats);
-  if (!status.ok()) {
-    return Error{status.error()};
+  TreeStats ignored;
+  return label(fd, id, is_dir, path, ignored);
+}
+
+Fd open_directory(const std::string& path) { return Fd(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)); }
+
+Fd open_beneath(int dir_fd, const char* relative)
+{
+  // glibc 2.36 has no openat2 wrapper
+  struct open_how how;
+  std::memset(&how, 0, sizeof how);
+  how.flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+  return Fd(static_cast<int>(syscall(SYS_openat2, dir_fd, relative, &how, sizeof how)));
+}
+
+bool has_openat2(int dir_fd)
+{
+  Fd probe = open_beneath(dir_fd, ".");
+  return probe.valid() || errno != ENOSYS;
+}
+
+Expected<std::string> read_link_beneath(int dir_fd, const std::string& relative_dir, const std::string& name)
+{
+  Fd dir = open_beneath(dir_fd, relative_dir.c_str());
+  if (!dir.valid()) {
+    return sys_error("open", relative_dir, errno);
   }
+  char target[PATH_MAX];
+  ssize_t n = readlinkat(dir.get(), name.c_str(), target, sizeof target);
+  if (n < 0) {
+    return sys_error("readlink", relative_dir + "/" + name, errno);
+  }
+  if (static_cast<size_t>(n) >= sizeof target) {
+    return Error{"readlink " + relative_dir + "/" + name + ": target too long"};
+  }
+  return std::string(target, static_cast<size_t>(n));
+}
+
+bool gone_beneath(int dir_fd, const char* relative)
+{
+  return faccessat(dir_fd, relative, F_OK, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT;
+}
+
+Expected<std::string> real_path(const std::string& path)
+{
+  std::unique_ptr<char, decltype(&std::free)> resolved(realpath(path.c_str(), nullptr), &std::free);
+  if (!resolved) {
+    return sys_error("realpath", path, errno);
+  }
+  return std::string(resolved.get());
+}
+
+std::vector<std::string> subdirectories(int dir_fd, const char* name, Fd& opened)
+{
+  std::vector<std::string> names;
+  opened = Fd(openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!opened.valid()) {
+    return names;
+  }
+  alignas(8) char buffer[DirReader::kBuffer];
+  const std::string path = name; // DirReader's path is for messages only
+  DirReader reader(opened.get(), path, buffer);
+  int error = 0;
+  unsigned char type = DT_UNKNOWN;
+  while (const char* entry = reader.next(error, &type)) {
+    struct stat st;
+    if (type == DT_DIR ||
+        (type == DT_UNKNOWN && fstatat(opened.get(), entry, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))) {
+      names.emplace_back(entry);
+    }
+  }
+  return names;
+}
+
+Status assign_tree(int root_fd, uint64_t root_mount, const std::string& root_path, uint32_t id, uint64_t max_entries,
+                   TreeStats& stats, const std::atomic<bool>* cancel)
+{
+  Status status = Ok{};
   // Most sandboxes are one directory when the hook runs: the root is read into a buffer on the
   // stack, and the stack of subdirectories allocates only when there is one.
   alignas(8) char root_buffer[DirReader::kBuffer];
@@ -194,7 +271,7 @@ Expected<TreeStats> assign_tree(int root_fd, uint64_t root_mount, const std::str
     const char* name = top.next(error);
     if (name == nullptr) {
       if (error != 0) {
-        return sys_error("getdents64", top.path(), error);
+        return Status(sys_error("getdents64", top.path(), error));
       }
       if (stack.empty()) {
         root_done = true;
@@ -205,17 +282,20 @@ Expected<TreeStats> assign_tree(int root_fd, uint64_t root_mount, const std::str
     }
     std::string path = top.path() + "/" + name;
     if (++seen > max_entries) {
-      return Error{root_path + " holds more than " + std::to_string(max_entries) +
-                   " entries (max_tree_entries); new files still inherit the project, older ones keep theirs"};
+      stats.truncated = true;
+      return Ok{};
     }
-    // Type and mount first, from the name: FIFOs and devices are never opened, and nothing
-    // on another mount (a bind mount of the same file system included) is touched.
+    if (cancel != nullptr && (seen & 1023) == 0 && cancel->load(std::memory_order_relaxed)) {
+      return Status(Error{"stopped: the hook is shutting down"});
+    }
+    // Type, link count and mount first, from the name: FIFOs and devices are never opened, and
+    // nothing on another mount (a bind mount of the same file system included) is touched.
     struct statx sx;
-    if (statx(top.fd(), name, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_MNT_ID, &sx) != 0) {
+    if (statx(top.fd(), name, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_NLINK | STATX_MNT_ID, &sx) != 0) {
       if (errno == ENOENT) {
         continue; // removed while we walk
       }
-      return sys_error("statx", path, errno);
+      return Status(sys_error("statx", path, errno));
     }
     const bool is_dir = S_ISDIR(sx.stx_mode);
     if (!is_dir && !S_ISREG(sx.stx_mode)) {
@@ -224,6 +304,12 @@ Expected<TreeStats> assign_tree(int root_fd, uint64_t root_mount, const std::str
     }
     if (sx.stx_mnt_id != root_mount) {
       ++stats.skipped_mounts;
+      continue;
+    }
+    if (!is_dir && sx.stx_nlink > 1) {
+      // another name of this inode may be outside the sandbox (a task can link a file it can
+      // read): relabelling it would move someone else's usage into the task's project
+      ++stats.skipped_hardlinks;
       continue;
     }
     int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (is_dir ? O_DIRECTORY : 0);
@@ -236,7 +322,15 @@ Expected<TreeStats> assign_tree(int root_fd, uint64_t root_mount, const std::str
         ++stats.skipped_special; // replaced by a symlink or a file since statx
         continue;
       }
-      return sys_error("open", path, errno);
+      return Status(sys_error("open", path, errno));
+    }
+    if (!is_dir) {
+      // linked since statx: the fd is what counts
+      struct stat st;
+      if (fstat(fd.get(), &st) != 0 || st.st_nlink > 1) {
+        ++stats.skipped_hardlinks;
+        continue;
+      }
     }
     if (is_dir) {
       // A mount may have appeared on the name since statx: the fd is what counts.
@@ -248,16 +342,16 @@ Expected<TreeStats> assign_tree(int root_fd, uint64_t root_mount, const std::str
     }
     status = label(fd.get(), id, is_dir, path, stats);
     if (!status.ok()) {
-      return Error{status.error()};
+      return status;
     }
     if (is_dir) {
       if (stack.size() >= kMaxDepth) {
-        return Error{path + " is nested deeper than " + std::to_string(kMaxDepth) + " directories"};
+        return Status(Error{path + " is nested deeper than " + std::to_string(kMaxDepth) + " directories"});
       }
       stack.emplace_back(fd.release(), std::move(path));
     }
   }
-  return stats;
+  return Ok{};
 }
 
 Expected<ProjectQuota> ProjectQuota::of(const std::string& path)
@@ -318,6 +412,31 @@ Status ProjectQuota::set_limits(uint32_t id, uint64_t hard_bytes, uint64_t soft_
     return Error{"Q_XSETQLIM for project " + std::to_string(id) + " on " + device_ + ": " + errno_text(errno)};
   }
   return Ok{};
+}
+
+std::vector<uint32_t> ProjectQuota::limited_ids(uint32_t first, uint32_t last) const
+{
+  std::vector<uint32_t> ids;
+  struct fs_disk_quota quota;
+  uint32_t next = first;
+  while (next <= last) {
+    std::memset(&quota, 0, sizeof quota);
+    if (quotactl(QCMD(Q_XGETNEXTQUOTA, PRJQUOTA), device_.c_str(), static_cast<int>(next),
+                 reinterpret_cast<caddr_t>(&quota)) != 0) {
+      break; // ENOENT: no more dquots
+    }
+    if (quota.d_id > last || quota.d_id < next) {
+      break;
+    }
+    if (quota.d_blk_hardlimit != 0 || quota.d_blk_softlimit != 0) {
+      ids.push_back(quota.d_id);
+    }
+    if (quota.d_id == last) {
+      break;
+    }
+    next = quota.d_id + 1;
+  }
+  return ids;
 }
 
 Expected<Usage> ProjectQuota::usage(uint32_t id) const

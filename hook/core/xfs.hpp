@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright (c) mesos.xfs_quota contributors
 //
-// The hook's kernel interface: XFS project ids (FS_IOC_FSGETXATTR/FSSETXATTR), project quota
-// (quotactl), mount identity (statx STATX_MNT_ID) and the sandbox tree walk. Syscalls only: this
-// runs under the agent's hook mutex on every task launch.
+// The hook's kernel interface, and every system call the hook makes: XFS project ids
+// (FS_IOC_FSGETXATTR/FSSETXATTR), project quota (quotactl), mount identity (statx STATX_MNT_ID),
+// confined opens (openat2), directory listings and the sandbox tree walk. Syscalls only: this runs
+// under the agent's hook mutex on every task launch.
 
 #ifndef MXQ_XFS_HPP
 #define MXQ_XFS_HPP
 
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "expected.hpp"
 
@@ -31,6 +34,8 @@ struct TreeStats
   uint64_t unchanged = 0;
   uint64_t skipped_special = 0; // symlinks, FIFOs, sockets, devices: never opened
   uint64_t skipped_mounts = 0;  // directories or files on another mount (bind mounts too)
+  uint64_t skipped_hardlinks = 0; // files with more than one name: the others may be outside
+  bool truncated = false;         // stopped after max_entries inodes; the rest keeps its project
 };
 
 // An open file descriptor that closes itself.
@@ -106,13 +111,44 @@ Expected<uint64_t> mount_id(int fd);
 // Project id of an open file or directory.
 Expected<uint32_t> project_id(int fd);
 
-// Give every regular file and directory below (and including) the directory `root_fd` the
-// project `id`, directories also PROJINHERIT. Does not follow symlinks, never opens FIFOs,
-// sockets or devices, and does not touch anything on another mount than `root_mount` (the mount
-// id of `root_fd`; the caller knows it). Stops with an error after `max_entries` inodes so that
-// a huge tree cannot stall the agent.
-Expected<TreeStats> assign_tree(int root_fd, uint64_t root_mount, const std::string& root_path, uint32_t id,
-                                uint64_t max_entries);
+// Give the open file or directory `fd` the project `id`; a directory also PROJINHERIT, so that
+// what is created in it from now on is counted in the project. O(1).
+Status set_project(int fd, uint32_t id, bool is_dir, const std::string& path);
+
+// An absolute directory, symlinks followed (the operator's work_dir); errno is kept on failure.
+Fd open_directory(const std::string& path);
+
+// Open `relative` below `dir_fd` as a directory, in the kernel's confinement: no "..", no
+// symlinks, no crossing into another mount on the way (openat2, Linux 5.6+; errno kept).
+Fd open_beneath(int dir_fd, const char* relative);
+
+// Whether the kernel has openat2 (probed on a directory fd).
+bool has_openat2(int dir_fd);
+
+// The target of the symlink `name` in the directory `relative_dir` below `dir_fd` (the directory
+// opened with open_beneath); the link itself is read, never followed.
+Expected<std::string> read_link_beneath(int dir_fd, const std::string& relative_dir, const std::string& name);
+
+// `relative` below `dir_fd` no longer exists (ENOENT without following a final symlink); any
+// other answer, errors included, counts as present.
+bool gone_beneath(int dir_fd, const char* relative);
+
+// The canonical path of an existing path (realpath(3)); errno kept on failure.
+Expected<std::string> real_path(const std::string& path);
+
+// Names of the subdirectories of `dir_fd`/`name` (symlinks such as runs/latest skipped);
+// `opened` keeps the directory open for the caller's next level.
+std::vector<std::string> subdirectories(int dir_fd, const char* name, Fd& opened);
+
+// Give every regular file and directory below the directory `root_fd` the project `id`,
+// directories also PROJINHERIT (the caller labels `root_fd` itself first, with set_project; the
+// fd must not have been read yet). Does not follow symlinks, never opens FIFOs,
+// sockets or devices, leaves files with more than one hard link alone (their other names may be
+// outside the sandbox), and does not touch anything on another mount than `root_mount` (the
+// mount id of `root_fd`). Stops after `max_entries` inodes (stats.truncated), or when `cancel`
+// becomes true. `stats` counts what was done so far, also when it fails.
+Status assign_tree(int root_fd, uint64_t root_mount, const std::string& root_path, uint32_t id, uint64_t max_entries,
+                   TreeStats& stats, const std::atomic<bool>* cancel = nullptr);
 
 // The project quota of one XFS file system, addressed by its block device.
 class ProjectQuota
@@ -127,6 +163,8 @@ public:
   Status set_limits(uint32_t id, uint64_t hard_bytes, uint64_t soft_bytes) const;
   Status clear_limits(uint32_t id) const { return set_limits(id, 0, 0); }
   Expected<Usage> usage(uint32_t id) const;
+  // The ids in first..last that have a block limit (Q_XGETNEXTQUOTA: only existing dquots).
+  std::vector<uint32_t> limited_ids(uint32_t first, uint32_t last) const;
   const std::string& device() const { return device_; }
 
 private:

@@ -61,12 +61,14 @@ mxq::DiskRequest disk_request(const Message& message)
   return request;
 }
 
+// Called from the agent's actors and from the core's own threads (reclaim timer, labelling
+// worker): glog is thread-safe.
 void log_to_glog(mxq::Severity severity, const std::string& message)
 {
-  if (severity == mxq::Severity::Warning) {
-    LOG(WARNING) << kPrefix << message;
-  } else {
-    LOG(INFO) << kPrefix << message;
+  switch (severity) {
+  case mxq::Severity::Error: LOG(ERROR) << kPrefix << message; break;
+  case mxq::Severity::Warning: LOG(WARNING) << kPrefix << message; break;
+  case mxq::Severity::Info: LOG(INFO) << kPrefix << message; break;
   }
 }
 
@@ -94,23 +96,31 @@ public:
       const std::string& containerWorkDirectory, const std::string&,
       const Option<std::map<std::string, std::string>>&) override
   {
-    mxq::DiskRequest request = disk_request(executor);
-    if (task.isSome()) {
-      mxq::DiskRequest from_task = disk_request(task.get());
-      request.disk_mb += from_task.disk_mb;
-      request.labels.insert(from_task.labels.begin(), from_task.labels.end());
-    }
-    Try<Nothing> prepared = prepare(containerWorkDirectory, request);
-    if (prepared.isError() && quotas_->config().strict) {
-      return process::Failure("container " + containerName + ": " + prepared.error());
+    // the same merge as slaveRunTaskLabelDecorator's path: the task's label wins
+    mxq::DiskRequest request =
+        task.isSome() ? mxq::merge(disk_request(executor), disk_request(task.get())) : disk_request(executor);
+    Try<mxq::Prepared> prepared = prepare(containerWorkDirectory, request);
+    if (quotas_->config().strict) {
+      if (prepared.isError()) {
+        return process::Failure("container " + containerName + ": " + prepared.error());
+      }
+      if (prepared.get().label_refused) {
+        return process::Failure("container " + containerName + ": sandbox " + containerWorkDirectory + ": " +
+                                prepared.get().note);
+      }
     }
     return None();
   }
 
   // Mesos containerizer (and Docker's fetch): after the fetcher, so fetched files are included.
+  // Nested containers (task groups) come here with their sandbox below the executor's.
   Try<Nothing> slavePostFetchHook(const mesos::ContainerID&, const std::string& directory) override
   {
-    return prepare(directory, std::nullopt);
+    Try<mxq::Prepared> prepared = prepare(directory, std::nullopt);
+    if (prepared.isError()) {
+      return Error(prepared.error());
+    }
+    return Nothing();
   }
 
   // No path here: the core releases the executor's sandboxes once they are garbage-collected.
@@ -122,7 +132,8 @@ public:
   }
 
 private:
-  Try<Nothing> prepare(const std::string& sandbox, const std::optional<mxq::DiskRequest>& request)
+  // The sandbox's quota, logged with the sandbox path.
+  Try<mxq::Prepared> prepare(const std::string& sandbox, const std::optional<mxq::DiskRequest>& request)
   {
     mxq::Expected<mxq::Prepared> prepared = quotas_->prepare(sandbox, request);
     if (!prepared.ok()) {
@@ -130,10 +141,16 @@ private:
       return Error(prepared.error());
     }
     const mxq::Prepared& done = prepared.value();
+    if (!done.note.empty()) {
+      LOG(WARNING) << kPrefix << "sandbox " << sandbox << ": " << done.note;
+    }
     LOG(INFO) << kPrefix << "sandbox " << sandbox << ": project " << done.project_id << ", hard limit "
               << done.limits.hard_bytes << " bytes, soft " << done.limits.soft_bytes << ", " << done.tree.labelled
-              << " inodes labelled" << (done.tree.skipped_mounts ? ", mounts inside left alone" : "");
-    return Nothing();
+              << " inodes labelled" << (done.tree.skipped_hardlinks ? ", hard-linked files left alone" : "")
+              << (done.tree.skipped_mounts ? ", mounts inside left alone" : "")
+              << (done.background ? ", the rest in the background" : "")
+              << (done.sandbox != sandbox ? " (run directory " + done.sandbox + ")" : "");
+    return done;
   }
 
   std::unique_ptr<mxq::SandboxQuotas> quotas_;

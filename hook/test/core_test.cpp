@@ -18,10 +18,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "config.hpp"
 #include "project_ids.hpp"
@@ -53,18 +55,55 @@ Config config_for(const std::string& work_dir, uint32_t first, uint32_t last)
 } // namespace
 
 // --- parameters and sizes ------------------------------------------------------------------------
-TEST(PureConfig, SizesUseBinaryUnitsAndRejectGarbage)
+// tests/vectors/*.json: the rules the Python side implements too (MXQ_TEST_VECTORS overrides the
+// source tree's copy, for the test VM)
+nlohmann::json vectors(const std::string& name)
 {
-  EXPECT_EQ(parse_size("10g", "x").value(), 10ull << 30);
-  EXPECT_EQ(parse_size("512MiB", "x").value(), 512ull << 20);
-  EXPECT_EQ(parse_size("1.5G", "x").value(), 3ull << 29);
-  EXPECT_EQ(parse_size("100", "x").value(), 100u);
-  EXPECT_EQ(parse_size("4kb", "x").value(), 4096u);
-  EXPECT_EQ(parse_size("0", "x").value(), 0u);
-  for (const char* bad : {"10x", "-1", "1..5g", "", "g", ".5g", "5.g", "10 gigs", "9999999999e"}) {
-    Expected<uint64_t> parsed = parse_size(bad, "default_limit");
-    ASSERT_FALSE(parsed.ok()) << bad;
-    EXPECT_EQ(parsed.error().rfind("default_limit: ", 0), 0u) << parsed.error();
+  const char* dir = std::getenv("MXQ_TEST_VECTORS");
+  const std::string path = std::string(dir != nullptr ? dir : MXQ_VECTORS_DIR) + "/" + name;
+  std::ifstream file(path);
+  EXPECT_TRUE(file.good()) << path;
+  return nlohmann::json::parse(file, nullptr, false);
+}
+
+TEST(PureConfig, SizesFollowTheSharedVectors)
+{
+  const nlohmann::json table = vectors("sizes.json");
+  ASSERT_GT(table["vectors"].size(), 20u);
+  for (const nlohmann::json& vector : table["vectors"]) {
+    const std::string text = vector["text"];
+    std::variant<uint64_t, SizeError> size = read_size(text);
+    if (vector.contains("error")) {
+      ASSERT_TRUE(std::holds_alternative<SizeError>(size)) << "'" << text << "' gave " << std::get<uint64_t>(size);
+      EXPECT_EQ(name(std::get<SizeError>(size)), vector["error"].get<std::string>()) << "'" << text << "'";
+      Expected<uint64_t> parsed = parse_size(text, "default_limit");
+      ASSERT_FALSE(parsed.ok());
+      EXPECT_EQ(parsed.error().rfind("default_limit: ", 0), 0u) << parsed.error();
+    } else {
+      ASSERT_TRUE(std::holds_alternative<uint64_t>(size)) << "'" << text << "': " << name(std::get<SizeError>(size));
+      EXPECT_EQ(std::get<uint64_t>(size), vector["bytes"].get<uint64_t>()) << "'" << text << "'";
+    }
+  }
+}
+
+TEST(PureConfig, IdRangesFollowTheSharedVectors)
+{
+  const nlohmann::json table = vectors("project_ids.json");
+  EXPECT_EQ(table["id_max"].get<uint64_t>(), kProjectIdMax);
+  for (const nlohmann::json& vector : table["vectors"]) {
+    const std::string text = vector["text"];
+    std::variant<IdRange, RangeError> range = read_id_range(text);
+    if (vector.contains("error")) {
+      ASSERT_TRUE(std::holds_alternative<RangeError>(range)) << "'" << text << "'";
+      EXPECT_EQ(name(std::get<RangeError>(range)), vector["error"].get<std::string>()) << "'" << text << "'";
+      Expected<Config> config = Config::parse({{"work_dir", "/w"}, {"project_ids", text}});
+      ASSERT_FALSE(config.ok());
+      EXPECT_EQ(config.error().rfind("project_ids: '" + text + "'", 0), 0u) << config.error();
+    } else {
+      ASSERT_TRUE(std::holds_alternative<IdRange>(range)) << "'" << text << "': " << name(std::get<RangeError>(range));
+      EXPECT_EQ(std::get<IdRange>(range).first, vector["first"].get<uint32_t>()) << "'" << text << "'";
+      EXPECT_EQ(std::get<IdRange>(range).last, vector["last"].get<uint32_t>()) << "'" << text << "'";
+    }
   }
 }
 
@@ -75,7 +114,7 @@ TEST(PureConfig, EveryBadParameterIsNamed)
       {{{"work_dir", "relative"}, {"project_ids", "1-2"}}, "work_dir: 'relative' must be"},
       {{{"work_dir", "/w"}}, "project_ids: missing"},
       {{{"work_dir", "/w"}, {"project_ids", "9-3"}}, "project_ids: '9-3' must go from"},
-      {{{"work_dir", "/w"}, {"project_ids", "0-3"}}, "project_ids: '0-3' must go from"},
+      {{{"work_dir", "/w"}, {"project_ids", "0-3"}}, "project_ids: '0-3' is not a range of project ids 1-"},
       {{{"work_dir", "/w"}, {"project_ids", "-3"}}, "project_ids: '-3' is not a range"},
       {{{"work_dir", "/w"}, {"project_ids", "1-4294967295"}}, "project_ids: '1-4294967295'"},
       {{{"work_dir", "/w"}, {"project_ids", "1-2"}, {"default_limit", "10x"}}, "default_limit: cannot read '10x'"},
@@ -85,6 +124,8 @@ TEST(PureConfig, EveryBadParameterIsNamed)
       {{{"work_dir", "/w"}, {"project_ids", "1-2"}, {"max_tree_entries", "0"}}, "max_tree_entries: must be at least 1"},
       {{{"work_dir", "/w"}, {"project_ids", "1-2"}, {"default_limit", "2g"}, {"max_limit", "1g"}},
        "default_limit: larger than max_limit"},
+      {{{"work_dir", "/w"}, {"project_ids", "1-2"}, {"max_limit", "1g"}}, "default_limit: 0 means no limit"},
+      {{{"work_dir", "/w"}, {"project_ids", "1-2"}, {"default_limit", "0.1"}}, "default_limit: '0.1' is less than"},
       {{{"work_dir", "/w"}, {"project_ids", "1-2"}, {"defualt_limit", "1g"}}, "unknown parameter 'defualt_limit'"},
   };
   for (const auto& [parameters, message] : cases) {
@@ -95,8 +136,8 @@ TEST(PureConfig, EveryBadParameterIsNamed)
   Expected<Config> mesos_style = parse({{"work_dir", "/var/lib/mesos/"}, {"project_ids", "[5000-9999]"}});
   ASSERT_TRUE(mesos_style.ok()) << mesos_style.error();
   EXPECT_EQ(mesos_style.value().work_dir, "/var/lib/mesos");
-  EXPECT_EQ(mesos_style.value().first_id, 5000u);
-  EXPECT_EQ(mesos_style.value().last_id, 9999u);
+  EXPECT_EQ(mesos_style.value().project_ids.first, 5000u);
+  EXPECT_EQ(mesos_style.value().project_ids.last, 9999u);
 }
 
 TEST(PureConfig, LimitPolicy)
@@ -104,15 +145,54 @@ TEST(PureConfig, LimitPolicy)
   Config config = parse({{"work_dir", "/w"}, {"project_ids", "1-2"}, {"default_limit", "1g"}, {"max_limit", "2g"},
                          {"limit_label", "quota"}, {"headroom_percent", "10"}, {"soft_limit_percent", "80"}})
                       .value();
-  Limits from_default = config.limits_for({}).value();
+  Limits from_default = config.limits_for({}).limits;
   EXPECT_EQ(from_default.hard_bytes, (1ull << 30) + (1ull << 30) / 10);
   EXPECT_EQ(from_default.soft_bytes, (1ull << 30) / 100 * 80 + (1ull << 30) % 100 * 80 / 100);
-  EXPECT_EQ(config.limits_for({100, {}}).value().hard_bytes, 110 * kMiB);
-  EXPECT_EQ(config.limits_for({100, {{"quota", "50m"}}}).value().hard_bytes, 55 * kMiB); // label wins
-  EXPECT_EQ(config.limits_for({0, {{"quota", "10g"}}}).value().hard_bytes, (2ull << 30) + (2ull << 30) / 10); // capped
-  Expected<Limits> bad = config.limits_for({0, {{"quota", "lots"}}});
-  ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.error().find("label quota: cannot read 'lots'"), std::string::npos) << bad.error();
+  EXPECT_EQ(config.limits_for({100, {}}).limits.hard_bytes, 110 * kMiB);
+  EXPECT_EQ(config.limits_for({100, {{"quota", "50m"}}}).limits.hard_bytes, 55 * kMiB); // label wins
+  Decision bad = config.limits_for({100, {{"quota", "lots"}}});
+  EXPECT_TRUE(bad.label_refused);
+  EXPECT_EQ(bad.limits.hard_bytes, 110 * kMiB) << "a bad label is ignored, not obeyed or fatal";
+  EXPECT_NE(bad.note.find("label quota: cannot read 'lots'"), std::string::npos) << bad.note;
+}
+
+TEST(PureConfig, ALabelNeverLiftsTheQuota)
+{
+  Config config = parse({{"work_dir", "/w"}, {"project_ids", "1-2"}, {"default_limit", "1g"}, {"max_limit", "2g"},
+                         {"headroom_percent", "10"}})
+                      .value();
+  // 0 is "no limit" to XFS: refused, for a task with and without disk, with and without max_limit
+  Config uncapped = parse({{"work_dir", "/w"}, {"project_ids", "1-2"}, {"default_limit", "1m"}}).value();
+  for (const Config* policy : {&config, &uncapped}) {
+    for (const char* zero : {"0", "0g", "0.0m"}) {
+      for (double disk : {0.0, 100.0}) {
+        Decision decision = policy->limits_for({disk, {{"xfs_quota.limit", zero}}});
+        EXPECT_NE(decision.limits.hard_bytes, 0u) << zero << " with disk " << disk;
+        EXPECT_TRUE(decision.label_refused) << zero;
+        EXPECT_NE(decision.note.find("0 would mean no limit"), std::string::npos) << decision.note;
+      }
+    }
+    Decision tiny = policy->limits_for({0, {{"xfs_quota.limit", "0.1"}}}); // rounds to 0 bytes
+    EXPECT_NE(tiny.limits.hard_bytes, 0u);
+    EXPECT_TRUE(tiny.label_refused);
+  }
+  // max_limit holds for the whole hard limit, headroom included, and the cap is noted
+  Decision capped = config.limits_for({0, {{"xfs_quota.limit", "10g"}}});
+  EXPECT_EQ(capped.limits.hard_bytes, 2ull << 30);
+  EXPECT_NE(capped.note.find("capped at max_limit"), std::string::npos) << capped.note;
+  EXPECT_EQ(config.limits_for({0, {{"xfs_quota.limit", "1.9g"}}}).limits.hard_bytes, 2ull << 30);
+  EXPECT_EQ(config.limits_for({0, {{"xfs_quota.limit", "1k"}}}).limits.hard_bytes, 1024u + 102u);
+}
+
+TEST(PureConfig, OneMergeRuleTheTaskLabelWins)
+{
+  DiskRequest executor{1, {{"xfs_quota.limit", "1g"}, {"team", "a"}}};
+  DiskRequest task{2, {{"xfs_quota.limit", "3g"}}};
+  DiskRequest merged = merge(executor, task);
+  EXPECT_EQ(merged.disk_mb, 3);
+  EXPECT_EQ(merged.labels.at("xfs_quota.limit"), "3g");
+  EXPECT_EQ(merged.labels.at("team"), "a");
+  EXPECT_EQ(merge(task, executor).labels.at("xfs_quota.limit"), "1g") << "the later request's label wins";
 }
 
 // --- allocator and confinement by name -------------------------------------------------------------
@@ -140,14 +220,40 @@ TEST(PureSandboxPath, OnlyRunDirectoriesBelowWorkDir)
   EXPECT_EQ(good.value().relative, "slaves/S1/frameworks/F1/executors/E1/runs/C1");
   EXPECT_EQ(good.value().framework_id, "F1");
   EXPECT_EQ(good.value().executor_id, "E1");
+  EXPECT_EQ(good.value().agent_id, "S1");
+  EXPECT_EQ(good.value().nested, "");
   for (const char* bad : {"/other/slaves/S1/frameworks/F1/executors/E1/runs/C1", "/w/slaves/S1/frameworks/F1",
                           "/w/slaves/S1/frameworks/F1/executors/E1/runs/latest",
                           "/w/slaves/S1/frameworks/../../../etc/executors/E1/runs/C1",
                           "/w/slaves/S1/frameworks/F1/executors/E1/runs/C1/sub", "/w2/slaves/S/frameworks/F/executors/E/runs/C",
-                          "/w/slaves//frameworks/F1/executors/E1/runs/C1"}) {
+                          "/w/slaves//frameworks/F1/executors/E1/runs/C1",
+                          "/w/slaves/S1/frameworks/F1/executors/E1/runs/C1/containers",
+                          "/w/slaves/S1/frameworks/F1/executors/E1/runs/C1/containers/..",
+                          "/w/slaves/S1/frameworks/F1/executors/E1/runs/C1/other/N1",
+                          "/w/slaves/S1/docker/links/C1"}) {
     Expected<SandboxPath> refused = parse_sandbox_path("/w", bad);
     ASSERT_FALSE(refused.ok()) << bad;
     EXPECT_NE(refused.error().find("is not a run directory of work_dir /w"), std::string::npos);
+  }
+}
+
+TEST(PureSandboxPath, NestedContainersAndDockerLinks)
+{
+  // src/slave/containerizer/mesos/paths.cpp getSandboxPath: <parent sandbox>/containers/<id>
+  Expected<SandboxPath> nested =
+      parse_sandbox_path("/w", "/w/slaves/S1/frameworks/F1/executors/E1/runs/C1/containers/N1/containers/N2/");
+  ASSERT_TRUE(nested.ok()) << nested.error();
+  EXPECT_EQ(nested.value().relative, "slaves/S1/frameworks/F1/executors/E1/runs/C1");
+  EXPECT_EQ(nested.value().nested, "containers/N1/containers/N2");
+  EXPECT_EQ(nested.value().executor_key, "F1/executors/E1");
+  std::optional<DockerLink> link = parse_docker_link("/w", "/w/slaves/S1/docker/links/C:1");
+  ASSERT_TRUE(link.has_value());
+  EXPECT_EQ(link->directory, "slaves/S1/docker/links");
+  EXPECT_EQ(link->name, "C:1");
+  EXPECT_EQ(link->agent_id, "S1");
+  for (const char* bad : {"/w/slaves/S1/docker/links", "/w/slaves/S1/docker/links/..", "/w/slaves/S1/docker/other/C",
+                          "/w/slaves/S1/docker/links/C/x", "/v/slaves/S1/docker/links/C"}) {
+    EXPECT_FALSE(parse_docker_link("/w", bad).has_value()) << bad;
   }
 }
 
@@ -260,7 +366,9 @@ TEST_F(Xfs, AssignsTreeSetsLimitAndTheKernelEnforcesIt)
   ASSERT_TRUE(prepared.ok()) << prepared.error();
   EXPECT_EQ(prepared.value().project_id, first);
   EXPECT_EQ(prepared.value().limits.hard_bytes, 4 * kMiB);
-  EXPECT_EQ(prepared.value().tree.labelled, 4u); // box, sub, deeper, file
+  EXPECT_EQ(prepared.value().tree.labelled, 3u); // sub, deeper, file (the box itself first, with the limit)
+  EXPECT_EQ(prepared.value().tree.unchanged, 0u);
+  EXPECT_FALSE(prepared.value().background);
   EXPECT_EQ(prepared.value().tree.skipped_special, 2u); // the FIFO was never opened, the link never followed
   for (const char* path : {"", "/sub", "/sub/deeper", "/sub/deeper/file"}) {
     EXPECT_EQ(project_of(box + path), first) << path;
@@ -410,7 +518,7 @@ TEST_F(Xfs, PostFetchUsesTheRecordedTaskAndASecondCallKeepsTheProject)
   EXPECT_EQ(core->prepare(sandbox("E9", "C1"), std::nullopt).value().limits.hard_bytes, 2 * kMiB);
 }
 
-TEST_F(Xfs, HugeTreesStopAtMaxTreeEntries)
+TEST_F(Xfs, HugeTreesKeepTheirLimitAndTheLogSaysWhatHappened)
 {
   std::string box = sandbox("E1", "C1");
   for (int i = 0; i < 20; ++i) {
@@ -421,9 +529,284 @@ TEST_F(Xfs, HugeTreesStopAtMaxTreeEntries)
   auto core = SandboxQuotas::create(config, [](Severity, const std::string&) {});
   ASSERT_TRUE(core.ok());
   Expected<Prepared> prepared = core.value()->prepare(box, DiskRequest{});
-  ASSERT_FALSE(prepared.ok());
-  EXPECT_NE(prepared.error().find("more than 10 entries (max_tree_entries)"), std::string::npos) << prepared.error();
+  ASSERT_TRUE(prepared.ok()) << prepared.error();
+  EXPECT_EQ(quota_of(work_dir).usage(first).value().hard_bytes, 2 * kMiB) << "the limit is set before the walk";
+  EXPECT_NE(prepared.value().note.find("more than 10 entries (max_tree_entries): the limit is in place"),
+            std::string::npos)
+      << prepared.value().note;
+  EXPECT_EQ(project_of(box), first) << "new files inherit the project";
   EXPECT_EQ(core.value()->counters().live, 1u) << "the id stays registered, to be released with the sandbox";
+  // on the worker: the same limit first, the same truthful line at the end
+  std::vector<std::string> log;
+  std::mutex log_mutex;
+  config.inline_tree_entries = 5;
+  auto background = SandboxQuotas::create(config, [&](Severity, const std::string& line) {
+    std::lock_guard<std::mutex> lock(log_mutex);
+    log.push_back(line);
+  });
+  ASSERT_TRUE(background.ok());
+  std::string big = sandbox("E2", "C1");
+  for (int i = 0; i < 20; ++i) {
+    std::ofstream(big + "/f" + std::to_string(i)) << i;
+  }
+  Expected<Prepared> deferred = background.value()->prepare(big, DiskRequest{3, {}});
+  ASSERT_TRUE(deferred.ok()) << deferred.error();
+  EXPECT_TRUE(deferred.value().background);
+  EXPECT_EQ(quota_of(work_dir).usage(deferred.value().project_id).value().hard_bytes, 3 * kMiB);
+  background.value()->wait_for_labelling();
+  std::lock_guard<std::mutex> lock(log_mutex);
+  EXPECT_NE(log.back().find("more than 10 entries (max_tree_entries)"), std::string::npos) << log.back();
+  EXPECT_NE(log.back().find("the limit of 3145728 bytes is in place"), std::string::npos) << log.back();
+}
+
+TEST_F(Xfs, BigSandboxesAreLabelledInTheBackgroundAndEndUpInTheProject)
+{
+  std::string box = sandbox("E1", "C1");
+  std::vector<std::string> files;
+  for (int d = 0; d < 10; ++d) {
+    fs::create_directories(box + "/d" + std::to_string(d));
+    for (int f = 0; f < 100; ++f) {
+      files.push_back(box + "/d" + std::to_string(d) + "/f" + std::to_string(f));
+      std::ofstream(files.back()) << "x";
+    }
+  }
+  std::vector<std::string> log;
+  std::mutex log_mutex;
+  Config config = config_for(work_dir, first, first + 9);
+  config.inline_tree_entries = 50;
+  auto created = SandboxQuotas::create(config, [&](Severity, const std::string& line) {
+    std::lock_guard<std::mutex> lock(log_mutex);
+    log.push_back(line);
+  });
+  ASSERT_TRUE(created.ok());
+  auto& core = created.value();
+  Expected<Prepared> prepared = core->prepare(box, DiskRequest{8, {}});
+  ASSERT_TRUE(prepared.ok()) << prepared.error();
+  EXPECT_TRUE(prepared.value().background);
+  EXPECT_LE(prepared.value().tree.labelled + prepared.value().tree.unchanged, 50u) << "bounded on the launch path";
+  EXPECT_EQ(quota_of(work_dir).usage(first).value().hard_bytes, 8 * kMiB) << "the limit holds from the start";
+  // a launch beside it is not held up by the walk, and the sandbox is not released while it runs
+  EXPECT_TRUE(core->prepare(sandbox("E2", "C1"), DiskRequest{}).ok());
+  core->wait_for_labelling();
+  for (const std::string& file : files) {
+    ASSERT_EQ(project_of(file), first) << file;
+  }
+  EXPECT_EQ(quota_of(work_dir).usage(first).value().used_inodes, 1u + 10u + 1000u);
+  EXPECT_GE(core->counters().labelled_in_background, 1000u - 50u);
+  std::lock_guard<std::mutex> lock(log_mutex);
+  EXPECT_NE(log.back().find("sandbox " + box + ": project " + std::to_string(first) + ": labelled in the background"),
+            std::string::npos)
+      << log.back();
+}
+
+TEST_F(Xfs, ShutdownStopsTheWorkerCleanly)
+{
+  std::string box = sandbox("E1", "C1");
+  for (int f = 0; f < 3000; ++f) {
+    std::ofstream(box + "/f" + std::to_string(f)) << "x";
+  }
+  Config config = config_for(work_dir, first, first + 9);
+  config.inline_tree_entries = 0;
+  auto core = SandboxQuotas::create(config, [](Severity, const std::string&) {});
+  ASSERT_TRUE(core.ok());
+  ASSERT_TRUE(core.value()->prepare(box, DiskRequest{}).value().background);
+  core.value().reset(); // joins the worker, wherever it is in the walk
+  EXPECT_EQ(project_of(box), first);
+}
+
+TEST_F(Xfs, ALabelOfZeroOrGarbageStillGetsALimit)
+{
+  std::vector<std::string> log;
+  auto core = quotas(50, &log);
+  for (const char* label : {"0", "0.1", "lots"}) {
+    std::string box = sandbox(std::string("E") + label, "C1");
+    Expected<Prepared> prepared = core->prepare(box, DiskRequest{4, {{"xfs_quota.limit", label}}});
+    ASSERT_TRUE(prepared.ok()) << prepared.error();
+    EXPECT_TRUE(prepared.value().label_refused) << label;
+    EXPECT_EQ(quota_of(work_dir).usage(prepared.value().project_id).value().hard_bytes, 4 * kMiB) << label;
+    auto [written, err] = fill(box + "/big", 8);
+    EXPECT_EQ(err, ENOSPC) << "label " << label << " must not lift the quota";
+  }
+}
+
+TEST_F(Xfs, HardLinkedFilesAreLeftAloneAndCounted)
+{
+  std::string outside = work_dir + "/outside";
+  std::ofstream(outside) << "not the task's";
+  std::string box = sandbox("E1", "C1");
+  ASSERT_EQ(link(outside.c_str(), (box + "/linked").c_str()), 0) << strerror(errno);
+  std::ofstream(box + "/own") << "the task's";
+  auto core = quotas();
+  Expected<Prepared> prepared = core->prepare(box, DiskRequest{4, {}});
+  ASSERT_TRUE(prepared.ok()) << prepared.error();
+  EXPECT_EQ(project_of(outside), 0u) << "a name outside the sandbox keeps its project";
+  EXPECT_EQ(project_of(box + "/own"), first);
+  EXPECT_EQ(prepared.value().tree.skipped_hardlinks, 1u);
+}
+
+TEST_F(Xfs, AnIdTwoRunDirectoriesCarryIsNotReusedWhileEitherExists)
+{
+  // both labelled with the same id while the agent was down (restored, or labelled by hand)
+  std::string a = sandbox("EA", "C1"), b = sandbox("EB", "C1");
+  ASSERT_NO_FATAL_FAILURE(label_by_hand(a, first));
+  ASSERT_NO_FATAL_FAILURE(label_by_hand(b, first));
+  std::vector<std::string> log;
+  auto core = quotas(50, &log);
+  EXPECT_EQ(core->counters().recovered, 1u);
+  EXPECT_EQ(core->counters().shared, 1u);
+  fs::remove_all(work_dir + "/slaves/S1/frameworks/F1/executors/EA"); // the first one is collected
+  wait_until_freed(first + 50); // (any id: lets XFS settle)
+  EXPECT_EQ(core->reclaim(100), 0u) << "EB still carries the id";
+  EXPECT_NE(core->prepare(sandbox("EC", "C1"), DiskRequest{}).value().project_id, first);
+  EXPECT_EQ(project_of(b), first);
+  fs::remove_all(work_dir + "/slaves/S1/frameworks/F1/executors/EB");
+  EXPECT_EQ(core->reclaim(100), 1u);
+  wait_until_freed(first);
+  EXPECT_EQ(core->prepare(sandbox("ED", "C1"), DiskRequest{}).value().project_id, first);
+}
+
+TEST_F(Xfs, ReleasesAreLogged)
+{
+  std::vector<std::string> log;
+  auto core = quotas(50, &log);
+  std::string box = sandbox("E1", "C1");
+  ASSERT_TRUE(core->prepare(box, DiskRequest{4, {}}).ok());
+  core->executor_removed("F1", "E1");
+  fs::remove_all(work_dir + "/slaves/S1/frameworks/F1/executors/E1");
+  ASSERT_EQ(core->reclaim(10), 1u);
+  EXPECT_EQ(log.back(), "released project " + std::to_string(first) + " of sandbox " + box +
+                            " (garbage-collected): limit cleared, id free");
+}
+
+TEST_F(Xfs, WorkDirThroughASymlinkAndAWrongWorkDirIsSaidLoudlyOnce)
+{
+  std::string link = work_dir + "-link";
+  fs::remove(link);
+  fs::create_directory_symlink(work_dir, link);
+  std::string real_box = sandbox("E1", "C1");
+  std::string linked_box = link + "/slaves/S1/frameworks/F1/executors/E2/runs/C1";
+  fs::create_directories(linked_box);
+  // the hook configured with either name; the agent passing either name
+  for (const std::string& configured : {work_dir, link}) {
+    std::vector<std::pair<Severity, std::string>> log;
+    Config config = config_for(configured, first, first + 9);
+    auto core = SandboxQuotas::create(config, [&](Severity severity, const std::string& line) {
+      log.emplace_back(severity, line);
+    });
+    ASSERT_TRUE(core.ok()) << core.error();
+    for (const std::string& box : {real_box, linked_box}) {
+      Expected<Prepared> prepared = core.value()->prepare(box, DiskRequest{});
+      ASSERT_TRUE(prepared.ok()) << configured << " " << box << ": " << prepared.error();
+      EXPECT_EQ(project_of(box), prepared.value().project_id);
+    }
+    for (int i = 0; i < 2; ++i) {
+      EXPECT_FALSE(core.value()->prepare("/var/lib/mesos/slaves/S/frameworks/F/executors/E/runs/C", DiskRequest{}).ok());
+    }
+    size_t loud = 0;
+    for (const auto& [severity, line] : log) {
+      loud += severity == Severity::Error && line.find("work_dir is probably not the agent's --work_dir") != std::string::npos;
+    }
+    EXPECT_EQ(loud, 1u) << "once, as an error";
+    fs::remove_all(work_dir + "/slaves");
+    real_box = sandbox("E1", "C1");
+    fs::create_directories(linked_box);
+    for (uint32_t id = first; id < first + 2; ++id) {
+      wait_until_freed(id);
+    }
+  }
+  fs::remove(link);
+}
+
+TEST_F(Xfs, AWorkDirCreatedAfterTheHookIsOpenedAtFirstUse)
+{
+  // the agent loads its hooks before it creates --work_dir (src/slave/main.cpp)
+  std::string later = work_dir + "/not-yet";
+  std::vector<std::string> log;
+  auto core = SandboxQuotas::create(config_for(later, first, first + 9),
+                                    [&](Severity, const std::string& line) { log.push_back(line); });
+  ASSERT_TRUE(core.ok()) << core.error();
+  ASSERT_FALSE(log.empty());
+  EXPECT_NE(log.front().find("does not exist yet"), std::string::npos) << log.front();
+  std::string box = later + "/slaves/S1/frameworks/F1/executors/E1/runs/C1";
+  fs::create_directories(box);
+  Expected<Prepared> prepared = core.value()->prepare(box, DiskRequest{4, {}});
+  ASSERT_TRUE(prepared.ok()) << prepared.error();
+  auto [written, err] = fill(box + "/big", 8);
+  EXPECT_EQ(err, ENOSPC);
+  EXPECT_LE(written, 4 * kMiB);
+}
+
+TEST_F(Xfs, DockerLinksLeadOnlyToRunDirectoriesOfTheSameAgent)
+{
+  // src/slave/containerizer/docker.cpp: a sandbox path with ':' reaches the hook as the symlink
+  // <work_dir>/slaves/<agent>/docker/links/<container id>
+  std::string box = sandbox("E:1", "C1");
+  std::string links = work_dir + "/slaves/S1/docker/links";
+  fs::create_directories(links);
+  fs::create_directory_symlink(box, links + "/C1");
+  auto core = quotas();
+  Expected<Prepared> prepared = core->prepare(links + "/C1", DiskRequest{4, {}});
+  ASSERT_TRUE(prepared.ok()) << prepared.error();
+  EXPECT_EQ(project_of(box), first);
+  EXPECT_EQ(prepared.value().sandbox, box);
+  EXPECT_TRUE(core->prepare(box, std::nullopt).value().reused) << "Docker's post-fetch names the real path";
+  // anything else a link could lead to is refused, and nothing there is touched
+  std::string elsewhere = work_dir + "/elsewhere";
+  fs::create_directories(elsewhere);
+  std::string other_agent = work_dir + "/slaves/S2/frameworks/F1/executors/E2/runs/C1";
+  fs::create_directories(other_agent);
+  std::string linked_run = work_dir + "/slaves/S1/frameworks/F1/executors/E3/runs/C1";
+  fs::create_directories(fs::path(linked_run).parent_path());
+  fs::create_directory_symlink(elsewhere, linked_run);
+  fs::create_directories(work_dir + "/slaves/S1/frameworks/F1/executors/E4/runs/C1/containers/N1");
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"C2", "/etc"},
+      {"C3", elsewhere},
+      {"C4", "slaves/S1/frameworks/F1/executors/E:1/runs/C1"}, // relative
+      {"C5", other_agent},
+      {"C6", linked_run},
+      {"C7", work_dir + "/slaves/S1/frameworks/F1/executors/E4/runs/C1/containers/N1"},
+      {"C8", links + "/C1"}, // a link to a link
+  };
+  for (const auto& [name, target] : bad) {
+    fs::create_symlink(target, links + "/" + name);
+    Expected<Prepared> refused = core->prepare(links + "/" + name, DiskRequest{});
+    EXPECT_FALSE(refused.ok()) << name << " -> " << target;
+  }
+  EXPECT_EQ(project_of(elsewhere), 0u);
+  EXPECT_EQ(project_of(other_agent), 0u);
+  EXPECT_EQ(core->counters().live, 1u);
+}
+
+TEST_F(Xfs, NestedContainersShareTheirExecutorsProjectAndTaskGroupsRaiseItsLimit)
+{
+  std::vector<std::string> log;
+  auto core = quotas(50, &log);
+  // the default executor's container, then its first task group
+  core->task_launching("F1", "E1", DiskRequest{1, {}}, DiskRequest{2, {}});
+  std::string run = sandbox("E1", "C1");
+  Expected<Prepared> executor = core->prepare(run, std::nullopt);
+  ASSERT_TRUE(executor.ok()) << executor.error();
+  EXPECT_EQ(executor.value().limits.hard_bytes, 3 * kMiB);
+  std::string nested = run + "/containers/N1";
+  fs::create_directories(nested);
+  std::ofstream(nested + "/fetched") << "x";
+  Expected<Prepared> first_group = core->prepare(nested, std::nullopt);
+  ASSERT_TRUE(first_group.ok()) << first_group.error();
+  EXPECT_EQ(first_group.value().project_id, executor.value().project_id);
+  EXPECT_TRUE(first_group.value().reused);
+  EXPECT_EQ(project_of(nested + "/fetched"), executor.value().project_id);
+  // a later task group: the sandbox's limit grows at once, like the disk/xfs isolator's update()
+  core->task_launching("F1", "E1", DiskRequest{1, {}}, DiskRequest{4, {}});
+  EXPECT_EQ(quota_of(work_dir).usage(first).value().hard_bytes, 7 * kMiB);
+  std::string nested2 = run + "/containers/N2/containers/N3";
+  fs::create_directories(nested2);
+  Expected<Prepared> second_group = core->prepare(nested2, std::nullopt);
+  ASSERT_TRUE(second_group.ok()) << second_group.error();
+  EXPECT_EQ(second_group.value().limits.hard_bytes, 7 * kMiB);
+  EXPECT_EQ(core->counters().live, 1u) << "one project for the executor's whole sandbox";
+  auto [written, err] = fill(nested2 + "/big", 10);
+  EXPECT_EQ(err, ENOSPC);
 }
 
 TEST_F(Xfs, CreateRefusesWorkDirsWithoutProjectQuota)

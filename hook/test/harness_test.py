@@ -199,11 +199,50 @@ class HookHarness(unittest.TestCase):
         self.assertTrue(result["ok"], result)
         self.assertEqual(hard_limit(XFS, self.first), 5 * MIB)
 
+    def test_label_of_zero_does_not_lift_the_quota(self) -> None:
+        agent = self.start()
+        for n, (containerizer, label) in enumerate((("docker", "0"), ("mesos", "0"), ("docker", "0.1"))):
+            result = agent("launch", framework="F1", executor=f"E{n}", container="C1", containerizer=containerizer,
+                           labels={"xfs_quota.limit": label}, disk_mb=3)
+            self.assertTrue(result["launched"], result)
+            self.assertEqual(hard_limit(XFS, project_of(result["sandbox"])), 3 * MIB, (containerizer, label))
+            written, err = fill(os.path.join(result["sandbox"], "big"), 6)
+            self.assertEqual(err, errno.ENOSPC, (containerizer, label))
+        log = agent.stop()
+        self.assertIn("label xfs_quota.limit: 0 would mean no limit; label ignored", log)
+
+    def test_a_work_dir_the_agent_creates_after_loading_hooks(self) -> None:
+        # src/slave/main.cpp initialises hooks before Slave::initialize creates --work_dir
+        shutil.rmtree(self.work_dir)
+        agent = self.start()
+        launched = agent("launch", framework="F1", executor="E1", container="C1", disk_mb=2)
+        self.assertTrue(launched["ok"], launched)
+        self.assertEqual(hard_limit(XFS, project_of(launched["sandbox"])), 2 * MIB)
+        self.assertIn("does not exist yet", agent.stop())
+
+    def test_big_fetched_sandbox_is_labelled_off_the_launch_path(self) -> None:
+        agent = self.start(inline_tree_entries="10")
+        fetch = [{"path": f"dist/{n // 50}/f{n}", "size_kib": 1} for n in range(300)]
+        launched = agent("launch", framework="F1", executor="E1", container="C1", disk_mb=2, fetch=fetch)
+        self.assertTrue(launched["ok"], launched)
+        self.assertEqual(hard_limit(XFS, self.first), 2 * MIB, "the limit is there when the hook returns")
+        done = f"sandbox {launched['sandbox']}: project {self.first}: labelled in the background"
+        for _attempt in range(200):
+            with open(agent.log.name, encoding="utf-8") as log:
+                if done in log.read():
+                    break
+            time.sleep(0.05)
+        else:
+            self.fail(f"no '{done}' in the log")
+        for item in fetch:
+            self.assertEqual(project_of(os.path.join(launched["sandbox"], item["path"])), self.first, item)
+        self.assertIn("the rest in the background", agent.stop())
+
     def test_bad_parameters_stop_the_agent_with_the_parameter_named(self) -> None:
         self.assertIn("default_limit: cannot read '10x'", self.refused(default_limit="10x"))
         self.assertIn("project_ids: '9-3' must go from", self.refused(project_ids="9-3"))
         self.assertIn("unknown parameter 'defualt_limit'", self.refused(defualt_limit="1g"))
-        self.assertIn("work_dir: cannot open", self.refused(work_dir=self.work_dir + "/missing"))
+        self.assertIn("work_dir: cannot open", self.refused(work_dir="/etc/hostname"))
         self.assertIn("not on XFS", self.refused(work_dir="/var/tmp"))
         self.assertIn("Failed to instantiate hook module 'mesos_xfs_quota_hook'", self.refused(strict="maybe"))
 
