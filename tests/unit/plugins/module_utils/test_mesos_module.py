@@ -107,8 +107,11 @@ def test_a_bad_agent_version_names_the_parameter():
 
 
 def test_library_path_of_a_running_agent_and_of_its_unit():
-    agent = subprocess.Popen(["sleep", "30"], env={"LD_LIBRARY_PATH": "/from/the/process"})
+    agent = subprocess.Popen(["sh", "-c", "echo started; exec sleep 30"], env={"LD_LIBRARY_PATH": "/from/the/process"},
+                             stdout=subprocess.PIPE)
     try:
+        agent.stdout.readline()  # its environment is its own from here on (not the forked parent's)
+
         def running(argv):
             if "--property=MainPID" in argv:
                 return 0, f"{agent.pid}\n", ""
@@ -121,7 +124,7 @@ def test_library_path_of_a_running_agent_and_of_its_unit():
         assert library_path_of(stopped, "mesos-agent") == ["/opt/mesos/lib", "/usr/local/lib"]
     finally:
         agent.kill()
-        agent.wait()
+        agent.communicate()
 
 
 def test_the_built_hook_when_present():
