@@ -10,12 +10,16 @@ module: mesos_module_info
 short_description: Inspect a Mesos module library and check it against an agent version
 version_added: 0.1.0
 description:
-  - "Loads a Mesos module library (C(.so)) and reads the descriptor of one module in it, as the
-    agent's module manager does: module API version, Mesos version, kind, author and description."
-  - With O(agent_version), says whether that agent would load it. A Hook must be built for the
-    agent's exact Mesos version; the agent refuses anything else and exits.
-  - Loading runs the library's static initializers, and its dependencies (for example
-    C(libmesos.so)) must be resolvable on the host, as they are on an agent.
+  - "Loads a Mesos module library (C(.so)) in a child process and reads the descriptor of one module in
+    it, as the agent's module manager does: module API version, Mesos version, kind, author and
+    description; it calls the module's C(compatible()) when it has one, as the agent does."
+  - With O(agent_version), says whether that agent would load it, with the agent's own error text
+    (Mesos 1.11.0 C(ModuleManager::verifyModule)). A Hook must be built for the agent's exact Mesos
+    version; the agent refuses an older one even if its C(compatible()) would admit it, and exits.
+  - The descriptor is built by the library's static initializers, so the library must be loaded; its
+    dependencies (for example C(libmesos.so)) are looked up with O(library_path), or with the
+    C(LD_LIBRARY_PATH) of O(agent_service), as the agent finds them. Nothing the library does at load
+    time reaches the module's own process.
 attributes:
   check_mode:
     support: full
@@ -43,6 +47,17 @@ options:
   agent_version:
     description: The agent's Mesos version (for example V(1.11.0)) to check the module against.
     type: str
+  library_path:
+    description:
+      - Directories to search for the library's dependencies (C(LD_LIBRARY_PATH) of the child that
+        loads it).
+      - Without it, the C(LD_LIBRARY_PATH) of O(agent_service) (of its running process, else of its
+        unit's C(Environment=)) when that is set.
+    type: list
+    elements: path
+  agent_service:
+    description: The agent's systemd service, whose library path is used when O(library_path) is not given.
+    type: str
 author:
   - mesos.xfs_quota developers (@mesos-xfs-quota)
 seealso:
@@ -56,6 +71,7 @@ EXAMPLES = r"""
   mesos.xfs_quota.mesos_module_info:
     library: /usr/lib/mesos/modules/libmesos_xfs_quota_hook.so
     agent_version: "{{ mesos_version }}"
+    agent_service: mesos-agent  # load it with the agent's own LD_LIBRARY_PATH
   register: hook_module
   failed_when: not hook_module.compatible
 """
@@ -92,15 +108,25 @@ has_compatible:
   description: Whether the module declares a compatible() function.
   returned: always
   type: bool
+compatible_result:
+  description: What the module's compatible() returned (null without one).
+  returned: always
+  type: bool
 compatible:
-  description: Whether an agent of O(agent_version) would load the module (API and kind only without it).
+  description: Whether an agent of O(agent_version) would load the module (fields, API and kind only without it).
   returned: always
   type: bool
 reason:
-  description: Why it is or is not compatible.
+  description: Why it is or is not compatible; a refusal in the agent's own words.
   returned: always
   type: str
-  sample: built for Mesos 1.10.0, the agent runs 1.11.0, rebuild the module against the agent's Mesos
+  sample: "Error verifying module 'mesos_xfs_quota_hook': Minimum supported mesos version for 'Hook' is 1.11.0,
+    but module is compiled with version 1.10.0"
+library_path:
+  description: The library path the library was loaded with.
+  returned: always
+  type: list
+  elements: str
 """
 
 from dataclasses import asdict
@@ -108,7 +134,7 @@ from dataclasses import asdict
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_module import (
-    MesosModuleError, compatibility, read_module)
+    MesosModuleError, compatibility, library_path_of, read_module)
 
 
 def main() -> None:
@@ -118,18 +144,23 @@ def main() -> None:
             module={"type": "str", "default": "mesos_xfs_quota_hook"},
             kind={"type": "str", "default": "Hook"},
             agent_version={"type": "str"},
+            library_path={"type": "list", "elements": "path"},
+            agent_service={"type": "str"},
         ),
         supports_check_mode=True,
     )
     p = module.params
+    library_path = p["library_path"]
+    if library_path is None and p["agent_service"]:
+        library_path = library_path_of(module.run_command, p["agent_service"])
     try:
-        info = read_module(p["library"], p["module"])
+        info = read_module(p["library"], p["module"], library_path)
+        compatible, reason = compatibility(info, p["kind"], p["agent_version"])
     except MesosModuleError as exc:
         module.fail_json(msg=str(exc))
-    compatible, reason = compatibility(info, p["kind"], p["agent_version"])
     result = asdict(info)
     del result["library"], result["name"]
-    module.exit_json(changed=False, compatible=compatible, reason=reason, **result)
+    module.exit_json(changed=False, compatible=compatible, reason=reason, library_path=library_path or [], **result)
 
 
 if __name__ == "__main__":

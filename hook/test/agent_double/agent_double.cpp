@@ -12,8 +12,10 @@
 //   * drives the hook callbacks in the agent's order, one at a time (the agent holds one global
 //     hook mutex): POST /double/<op> with a JSON body, or JSON lines on stdin with --drive.
 // Ops: launch {framework, executor, container, containerizer: docker|mesos, disk_mb, labels,
-//      fetch: [{path, kind: file|fifo|symlink, size_kib, target}]}, remove_executor {framework,
-//      executor}, gc {framework, executor} (what the agent's sandbox GC does: delete the tree).
+//      fetch: [{path, kind: file|fifo|symlink, size_kib, target}]}, launch_nested {framework,
+//      executor, container, nested: [id, ...], fetch} (a task group's nested container),
+//      remove_executor {framework, executor}, gc {framework, executor} (what the agent's sandbox GC
+//      does: delete the tree). Each behaviour cites its Mesos 1.11.0 source in README.md here.
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -266,6 +268,9 @@ private:
     if (op == "launch") {
       return launch(request);
     }
+    if (op == "launch_nested") {
+      return launch_nested(request);
+    }
     auto [framework, executor] = framework_and_executor(request);
     if (op == "remove_executor") {
       json errors = json::array();
@@ -285,6 +290,38 @@ private:
     return {{"ok", false}, {"error", "unknown op '" + op + "'"}};
   }
 
+  // The fetcher's work: files, FIFOs and symlinks the task's URIs put in the sandbox.
+  static void fetch(const std::string& sandbox, const json& request)
+  {
+    for (const json& item : request.value("fetch", json::array())) {
+      const std::string path = sandbox + "/" + item.at("path").get<std::string>();
+      fs::create_directories(fs::path(path).parent_path());
+      const std::string kind = item.value("kind", "file");
+      if (kind == "fifo") {
+        mkfifo(path.c_str(), 0644);
+      } else if (kind == "symlink") {
+        fs::create_symlink(item.at("target").get<std::string>(), path);
+      } else {
+        std::ofstream(path) << std::string(static_cast<size_t>(item.value("size_kib", 1)) * 1024, 'f');
+      }
+    }
+  }
+
+  // HookManager::slavePostFetchHook (src/hook/manager.cpp): every hook in --hooks order; an error
+  // is only logged as a warning.
+  json post_fetch(const mesos::ContainerID& container, const std::string& directory)
+  {
+    json errors = json::array();
+    for (mesos::Hook* hook : hooks_) {
+      Try<Nothing> fetched = hook->slavePostFetchHook(container, directory);
+      if (fetched.isError()) {
+        std::cerr << "W mesos-agent-double: Agent post fetch hook failed for module: " << fetched.error() << std::endl;
+        errors.push_back(fetched.error());
+      }
+    }
+    return errors;
+  }
+
   json launch(const json& request)
   {
     auto [framework, executor] = framework_and_executor(request);
@@ -302,45 +339,70 @@ private:
       label.value_ = value.get<std::string>();
       task.labels_.labels_.push_back(label);
     }
-    const std::string container = request.at("container").get<std::string>();
-    const std::string sandbox = executor_dir(request) + "/runs/" + container;
+    mesos::ContainerID container;
+    container.set_value(request.at("container").get<std::string>());
+    const std::string sandbox = executor_dir(request) + "/runs/" + container.value();
     fs::create_directories(sandbox);
     for (mesos::Hook* hook : hooks_) {
       hook->slaveRunTaskLabelDecorator(task, executor, framework, mesos::SlaveInfo());
     }
-    // the fetcher's work: files, FIFOs and symlinks the task's URIs put in the sandbox
-    for (const json& item : request.value("fetch", json::array())) {
-      const std::string path = sandbox + "/" + item.at("path").get<std::string>();
-      fs::create_directories(fs::path(path).parent_path());
-      const std::string kind = item.value("kind", "file");
-      if (kind == "fifo") {
-        mkfifo(path.c_str(), 0644);
-      } else if (kind == "symlink") {
-        fs::create_symlink(item.at("target").get<std::string>(), path);
-      } else {
-        std::ofstream(path) << std::string(static_cast<size_t>(item.value("size_kib", 1)) * 1024, 'f');
+    if (request.value("containerizer", "mesos") != "docker") {
+      // MesosContainerizerProcess::fetch (src/slave/containerizer/mesos/containerizer.cpp): the
+      // fetcher, then the post-fetch hook with the sandbox directory
+      fetch(sandbox, request);
+      json errors = post_fetch(container, sandbox);
+      return {{"ok", errors.empty()}, {"launched", true}, {"sandbox", sandbox}, {"errors", errors}};
+    }
+    // DockerContainerizerProcess::Container::create (src/slave/containerizer/docker.cpp): a
+    // sandbox path with ':' cannot be a Docker volume, so the container's work directory is the
+    // symlink <work_dir>/slaves/<agent>/docker/links/<container id> (DOCKER_SYMLINK_DIRECTORY)
+    std::string work_directory = sandbox;
+    const std::string links = flag("work_dir") + "/slaves/" + agent_id_ + "/docker/links";
+    fs::create_directories(links);
+    if (sandbox.find(':') != std::string::npos) {
+      work_directory = links + "/" + container.value();
+      std::error_code ignored;
+      fs::remove(work_directory, ignored);
+      fs::create_symlink(sandbox, work_directory);
+    }
+    // DockerContainerizerProcess::launch: the pre-launch decorator first (its failure fails the
+    // launch), then fetch, pull, and the post-fetch hook with the real sandbox directory
+    for (mesos::Hook* hook : hooks_) {
+      process::Future<Option<mesos::DockerTaskExecutorPrepareInfo>> prepared =
+          hook->slavePreLaunchDockerTaskExecutorDecorator(task, executor, "mesos-" + container.value(),
+                                                          work_directory, "/mnt/mesos/sandbox", None());
+      if (prepared.isFailed()) {
+        return {{"ok", false}, {"launched", false}, {"sandbox", sandbox}, {"container_work_directory", work_directory},
+                {"error", prepared.failure()}};
       }
     }
-    json errors = json::array();
-    if (request.value("containerizer", "mesos") == "docker") {
-      for (mesos::Hook* hook : hooks_) {
-        process::Future<Option<mesos::DockerTaskExecutorPrepareInfo>> prepared =
-            hook->slavePreLaunchDockerTaskExecutorDecorator(task, executor, "mesos-" + container, sandbox,
-                                                            "/mnt/mesos/sandbox", None());
-        if (prepared.isFailed()) {
-          // the Docker containerizer fails the launch
-          return {{"ok", false}, {"launched", false}, {"sandbox", sandbox}, {"error", prepared.failure()}};
-        }
-      }
-    } else {
-      for (mesos::Hook* hook : hooks_) {
-        Try<Nothing> fetched = hook->slavePostFetchHook(mesos::ContainerID(), sandbox);
-        if (fetched.isError()) {
-          errors.push_back(fetched.error()); // the agent only logs these
-        }
-      }
+    fetch(sandbox, request);
+    json errors = post_fetch(container, sandbox);
+    return {{"ok", errors.empty()}, {"launched", true}, {"sandbox", sandbox},
+            {"container_work_directory", work_directory}, {"errors", errors}};
+  }
+
+  // A nested container of a task group (the default executor's LAUNCH_NESTED_CONTAINER): the
+  // Mesos containerizer makes its sandbox <parent sandbox>/containers/<id> (getSandboxPath in
+  // src/slave/containerizer/mesos/paths.cpp), fetches into it and calls the post-fetch hook with
+  // that directory and a ContainerID whose parent is the executor's container.
+  json launch_nested(const json& request)
+  {
+    auto parent = std::make_shared<mesos::ContainerID>();
+    parent->set_value(request.at("container").get<std::string>());
+    std::string directory = executor_dir(request) + "/runs/" + parent->value();
+    mesos::ContainerID nested;
+    for (const json& id : request.at("nested")) {
+      directory += "/containers/" + id.get<std::string>();
+      nested = mesos::ContainerID();
+      nested.set_value(id.get<std::string>());
+      nested.parent_ = parent;
+      parent = std::make_shared<mesos::ContainerID>(nested);
     }
-    return {{"ok", errors.empty()}, {"launched", true}, {"sandbox", sandbox}, {"errors", errors}};
+    fs::create_directories(directory);
+    fetch(directory, request);
+    json errors = post_fetch(nested, directory);
+    return {{"ok", errors.empty()}, {"launched", true}, {"sandbox", directory}, {"errors", errors}};
   }
 
   std::map<std::string, std::string> flags_;

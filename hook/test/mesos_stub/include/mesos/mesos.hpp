@@ -3,6 +3,7 @@
 // fields are vectors: the glue only iterates them.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -83,6 +84,10 @@ struct ExecutorID
 struct ContainerID
 {
   MXQ_STUB_STRING_FIELD(value)
+  // a nested container's parent (task groups, the default executor); Mesos: optional ContainerID parent
+  bool has_parent() const { return parent_ != nullptr; }
+  const ContainerID& parent() const { return *parent_; }
+  std::shared_ptr<ContainerID> parent_;
 };
 
 struct FrameworkInfo
