@@ -25,7 +25,8 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
 export ANSIBLE_FORCE_COLOR ?= 0
 
-.PHONY: help deps demo test lint sanity units integration molecule bench vm-image vm-up vm-down build hook clean
+.PHONY: help deps demo test lint sanity units integration molecule bench vm-image vm-up vm-down build hook clean \
+        galaxy matrix sanity-only units-only
 .PHONY: hook-sanitized sanitize fuzz
 
 help:  ## list the targets
@@ -72,7 +73,7 @@ demo: deps hook  ## boot a VM, roll the hook out to its agent (test double), sho
 	@trap '$(VM_SH) down demo' EXIT; $(VM_SH) up demo >/dev/null; \
 	ansible-playbook -i "$$($(VM_SH) inventory demo)" playbooks/demo.yml
 
-test: lint sanity units sanitize integration molecule  ## every kind of test; fails if any fails
+test: lint galaxy sanity units sanitize matrix integration molecule  ## every kind of test; fails if any fails
 	@echo "make test: all passed"
 
 # ---- test kinds ----------------------------------------------------------------------------------
@@ -80,14 +81,31 @@ lint: deps  ## ansible-lint (production profile) and changelog fragments
 	ansible-lint --profile production
 	antsibull-changelog lint
 
-sanity: deps  ## ansible-test sanity in a temporary ansible_collections tree
+sanity: deps sanity-only  ## ansible-test sanity in a temporary ansible_collections tree
+sanity-only:
 	@install -D -m 0644 tests/sanity/pip_bootstrap.py $(GET_PIP_CACHE)
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	dest=$$tmp/ansible_collections/mesos/xfs_quota; mkdir -p $$dest; \
 	git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- ./ $$dest/; \
 	cd $$dest && ansible-test sanity --color no --python 3.11
 
-units: deps hook  ## pytest unit tests (syscall boundary faked) and the hook core's kernel-free tests
+# Every ansible-core minor version that meta/runtime.yml's requires_ansible admits runs the sanity
+# and unit tests: the pinned one (.venv) in `sanity` and `units`, the older ones here, each in its
+# own venv from the package index. Keep MATRIX and requires_ansible in step.
+MATRIX ?= 2.17 2.18
+matrix: deps hook  ## sanity and unit tests on the other ansible-core versions the collection claims
+	@for v in $(MATRIX); do \
+	    venv=$(BUILD)/matrix/$$v; \
+	    if [ ! -f $$venv/.stamp ] || [ tests/requirements-matrix.txt -nt $$venv/.stamp ]; then \
+	        python3 -m venv $$venv && $$venv/bin/pip install -q --disable-pip-version-check \
+	            "ansible-core~=$$v.0" -r tests/requirements-matrix.txt && touch $$venv/.stamp; fi; \
+	    echo "== ansible-core $$($$venv/bin/python -c 'import ansible.release as r; print(r.__version__)')"; \
+	    $(MAKE) --no-print-directory units-only sanity-only BIN=$$venv/bin \
+	        ANSIBLE_TEST_PIP=$$(sed -n "s/^ *pip='\([0-9.]*\)',/\1/p" $$venv/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py); \
+	done
+
+units: deps hook units-only  ## pytest unit tests (syscall boundary faked) and the hook core's kernel-free tests
+units-only:
 	$(HOOK_BUILD)/core_test --gtest_brief=1 --gtest_filter='Pure*'
 	@rc=0; PYTHONPATH=$(COLL_ROOT) pytest -q tests/unit || rc=$$?; \
 	if [ $$rc -eq 5 ]; then \
@@ -111,8 +129,29 @@ hook: deps  ## build the hook, its core tests and the agent test double against 
 	@cmake -S hook -B $(HOOK_BUILD) -DMXQ_MESOS_STUB=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(HOOK_BUILD) -j2 >$(HOOK_BUILD)/build.log 2>&1 || { cat $(HOOK_BUILD)/build.log; exit 1; }
 
-build: deps  ## ansible-galaxy collection build into .build/dist
-	ansible-galaxy collection build --force --output-path $(BUILD)/dist .
+# Built from a copy of the files git knows, whose README.md is the users' one (docs/README.md):
+# Galaxy shows the README.md at the collection's root, and this repository's is for developers.
+build: deps  ## ansible-galaxy collection build into .build/dist (README.md for users from docs/)
+	@stage=$(BUILD)/stage/ansible_collections/mesos/xfs_quota; rm -rf $(BUILD)/stage; mkdir -p $$stage; \
+	git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- ./ $$stage/; \
+	cp docs/README.md $$stage/README.md; \
+	ansible-galaxy collection build --force --output-path $(BUILD)/dist $$stage
+
+# galaxy-importer pins attrs and flake8 below the development venv's, so it gets a venv of its own.
+IMPORTER := $(BUILD)/importer
+TARBALL   = $(BUILD)/dist/mesos-xfs_quota-$(shell sed -n 's/^version: *//p' galaxy.yml).tar.gz
+$(IMPORTER)/.stamp: tests/requirements-importer.txt
+	python3 -m venv $(IMPORTER)
+	$(IMPORTER)/bin/pip install -q --disable-pip-version-check -r tests/requirements-importer.txt
+	@touch $@
+
+galaxy: build $(IMPORTER)/.stamp  ## galaxy-importer (Galaxy's upload checks, offline) on the built tarball; a warning fails
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; cd $$tmp; \
+	env -u ANSIBLE_CONFIG -u ANSIBLE_COLLECTIONS_PATH HOME=$$tmp PATH=$(IMPORTER)/bin:/usr/bin:/bin \
+	    GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/galaxy-importer.cfg \
+	    $(IMPORTER)/bin/python -m galaxy_importer.main $(TARBALL) | tee importer.log; \
+	if grep -E '^(WARNING|ERROR):' importer.log; then echo "galaxy: galaxy-importer reported the lines above" >&2; exit 1; fi
+	tests/tarball_test.sh $(TARBALL) $(BIN)
 
 clean:  ## remove build outputs (the VM image cache stays)
 	rm -rf $(BUILD) tests/output

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The built collection as a user gets it: what the tarball holds, and the installed collection's
+# playbooks. `make galaxy` runs it after galaxy-importer.
+#   tests/tarball_test.sh TARBALL ANSIBLE_BIN_DIR
+set -euo pipefail
+tarball=$1 bin=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "tarball_test: $*" >&2; exit 1; }
+
+tar tzf "$tarball" > "$tmp/files"
+for f in README.md CHANGELOG.rst changelogs/changelog.yaml LICENSES/GPL-3.0-or-later.txt LICENSES/Apache-2.0.txt \
+         roles/xfs/README.md roles/hook/README.md roles/agent/README.md hook/CMakeLists.txt; do
+    grep -qx "$f" "$tmp/files" || fail "$f is missing"
+done
+if grep -E '^(bench|molecule|tests|docs|hook/test|hook/build|changelogs/fragments|\.ci|\.config)/|^(Makefile|ansible\.cfg|playbooks/demo\.yml)$' "$tmp/files"; then
+    fail "development files in the tarball (above)"
+fi
+tar xzOf "$tarball" README.md | grep -q '^## Installation' || fail "README.md is not the users' one (docs/README.md)"
+
+# Installed alone, as `ansible-galaxy collection install` does it, with no ansible.cfg of ours.
+export ANSIBLE_COLLECTIONS_PATH=$tmp/coll
+unset ANSIBLE_CONFIG
+cd "$tmp"
+"$bin/ansible-galaxy" collection install --force -p "$tmp/coll" "$tarball" >/dev/null
+"$bin/ansible-playbook" --syntax-check -i localhost, \
+    mesos.xfs_quota.site mesos.xfs_quota.adjust_quota mesos.xfs_quota.report >/dev/null
+
+# An inventory without the group mesos_agents, or a --limit that leaves no agent: site fails and says why.
+printf '[web]\nweb1 ansible_connection=local\n[mesos_agents]\nagent1 ansible_connection=local\n' > "$tmp/inventory"
+for args in "-i web1, " "-i $tmp/inventory --limit web1"; do
+    # shellcheck disable=SC2086  # $args holds several words on purpose
+    if "$bin/ansible-playbook" $args mesos.xfs_quota.site > "$tmp/site.log" 2>&1; then
+        cat "$tmp/site.log"; fail "site with no agent ($args) exited 0"
+    fi
+    grep -q 'no agent to roll out to' "$tmp/site.log" || { cat "$tmp/site.log"; fail "site with no agent ($args) did not say why"; }
+done
+echo "tarball_test: contents, README, install, playbook syntax and the no-agent failure are right"
