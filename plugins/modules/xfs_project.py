@@ -17,7 +17,7 @@ description:
     not enter or relabel other mounts below a tree, directories and bind-mounted files alike,
     including bind mounts of the same file system (which share its device number and which
     C(xfs_quota project -s) enters). RV(walk_fence) says how mounts were told apart.
-  - The walk runs in the module's own process, within 1.5 times the time of C(xfs_quota project -s).
+  - The walk runs in the module's own process.
 extends_documentation_fragment:
   - mesos.xfs_quota.project_files
   - mesos.xfs_quota.project_files.ATTRIBUTES
