@@ -247,10 +247,11 @@ class HookHarness(unittest.TestCase):
         self.assertIn("Failed to instantiate hook module 'mesos_xfs_quota_hook'", self.refused(strict="maybe"))
 
     def test_module_checks_as_the_agent_makes_them(self) -> None:
+        # src/module/manager.cpp verifyModule's texts (every rule: tests/vectors/module_compat.json)
         err = self.refused("--double_mesos_version=1.10.0")
-        self.assertIn("newer than Mesos 1.10.0", err)
+        self.assertIn("Mesos has version 1.10.0, but module is compiled with version 1.11.0", err)
         err = self.refused("--double_mesos_version=1.12.0")
-        self.assertIn("Mesos has version 1.12.0, module was built for 1.11.0 and is not declared compatible", err)
+        self.assertIn("Minimum supported mesos version for 'Hook' is 1.12.0, but module is compiled with version 1.11.0", err)
         lib = ctypes.CDLL(LIBRARY)
         base = ctypes.cast(ctypes.addressof(ctypes.c_char_p.in_dll(lib, MODULE)), ctypes.POINTER(ctypes.c_char_p * 6))
         api, version, kind = (field.decode() for field in base.contents[:3])

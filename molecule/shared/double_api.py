@@ -1,30 +1,52 @@
 """Testinfra helpers shared by the scenarios: the HTTP API of the agent TEST DOUBLE (not Mesos),
 called from inside the VM, and project ids read with lsattr."""
 
+import importlib.util
 import json
+import os
 import shlex
 
 WORK_DIR = "/var/lib/mesos"
 
 
-def agent(host, method, path, body=None):
-    """Call the agent double's HTTP API from inside the VM."""
+def request(host, method, path, body=None, port=5051, auth=None):
+    """Call the agent double's HTTP API from inside the VM: (status, body text)."""
     script = (
-        "import json, sys, urllib.request as u;"
-        f"r = u.Request('http://127.0.0.1:5051{path}', method='{method}',"
+        "import base64, json, sys, urllib.error, urllib.request as u;"
+        f"r = u.Request('http://127.0.0.1:{port}{path}', method='{method}',"
         f" data={json.dumps(json.dumps(body)) + '.encode()' if body is not None else 'None'},"
         " headers={'Content-Type': 'application/json'});"
-        "print(u.urlopen(r, timeout=30).read().decode())"
+        + (f"r.add_header('Authorization', 'Basic ' + base64.b64encode({json.dumps(':'.join(auth))}.encode()).decode());"
+           if auth else "")
+        + "\ntry:\n  resp = u.urlopen(r, timeout=30); print(resp.status); print(resp.read().decode())"
+        "\nexcept urllib.error.HTTPError as e:\n  print(e.code); print(e.read().decode())"
     )
     out = host.run_expect([0], f"python3 -c {shlex.quote(script)}").stdout
-    return json.loads(out) if out.strip() else {}
+    status, _newline, text = out.partition("\n")
+    return int(status), text.strip()
 
 
-def launch(host, executor, disk_mb=10):
+def agent(host, method, path, body=None, port=5051, auth=None):
+    """Call the agent double's HTTP API from inside the VM; the JSON it answers."""
+    status, text = request(host, method, path, body, port, auth)
+    assert status == 200, (status, text)
+    return json.loads(text) if text else {}
+
+
+def modules_shown(flags):
+    """/flags' modules (the Modules message's text, as Mesos shows it) read back into data."""
+    spec = importlib.util.spec_from_file_location(
+        "mesos_modules_from_text", os.path.join(os.path.dirname(__file__), "../../plugins/filter/mesos_modules_from_text.py"))
+    parser = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(parser)
+    return parser.mesos_modules_from_text(flags["modules"])
+
+
+def launch(host, executor, disk_mb=10, port=5051):
     """A Docker task with `disk_mb` of disk; returns its sandbox."""
-    request = {"framework": "molecule", "executor": executor, "container": "run1", "containerizer": "docker",
-               "disk_mb": disk_mb}
-    result = agent(host, "POST", "/double/launch", request)
+    task = {"framework": "molecule", "executor": executor, "container": "run1", "containerizer": "docker",
+            "disk_mb": disk_mb}
+    result = agent(host, "POST", "/double/launch", task, port)
     assert result["ok"], result
     return result["sandbox"]
 

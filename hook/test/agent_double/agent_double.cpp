@@ -37,6 +37,9 @@
 #include <sstream>
 #include <string>
 #include <utility>
+#include <variant>
+#include <optional>
+#include <cstdio>
 #include <vector>
 
 #include <glog/logging.h>
@@ -101,116 +104,343 @@ std::string read_file(const std::string& path)
   return text.str();
 }
 
-// --- module loading, as the agent's ModuleManager does -------------------------------------------
-const std::vector<std::string> kKinds = {"Anonymous", "Authenticatee", "Authenticator", "Authorizer",
-                                         "ContainerLogger", "DiskProfileAdaptor", "Hook", "HttpAuthenticator",
+// --- the Modules message (include/mesos/module/module.proto) ----------------------------------------
+struct ModuleSpec
+{
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> parameters;
+};
+
+struct LibrarySpec
+{
+  std::optional<std::string> file;
+  std::optional<std::string> name;
+  std::vector<ModuleSpec> modules;
+};
+
+using Modules = std::vector<LibrarySpec>;
+
+// JSON -> Modules, as stout's protobuf::parse does for flags::parse<Modules> (src/common/parse.hpp):
+// the message's fields are taken, other keys ignored; a parameter needs key and value (required).
+Modules parse_modules(const json& config, const std::string& source)
+{
+  Modules modules;
+  try {
+    for (const json& library : config.value("libraries", json::array())) {
+      LibrarySpec spec;
+      if (library.contains("file")) {
+        spec.file = library["file"].get<std::string>();
+      }
+      if (library.contains("name")) {
+        spec.name = library["name"].get<std::string>();
+      }
+      for (const json& module : library.value("modules", json::array())) {
+        ModuleSpec added{module.value("name", ""), {}};
+        for (const json& parameter : module.value("parameters", json::array())) {
+          added.parameters.emplace_back(parameter.at("key").get<std::string>(), parameter.at("value").get<std::string>());
+        }
+        spec.modules.push_back(std::move(added));
+      }
+      modules.push_back(std::move(spec));
+    }
+  } catch (const json::exception& error) {
+    die("Error parsing module manifest " + source + ": " + error.what());
+  }
+  return modules;
+}
+
+// protobuf's CEscape, which TextFormat uses for string fields in DebugString: \n \r \t \" \' \\
+// as C escapes, other bytes outside printable ASCII as three octal digits.
+std::string c_escape(const std::string& text)
+{
+  std::string escaped;
+  for (unsigned char c : text) {
+    switch (c) {
+      case '\n': escaped += "\\n"; break;
+      case '\r': escaped += "\\r"; break;
+      case '\t': escaped += "\\t"; break;
+      case '"': escaped += "\\\""; break;
+      case '\'': escaped += "\\'"; break;
+      case '\\': escaped += "\\\\"; break;
+      default:
+        if (c < 0x20 || c >= 0x7f) {
+          char octal[5];
+          std::snprintf(octal, sizeof octal, "\\%03o", c);
+          escaped += octal;
+        } else {
+          escaped += static_cast<char>(c);
+        }
+    }
+  }
+  return escaped;
+}
+
+// Modules as /flags shows it: operator<<(ostream&, const Modules&) prints modules.DebugString()
+// (include/mesos/module/module.hpp): protobuf text format, fields in field-number order, nested
+// messages indented by two spaces, strings quoted and C-escaped.
+std::string debug_string(const Modules& modules)
+{
+  std::string text;
+  auto field = [&text](int depth, const std::string& name, const std::string& value) {
+    text += std::string(2 * depth, ' ') + name + ": \"" + c_escape(value) + "\"\n";
+  };
+  for (const LibrarySpec& library : modules) {
+    text += "libraries {\n";
+    if (library.file) {
+      field(1, "file", *library.file);
+    }
+    if (library.name) {
+      field(1, "name", *library.name);
+    }
+    for (const ModuleSpec& module : library.modules) {
+      text += "  modules {\n";
+      field(2, "name", module.name);
+      for (const auto& [key, value] : module.parameters) {
+        text += "    parameters {\n";
+        field(3, "key", key);
+        field(3, "value", value);
+        text += "    }\n";
+      }
+      text += "  }\n";
+    }
+    text += "}\n";
+  }
+  return text;
+}
+
+// --- module loading, as the agent's ModuleManager does (src/module/manager.cpp) --------------------
+// ModuleManager::initialize: the kinds it knows; for every one the minimum version is MESOS_VERSION.
+const std::vector<std::string> kKinds = {"Allocator", "Anonymous", "Authenticatee", "Authenticator", "Authorizer",
+                                         "ContainerLogger", "Hook", "HttpAuthenticatee", "HttpAuthenticator",
                                          "Isolator", "MasterContender", "MasterDetector", "QoSController",
-                                         "ResourceEstimator", "SecretResolver"};
+                                         "ResourceEstimator", "SecretResolver", "TestModule", "DiskProfileAdaptor"};
+
+// stout's Version (3rdparty/stout/include/stout/version.hpp): up to three numeric components
+// (missing ones are 0), an optional -prerelease that sorts before the release; +build is ignored
+// in comparisons.
+struct Version
+{
+  std::vector<unsigned long> numbers{0, 0, 0};
+  std::string prerelease;
+  std::string build;
+
+  static std::variant<Version, std::string> parse(const std::string& input)
+  {
+    Version version;
+    std::string rest = input;
+    if (size_t plus = rest.find('+'); plus != std::string::npos) {
+      version.build = rest.substr(plus + 1);
+      rest = rest.substr(0, plus);
+    }
+    if (size_t dash = rest.find('-'); dash != std::string::npos) {
+      version.prerelease = rest.substr(dash + 1);
+      rest = rest.substr(0, dash);
+    }
+    std::vector<std::string> components;
+    std::stringstream parts(rest);
+    for (std::string part; std::getline(parts, part, '.');) {
+      components.push_back(part);
+    }
+    if (components.size() > 3) {
+      return "Version has " + std::to_string(components.size()) + " components; maximum 3 components allowed";
+    }
+    for (size_t i = 0; i < components.size(); ++i) {
+      const std::string& part = components[i];
+      if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos) {
+        return "Invalid version component '" + part + "': not a number";
+      }
+      version.numbers[i] = std::stoul(part);
+    }
+    return version;
+  }
+
+  std::string str() const
+  {
+    return std::to_string(numbers[0]) + "." + std::to_string(numbers[1]) + "." + std::to_string(numbers[2]) +
+           (prerelease.empty() ? "" : "-" + prerelease) + (build.empty() ? "" : "+" + build);
+  }
+
+  bool operator<(const Version& other) const
+  {
+    if (numbers != other.numbers) {
+      return numbers < other.numbers;
+    }
+    if (prerelease.empty() || other.prerelease.empty()) {
+      return !prerelease.empty() && other.prerelease.empty();
+    }
+    return prerelease < other.prerelease;
+  }
+  bool operator!=(const Version& other) const { return *this < other || other < *this; }
+};
+
+// ModuleManager::verifyModule, in its order and with its texts: fields set, API version, known
+// kind, the kind's minimum version (MESOS_VERSION for every kind, so an older Hook never loads),
+// then without compatible() an exact version, with it never a newer one and compatible() decides.
+std::optional<std::string> verify_module(const std::string& name, const mesos::modules::ModuleBase* base,
+                                         const std::string& agent_version)
+{
+  if (base->mesosVersion == nullptr || base->moduleApiVersion == nullptr || base->authorName == nullptr ||
+      base->authorEmail == nullptr || base->description == nullptr || base->kind == nullptr) {
+    return "Error loading module '" + name + "'; missing fields";
+  }
+  if (std::string(base->moduleApiVersion) != MESOS_MODULE_API_VERSION) {
+    return std::string("Module API version mismatch. Mesos has: ") + MESOS_MODULE_API_VERSION +
+           ", library requires: " + base->moduleApiVersion;
+  }
+  if (std::find(kKinds.begin(), kKinds.end(), base->kind) == kKinds.end()) {
+    return std::string("Unknown module kind: ") + base->kind;
+  }
+  const Version mesos = std::get<Version>(Version::parse(agent_version));
+  const Version minimum = mesos; // kindToVersion[kind] = MESOS_VERSION for every kind in 1.11.0
+  auto parsed = Version::parse(base->mesosVersion);
+  if (std::holds_alternative<std::string>(parsed)) {
+    return std::get<std::string>(parsed);
+  }
+  const Version module = std::get<Version>(parsed);
+  if (module < minimum) {
+    return std::string("Minimum supported mesos version for '") + base->kind + "' is " + minimum.str() +
+           ", but module is compiled with version " + module.str();
+  }
+  const std::string mismatch =
+      "Mesos has version " + mesos.str() + ", but module is compiled with version " + module.str();
+  if (base->compatible == nullptr) {
+    return module != mesos ? std::optional<std::string>(mismatch) : std::nullopt;
+  }
+  if (mesos < module) {
+    return mismatch;
+  }
+  if (!base->compatible()) {
+    return "Module " + name + "has determined to be incompatible"; // sic: Mesos's text has no space
+  }
+  return std::nullopt;
+}
 
 struct LoadedModule
 {
   mesos::modules::ModuleBase* base;
+  std::string library;
   mesos::Parameters parameters;
 };
 
-bool version_less(const std::string& a, const std::string& b)
+// ModuleManager::loadManifest: open each library (dlopen RTLD_NOW, DynamicLibrary::open), look up
+// each module's symbol, verify it; a name seen before must be the identical module
+// (verifyIdenticalModule). Returns the error the agent exits with.
+std::optional<std::string> load_manifest(const Modules& manifest, const std::string& agent_version,
+                                         std::map<std::string, LoadedModule>& loaded)
 {
-  std::istringstream sa(a), sb(b);
-  for (int i = 0; i < 3; ++i) {
-    int x = 0, y = 0;
-    char dot;
-    sa >> x;
-    sb >> y;
-    sa >> dot;
-    sb >> dot;
-    if (x != y) {
-      return x < y;
-    }
-  }
-  return false;
-}
-
-void verify(const std::string& name, const mesos::modules::ModuleBase* base, const std::string& agent_version)
-{
-  if (base->moduleApiVersion == nullptr || base->mesosVersion == nullptr || base->authorName == nullptr ||
-      base->authorEmail == nullptr || base->description == nullptr || base->kind == nullptr) {
-    die("Error verifying module '" + name + "': Error loading module '" + name + "'; missing fields");
-  }
-  if (std::string(base->moduleApiVersion) != MESOS_MODULE_API_VERSION) {
-    die("Error verifying module '" + name + "': Module API version mismatch. Mesos has: " +
-        MESOS_MODULE_API_VERSION + ", library requires: " + base->moduleApiVersion);
-  }
-  if (std::find(kKinds.begin(), kKinds.end(), base->kind) == kKinds.end()) {
-    die("Error verifying module '" + name + "': Unknown module kind: " + base->kind);
-  }
-  const std::string version = base->mesosVersion;
-  // a Hook's minimum version is the agent's own: exact match, unless compatible() admits it
-  if (version_less(agent_version, version)) {
-    die("Error verifying module '" + name + "': Module version " + version + " is newer than Mesos " + agent_version);
-  }
-  if (version != agent_version && (base->compatible == nullptr || !base->compatible())) {
-    die("Error verifying module '" + name + "': Mesos has version " + agent_version +
-        ", module was built for " + version + " and is not declared compatible");
-  }
-}
-
-void load_modules(const json& config, const std::string& agent_version, std::map<std::string, LoadedModule>& modules)
-{
-  for (const json& library : config.value("libraries", json::array())) {
+  static std::map<std::string, void*> libraries;
+  for (const LibrarySpec& library : manifest) {
     std::string path;
-    if (library.contains("file")) {
-      path = library["file"].get<std::string>();
-    } else if (library.contains("name")) {
-      path = "lib" + library["name"].get<std::string>() + ".so";
+    if (library.file) {
+      path = *library.file;
+    } else if (library.name) {
+      path = "lib" + *library.name + ".so"; // os::libraries::expandName
     } else {
-      die("Error loading modules: a library needs 'file' or 'name'");
+      return std::string("Library name or path not provided");
     }
-    void* handle = dlopen(path.c_str(), RTLD_NOW);
-    if (handle == nullptr) {
-      die("Error opening library: '" + path + "': " + dlerror());
-    }
-    for (const json& module : library.value("modules", json::array())) {
-      const std::string name = module.at("name").get<std::string>();
-      if (modules.count(name) != 0) {
-        die("Error loading module '" + name + "': module with same name already exists");
+    if (libraries.count(path) == 0) {
+      void* handle = dlopen(path.c_str(), RTLD_NOW);
+      if (handle == nullptr) {
+        return "Error opening library: '" + path + "': Could not load library '" + path + "': " + dlerror();
       }
-      auto* base = static_cast<mesos::modules::ModuleBase*>(dlsym(handle, name.c_str()));
+      libraries[path] = handle;
+    }
+    for (const ModuleSpec& module : library.modules) {
+      if (module.name.empty()) {
+        return "Error: module name not provided with library '" + path + "'";
+      }
+      auto* base = static_cast<mesos::modules::ModuleBase*>(dlsym(libraries[path], module.name.c_str()));
       if (base == nullptr) {
-        die("Error loading module '" + name + "': " + dlerror());
+        return "Error loading module '" + module.name + "': Error looking up symbol '" + module.name + "' in '" +
+               path + "' : " + dlerror();
       }
-      verify(name, base, agent_version);
-      LoadedModule loaded{base, {}};
-      for (const json& parameter : module.value("parameters", json::array())) {
-        mesos::Parameter* added = loaded.parameters.add_parameter();
-        added->set_key(parameter.at("key").get<std::string>());
-        added->set_value(parameter.at("value").get<std::string>());
+      if (auto error = verify_module(module.name, base, agent_version)) {
+        return "Error verifying module '" + module.name + "': " + *error;
       }
-      modules.emplace(name, std::move(loaded));
+      mesos::Parameters parameters;
+      for (const auto& [key, value] : module.parameters) {
+        mesos::Parameter* added = parameters.add_parameter();
+        added->set_key(key);
+        added->set_value(value);
+      }
+      auto seen = loaded.find(module.name);
+      if (seen != loaded.end()) {
+        std::string error;
+        if (seen->second.library != path) {
+          error = "The same module appears in two different module libraries - '" + path + "' and '" +
+                  seen->second.library + "'";
+        } else if (seen->second.parameters.parameter().size() != parameters.parameter().size() ||
+                   !std::equal(parameters.parameter().begin(), parameters.parameter().end(),
+                               seen->second.parameters.parameter().begin(), [](const auto& a, const auto& b) {
+                                 return a.key() == b.key() && a.value() == b.value();
+                               })) {
+          error = "A module with same name but different parameters already exists";
+        }
+        if (!error.empty()) {
+          return "Error loading module '" + module.name + "'; this is potentially due to duplicate module names; " +
+                 error;
+        }
+        continue;
+      }
+      loaded.emplace(module.name, LoadedModule{base, path, std::move(parameters)});
     }
   }
+  return std::nullopt;
 }
 
-void modules_config(const std::map<std::string, std::string>& flags, std::vector<json>& all)
+// A --modules value as stout's flags read it: file://path is fetched, a value starting with '/' is
+// a file too (stout/flags/parse.hpp, deprecated form), anything else is inline JSON.
+Modules read_modules_flag(const std::string& value)
 {
-  auto modules = flags.find("modules");
+  std::string text = value;
+  if (value.rfind("file://", 0) == 0) {
+    text = read_file(value.substr(7));
+  } else if (value.rfind("/", 0) == 0) {
+    text = read_file(value);
+  }
+  json parsed = json::parse(text, nullptr, false);
+  if (parsed.is_discarded() || !parsed.is_object()) {
+    die("Failed to load flag 'modules': not a JSON object");
+  }
+  return parse_modules(parsed, "--modules");
+}
+
+// src/slave/main.cpp: --modules and --modules_dir exclude each other; --modules_dir's manifests
+// are loaded in alphabetical order (ModuleManager::load(dir)), then --modules.
+void load_modules(const std::map<std::string, std::string>& flags, const std::optional<Modules>& modules_flag,
+                  const std::string& agent_version, std::map<std::string, LoadedModule>& loaded)
+{
   auto modules_dir = flags.find("modules_dir");
-  if (modules != flags.end() && modules_dir != flags.end()) {
+  if (modules_flag && modules_dir != flags.end()) {
     die("Only one of --modules or --modules_dir should be specified");
   }
-  if (modules != flags.end()) {
-    const std::string& value = modules->second;
-    all.push_back(json::parse(value.rfind("file://", 0) == 0 ? read_file(value.substr(7)) : value));
-  } else if (modules_dir != flags.end()) {
+  if (modules_dir != flags.end()) {
     std::vector<std::string> files;
-    for (const auto& entry : fs::directory_iterator(modules_dir->second)) {
-      files.push_back(entry.path());
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(modules_dir->second, error)) {
+      files.push_back(entry.path().filename());
     }
-    std::sort(files.begin(), files.end()); // the agent loads them alphabetically
+    if (error) {
+      die("Error loading modules: Error loading module manifests from '" + modules_dir->second +
+          "' directory: " + error.message());
+    }
+    std::sort(files.begin(), files.end());
     for (const std::string& file : files) {
-      all.push_back(json::parse(read_file(file)));
+      const std::string path = modules_dir->second + "/" + file;
+      json parsed = json::parse(read_file(path), nullptr, false);
+      if (parsed.is_discarded() || !parsed.is_object()) {
+        die("Error loading modules: Error parsing module manifest file '" + path + "': not a JSON object");
+      }
+      if (auto failed = load_manifest(parse_modules(parsed, "'" + path + "'"), agent_version, loaded)) {
+        die("Error loading modules: Error loading modules from '" + path + "': " + *failed);
+      }
     }
   }
-
+  if (modules_flag) {
+    if (auto failed = load_manifest(*modules_flag, agent_version, loaded)) {
+      die("Error loading modules: " + *failed);
+    }
+  }
 }
 
 // --- the hooks, driven in the agent's order --------------------------------------------------------
@@ -411,7 +641,83 @@ private:
 };
 
 // --- HTTP: /health, /flags, POST /double/<op> ------------------------------------------------------
-void serve(Agent& agent, const std::string& ip, int port)
+// --authenticate_http_readonly with --http_credentials (src/slave/slave.cpp Slave::initialize,
+// src/common/http.cpp initializeHttpAuthenticators): the default 'basic' authenticator guards the
+// realm 'mesos-agent-readonly', to which /flags belongs; /health has no realm. Without credentials
+// the agent exits. Returns principal -> secret, or nothing when read-only endpoints are open.
+std::optional<std::map<std::string, std::string>> read_credentials(const std::map<std::string, std::string>& flags)
+{
+  auto enabled = flags.find("authenticate_http_readonly");
+  if (enabled == flags.end() || enabled->second == "false") {
+    return std::nullopt;
+  }
+  auto path = flags.find("http_credentials");
+  if (path == flags.end()) {
+    die("No credentials provided for the default 'basic' HTTP authenticator for realm 'mesos-agent-readonly'");
+  }
+  std::string file = path->second.rfind("file://", 0) == 0 ? path->second.substr(7) : path->second;
+  json parsed = json::parse(read_file(file), nullptr, false);
+  std::map<std::string, std::string> credentials;
+  if (parsed.is_discarded()) {
+    die("Failed to load flag 'http_credentials': not JSON");
+  }
+  for (const json& credential : parsed.value("credentials", json::array())) {
+    credentials[credential.at("principal").get<std::string>()] = credential.value("secret", "");
+  }
+  return credentials;
+}
+
+std::string base64_decode(const std::string& text)
+{
+  static const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  unsigned value = 0;
+  int bits = -8;
+  for (char c : text) {
+    size_t index = alphabet.find(c);
+    if (index == std::string::npos) {
+      break;
+    }
+    value = (value << 6) + static_cast<unsigned>(index);
+    bits += 6;
+    if (bits >= 0) {
+      out.push_back(static_cast<char>((value >> bits) & 0xff));
+      bits -= 8;
+    }
+  }
+  return out;
+}
+
+// BasicAuthenticatorProcess::authenticate (3rdparty/libprocess/src/authenticator.cpp):
+// "Authorization: Basic base64(principal:secret)" with a known pair, else 401.
+bool authenticated(const std::string& headers, const std::map<std::string, std::string>& credentials)
+{
+  std::istringstream lines(headers);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty() && line.back() == '\r') {
+      line.pop_back();
+    }
+    std::string lower = line;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (lower.rfind("authorization:", 0) != 0) {
+      continue;
+    }
+    std::istringstream value(line.substr(14));
+    std::string scheme, encoded;
+    value >> scheme >> encoded;
+    const std::string decoded = base64_decode(encoded);
+    const size_t colon = decoded.find(':');
+    if (scheme != "Basic" || colon == std::string::npos || decoded.find(':', colon + 1) != std::string::npos) {
+      return false;
+    }
+    auto known = credentials.find(decoded.substr(0, colon));
+    return known != credentials.end() && known->second == decoded.substr(colon + 1);
+  }
+  return false;
+}
+
+void serve(Agent& agent, const std::map<std::string, std::string>& shown_flags,
+           const std::optional<std::map<std::string, std::string>>& credentials, const std::string& ip, int port)
 {
   int server = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
@@ -425,7 +731,9 @@ void serve(Agent& agent, const std::string& ip, int port)
   if (bind(server, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || listen(server, 16) != 0) {
     die("cannot listen on " + ip + ":" + std::to_string(port) + ": " + std::strerror(errno));
   }
-  std::cerr << "mesos-agent-double: serving on " << ip << ":" << port << std::endl;
+  socklen_t length_of_address = sizeof address;
+  getsockname(server, reinterpret_cast<sockaddr*>(&address), &length_of_address); // --port=0: tests pick none
+  std::cerr << "mesos-agent-double: serving on " << ip << ":" << ntohs(address.sin_port) << std::endl;
   while (true) {
     int client = accept4(server, nullptr, nullptr, SOCK_CLOEXEC);
     if (client < 0) {
@@ -454,12 +762,19 @@ void serve(Agent& agent, const std::string& ip, int port)
     std::istringstream request_line(data);
     std::string method, target;
     request_line >> method >> target;
+    target = target.substr(0, target.find('?'));
     int status = 200;
     std::string body;
+    std::string extra_headers;
     if (method == "GET" && target == "/health") {
-      body = "";
+      body = ""; // Http::health: OK() with no body, no authentication realm
     } else if (method == "GET" && target == "/flags") {
-      body = json({{"flags", agent.flags()}}).dump();
+      if (credentials && !authenticated(data.substr(0, header_end), *credentials)) {
+        status = 401;
+        extra_headers = "WWW-Authenticate: Basic realm=\"mesos-agent-readonly\"\r\n";
+      } else {
+        body = json({{"flags", shown_flags}}).dump();
+      }
     } else if (method == "POST" && target.rfind("/double/", 0) == 0 && header_end != std::string::npos) {
       json parsed = json::parse(data.substr(header_end + 4), nullptr, false);
       body = parsed.is_discarded() ? json({{"ok", false}, {"error", "body is not JSON"}}).dump()
@@ -469,9 +784,10 @@ void serve(Agent& agent, const std::string& ip, int port)
       status = 404;
       body = "not served by the agent test double";
     }
-    std::string response = "HTTP/1.1 " + std::to_string(status) + (status == 200 ? " OK" : " Error") +
-                           "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-                           "\r\nConnection: close\r\n\r\n" + body;
+    const char* reason = status == 200 ? " OK" : status == 401 ? " Unauthorized" : " Error";
+    std::string response = "HTTP/1.1 " + std::to_string(status) + reason +
+                           "\r\nContent-Type: application/json\r\n" + extra_headers +
+                           "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
     ssize_t ignored = write(client, response.data(), response.size());
     (void)ignored;
     close(client);
@@ -488,29 +804,52 @@ int main(int argc, char** argv)
   if (flags.count("work_dir") == 0) {
     die("Flag 'work_dir' is required");
   }
+  // --double_mesos_version: the MESOS_VERSION of the agent this double plays (also every kind's
+  // minimum version, as ModuleManager::initialize sets it)
   const std::string agent_version = flags.count("double_mesos_version") ? flags["double_mesos_version"] : MESOS_VERSION;
-
-  std::vector<json> configs;
-  modules_config(flags, configs);
-  std::map<std::string, LoadedModule> modules;
-  for (const json& config : configs) {
-    load_modules(config, agent_version, modules);
+  if (std::holds_alternative<std::string>(Version::parse(agent_version))) {
+    die("--double_mesos_version: '" + agent_version + "' is not a version");
   }
+
+  // src/slave/main.cpp: modules first, then hooks (HookManager::initialize), each error exits
+  std::optional<Modules> modules_flag;
+  if (flags.count("modules") != 0) {
+    modules_flag = read_modules_flag(flags["modules"]);
+  }
+  std::map<std::string, LoadedModule> modules;
+  load_modules(flags, modules_flag, agent_version, modules);
   std::vector<mesos::Hook*> hooks;
+  std::vector<std::string> hook_names;
   std::stringstream names(flags.count("hooks") ? flags["hooks"] : "");
   for (std::string name; std::getline(names, name, ',');) {
+    if (std::find(hook_names.begin(), hook_names.end(), name) != hook_names.end()) {
+      die("Error installing hooks: Hook module '" + name + "' already loaded");
+    }
     auto module = modules.find(name);
     if (module == modules.end() || std::string(module->second.base->kind) != "Hook") {
-      die("Error installing hooks: Module '" + name + "' not found or not a Hook");
+      die("Error installing hooks: No hook module named '" + name + "' available");
     }
     auto* hook_module = static_cast<mesos::modules::Module<mesos::Hook>*>(module->second.base);
+    // ModuleManager::create<Hook> (src/module/manager.hpp)
+    if (hook_module->create == nullptr) {
+      die("Error installing hooks: Failed to instantiate hook module '" + name + "': Error creating module instance for '" +
+          name + "': create() method not found");
+    }
     mesos::Hook* hook = hook_module->create(module->second.parameters);
     if (hook == nullptr) {
-      die("Error installing hooks: Failed to instantiate hook module '" + name + "'");
+      die("Error installing hooks: Failed to instantiate hook module '" + name +
+          "': Error creating Module instance for '" + name + "'");
     }
     hooks.push_back(hook);
+    hook_names.push_back(name);
   }
 
+  // /flags shows every flag stringified (Http::_flags in src/slave/http.cpp): --modules as the
+  // Modules message's DebugString, not the value that was passed
+  std::map<std::string, std::string> shown = flags;
+  if (modules_flag) {
+    shown["modules"] = debug_string(*modules_flag);
+  }
   Agent agent(flags, hooks);
   std::cerr << "mesos-agent-double (a test double of mesos-agent " << agent_version << "): " << hooks.size()
             << " hook(s) installed" << std::endl;
@@ -518,10 +857,12 @@ int main(int argc, char** argv)
     for (std::string line; std::getline(std::cin, line);) {
       json request = json::parse(line, nullptr, false);
       json response = request.is_discarded() ? json({{"ok", false}, {"error", "not JSON"}})
-                                             : agent.handle(request.value("op", ""), request);
+                      : request.value("op", "") == "flags" ? json({{"flags", shown}})
+                                                           : agent.handle(request.value("op", ""), request);
       std::cout << response.dump() << std::endl;
     }
     return EXIT_SUCCESS;
   }
-  serve(agent, flags.count("ip") ? flags["ip"] : "127.0.0.1", std::stoi(flags.count("port") ? flags["port"] : "5051"));
+  serve(agent, shown, read_credentials(flags), flags.count("ip") ? flags["ip"] : "127.0.0.1",
+        std::stoi(flags.count("port") ? flags["port"] : "5051"));
 }

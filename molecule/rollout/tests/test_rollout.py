@@ -10,7 +10,8 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
 from double_api import (  # noqa: E402  pylint: disable=wrong-import-position
-    WORK_DIR, agent, assert_root_owned_not_group_or_world_writable, assert_write_stops_at, launch, project_of)
+    WORK_DIR, agent, assert_root_owned_not_group_or_world_writable, assert_write_stops_at, launch, modules_shown,
+    project_of)
 
 
 def test_work_dir_is_xfs_with_project_quota_live_and_in_fstab(host):
@@ -34,8 +35,11 @@ def test_agent_runs_with_the_hook(host):
     assert host.service("mesos-agent-double").is_running
     flags = agent(host, "GET", "/flags")["flags"]
     assert flags["hooks"] == "mesos_xfs_quota_hook"
-    assert flags["modules"] == "file:///etc/mesos-agent/modules.json"
     modules = json.loads(host.file("/etc/mesos-agent/modules.json").content_string)
+    # Mesos shows --modules as the Modules message's text, not the file:// it was given
+    assert flags["modules"].startswith("libraries {\n  file: ")
+    assert modules_shown(flags) == modules
+    assert flags["work_dir"] == WORK_DIR
     ours = modules["libraries"][-1]
     assert ours["modules"][0]["name"] == "mesos_xfs_quota_hook"
     assert {"key": "project_ids", "value": "20000-29999"} in ours["modules"][0]["parameters"]
