@@ -35,4 +35,10 @@ for args in "-i web1, " "-i $tmp/inventory --limit web1"; do
     fi
     grep -q 'no agent to roll out to' "$tmp/site.log" || { cat "$tmp/site.log"; fail "site with no agent ($args) did not say why"; }
 done
-echo "tarball_test: contents, README, install, playbook syntax and the no-agent failure are right"
+# A role variable from the inventory reaches the role (the playbook passes none of its own): the xfs
+# role's mount point, in check mode on this host, where the path is not mounted and the module says so.
+printf '[mesos_agents]\nagent1 ansible_connection=local ansible_python_interpreter=%s\n[mesos_agents:vars]\nxfs_mountpoint=/srv/from-inventory\n' \
+    "$bin/python" > "$tmp/inventory"
+"$bin/ansible-playbook" -i "$tmp/inventory" mesos.xfs_quota.site --tags xfs --check > "$tmp/site.log" 2>&1 || true
+grep -q '/srv/from-inventory is neither in /etc/fstab nor mounted' "$tmp/site.log" || { cat "$tmp/site.log"; fail "xfs_mountpoint from the inventory did not reach the xfs role"; }
+echo "tarball_test: contents, README, install, playbook syntax, the no-agent failure and inventory variables are right"
