@@ -41,4 +41,20 @@ printf '[mesos_agents]\nagent1 ansible_connection=local ansible_python_interpret
     "$bin/python" > "$tmp/inventory"
 "$bin/ansible-playbook" -i "$tmp/inventory" mesos.xfs_quota.site --tags xfs --check > "$tmp/site.log" 2>&1 || true
 grep -q '/srv/from-inventory is neither in /etc/fstab nor mounted' "$tmp/site.log" || { cat "$tmp/site.log"; fail "xfs_mountpoint from the inventory did not reach the xfs role"; }
-echo "tarball_test: contents, README, install, playbook syntax, the no-agent failure and inventory variables are right"
+# The hook role in check mode on a first rollout (nothing built yet) predicts the install and changes
+# nothing; it used to fail with "'dict' object has no attribute 'checksum'".
+cat > "$tmp/hook_check.yml" <<'PLAY'
+- name: The hook role in check mode with nothing built
+  hosts: all
+  gather_facts: false
+  roles:
+    - role: mesos.xfs_quota.hook
+      vars: {hook_build_host: localhost, hook_artifacts_dir: "{{ out }}/artifacts", hook_build_dir: "{{ out }}/build", hook_install_dir: "{{ out }}/modules"}
+PLAY
+"$bin/ansible-playbook" -i localhost, -c local -e "ansible_python_interpreter=$bin/python out=$tmp/hook" \
+    "$tmp/hook_check.yml" --check --diff > "$tmp/hook.log" 2>&1 || { cat "$tmp/hook.log"; fail "the hook role failed in check mode"; }
+grep -q "install it as $tmp/hook/modules/libmesos_xfs_quota_hook-mesos1.11.0-NEW-BUILD.so" "$tmp/hook.log" \
+    || { cat "$tmp/hook.log"; fail "the hook role's check mode did not say what it would install"; }
+[ ! -e "$tmp/hook" ] || fail "the hook role's check mode wrote $(find "$tmp/hook" | head -3)"
+
+echo "tarball_test: contents, README, install, playbook syntax, the no-agent failure, inventory variables and the hook role in check mode are right"
