@@ -35,4 +35,26 @@ for args in "-i web1, " "-i $tmp/inventory --limit web1"; do
     fi
     grep -q 'no agent to roll out to' "$tmp/site.log" || { cat "$tmp/site.log"; fail "site with no agent ($args) did not say why"; }
 done
-echo "tarball_test: contents, README, install, playbook syntax and the no-agent failure are right"
+# A role variable from the inventory reaches the role (the playbook passes none of its own): the xfs
+# role's mount point, in check mode on this host, where the path is not mounted and the module says so.
+printf '[mesos_agents]\nagent1 ansible_connection=local ansible_python_interpreter=%s\n[mesos_agents:vars]\nxfs_mountpoint=/srv/from-inventory\n' \
+    "$bin/python" > "$tmp/inventory"
+"$bin/ansible-playbook" -i "$tmp/inventory" mesos.xfs_quota.site --tags xfs --check > "$tmp/site.log" 2>&1 || true
+grep -q '/srv/from-inventory is neither in /etc/fstab nor mounted' "$tmp/site.log" || { cat "$tmp/site.log"; fail "xfs_mountpoint from the inventory did not reach the xfs role"; }
+# The hook role in check mode on a first rollout (nothing built yet) predicts the install and changes
+# nothing; it used to fail with "'dict' object has no attribute 'checksum'".
+cat > "$tmp/hook_check.yml" <<'PLAY'
+- name: The hook role in check mode with nothing built
+  hosts: all
+  gather_facts: false
+  roles:
+    - role: mesos.xfs_quota.hook
+      vars: {hook_build_host: localhost, hook_artifacts_dir: "{{ out }}/artifacts", hook_build_dir: "{{ out }}/build", hook_install_dir: "{{ out }}/modules"}
+PLAY
+"$bin/ansible-playbook" -i localhost, -c local -e "ansible_python_interpreter=$bin/python out=$tmp/hook" \
+    "$tmp/hook_check.yml" --check --diff > "$tmp/hook.log" 2>&1 || { cat "$tmp/hook.log"; fail "the hook role failed in check mode"; }
+grep -q "install it as $tmp/hook/modules/libmesos_xfs_quota_hook-mesos1.11.0-NEW-BUILD.so" "$tmp/hook.log" \
+    || { cat "$tmp/hook.log"; fail "the hook role's check mode did not say what it would install"; }
+[ ! -e "$tmp/hook" ] || fail "the hook role's check mode wrote $(find "$tmp/hook" | head -3)"
+
+echo "tarball_test: contents, README, install, playbook syntax, the no-agent failure, inventory variables and the hook role in check mode are right"
