@@ -116,6 +116,21 @@ void fetch_into(const std::string& box, int files)
   }
 }
 
+// The hook's time for `count` new empty sandboxes, each timed alone.
+std::vector<double> empty_launches(mxq::SandboxQuotas& core, const std::string& work_dir, const std::string& prefix,
+                                   int count)
+{
+  std::vector<double> times;
+  for (int i = 0; i < count; ++i) {
+    const std::string box = sandbox(work_dir, prefix + std::to_string(i));
+    fs::create_directories(box);
+    Clock::time_point start = Clock::now();
+    core.prepare(box, mxq::DiskRequest{4, {}});
+    times.push_back(us_since(start));
+  }
+  return times;
+}
+
 // The post-fetch hook's time for a sandbox of `files` files vs an empty one, and empty launches
 // while the worker labels the big one. False if a goal is missed.
 bool big_sandbox(const std::string& work_dir, uint32_t first, int files)
@@ -130,15 +145,7 @@ bool big_sandbox(const std::string& work_dir, uint32_t first, int files)
   auto core = std::move(mxq::SandboxQuotas::create(config, [](mxq::Severity, const std::string&) {}).value());
   const std::string device = mxq::ProjectQuota::of(work_dir).value().device();
   // the floor: the hook on empty sandboxes, ids first used (each is checked once, as for the big one)
-  std::vector<double> empty_us;
-  for (int i = 0; i < 200; ++i) {
-    const std::string box = sandbox(work_dir, "empty" + std::to_string(i));
-    fs::create_directories(box);
-    Clock::time_point start = Clock::now();
-    core->prepare(box, mxq::DiskRequest{4, {}});
-    empty_us.push_back(us_since(start));
-  }
-  const double floor = median(empty_us);
+  const double floor = median(empty_launches(*core, work_dir, "empty", 200));
   std::printf("post-fetch of a fetched sandbox vs an empty one (the floor, median of 200: %.1f us)\n", floor);
   bool ok = true;
   double small_us = 0;
@@ -158,14 +165,7 @@ bool big_sandbox(const std::string& work_dir, uint32_t first, int files)
     line(name.c_str(), hook_us, "1,000 fetched files", small_us, "independent of size: <= 1.5x");
     ok = ok && hook_us <= 1.5 * small_us;
     // launches beside the walk: none waits for it
-    std::vector<double> beside_us;
-    for (int i = 0; i < 100; ++i) {
-      const std::string other = sandbox(work_dir, "beside" + std::to_string(i));
-      fs::create_directories(other);
-      Clock::time_point launch = Clock::now();
-      core->prepare(other, mxq::DiskRequest{4, {}});
-      beside_us.push_back(us_since(launch));
-    }
+    std::vector<double> beside_us = empty_launches(*core, work_dir, "beside", 100);
     core->wait_for_labelling();
     const double walk_s = std::chrono::duration<double>(Clock::now() - start).count();
     const double worst = *std::max_element(beside_us.begin(), beside_us.end());

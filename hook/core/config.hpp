@@ -91,7 +91,7 @@ struct Config
   uint32_t reclaim_per_launch = 0;
   // Inodes labelled on the agent's launch path at most; a bigger sandbox is labelled by the
   // hook's own worker thread (the limit and the inherit flag are set before either).
-  uint64_t inline_tree_entries = 64;
+  uint64_t inline_tree_entries = 16;
 
   // Every parameter validated; an unknown key is an error (a typo would otherwise be ignored).
   static Expected<Config> parse(const std::vector<std::pair<std::string, std::string>>& parameters);

@@ -14,18 +14,20 @@ namespace mxq {
 
 namespace {
 
-// The components of `relative`, split at '/', or none if there are more than `max`.
-std::optional<std::vector<std::string_view>> components(std::string_view relative, size_t max)
+// Split `relative` at '/' into `parts` (no allocation: this runs on every launch); the count, or
+// N + 1 if there are more than N components.
+template <size_t N>
+size_t split(std::string_view relative, std::array<std::string_view, N>& parts)
 {
-  std::vector<std::string_view> parts;
+  size_t count = 0;
   while (true) {
-    if (parts.size() == max) {
-      return std::nullopt;
+    if (count == N) {
+      return N + 1;
     }
     const size_t slash = relative.find('/');
-    parts.push_back(relative.substr(0, slash));
+    parts[count++] = relative.substr(0, slash);
     if (slash == std::string_view::npos) {
-      return parts;
+      return count;
     }
     relative.remove_prefix(slash + 1);
   }
@@ -56,32 +58,33 @@ std::optional<std::string_view> below(std::string_view work_dir, std::string_vie
 std::optional<SandboxPath> parse_relative(std::string_view relative)
 {
   constexpr size_t kMaxNesting = 32;
-  std::optional<std::vector<std::string_view>> parts = components(relative, 8 + 2 * kMaxNesting);
-  if (!parts || parts->size() < 8 || parts->size() % 2 != 0) {
+  std::array<std::string_view, 8 + 2 * kMaxNesting> parts;
+  const size_t count = split(relative, parts);
+  if (count < 8 || count > parts.size() || count % 2 != 0) {
     return std::nullopt;
   }
   static constexpr std::string_view kFixed[] = {"slaves", "frameworks", "executors", "runs"};
-  for (size_t i = 0; i < parts->size(); ++i) {
-    const std::string_view part = (*parts)[i];
+  for (size_t i = 0; i < count; ++i) {
+    const std::string_view part = parts[i];
     const bool fixed_ok = i >= 8 ? part == "containers" : part == kFixed[i / 2];
     if (!plain_name(part) || (i % 2 == 0 && !fixed_ok)) {
       return std::nullopt;
     }
   }
-  if ((*parts)[7] == "latest") {
+  if (parts[7] == "latest") {
     return std::nullopt;
   }
-  const std::string_view& executor = (*parts)[5];
-  const std::string_view& run = (*parts)[7];
+  const std::string_view& executor = parts[5];
+  const std::string_view& run = parts[7];
   const size_t run_end = static_cast<size_t>(run.data() - relative.data()) + run.size();
-  const size_t key_begin = static_cast<size_t>((*parts)[3].data() - relative.data());
+  const size_t key_begin = static_cast<size_t>(parts[3].data() - relative.data());
   const size_t key_end = static_cast<size_t>(executor.data() - relative.data()) + executor.size();
   SandboxPath path;
   path.relative = relative.substr(0, run_end);
   path.executor_key = relative.substr(key_begin, key_end - key_begin);
-  path.framework_id = (*parts)[3];
+  path.framework_id = parts[3];
   path.executor_id = executor;
-  path.agent_id = (*parts)[1];
+  path.agent_id = parts[1];
   path.nested = run_end < relative.size() ? relative.substr(run_end + 1) : std::string_view();
   return path;
 }
@@ -89,13 +92,13 @@ std::optional<SandboxPath> parse_relative(std::string_view relative)
 // slaves/S/docker/links/C
 std::optional<DockerLink> parse_link_relative(std::string_view relative)
 {
-  std::optional<std::vector<std::string_view>> parts = components(relative, 5);
-  if (!parts || parts->size() != 5 || (*parts)[0] != "slaves" || (*parts)[2] != "docker" || (*parts)[3] != "links" ||
-      !plain_name((*parts)[1]) || !plain_name((*parts)[4])) {
+  std::array<std::string_view, 5> parts;
+  if (split(relative, parts) != 5 || parts[0] != "slaves" || parts[2] != "docker" || parts[3] != "links" ||
+      !plain_name(parts[1]) || !plain_name(parts[4])) {
     return std::nullopt;
   }
-  const std::string_view name = (*parts)[4];
-  return DockerLink{relative.substr(0, static_cast<size_t>(name.data() - relative.data()) - 1), name, (*parts)[1]};
+  const std::string_view name = parts[4];
+  return DockerLink{relative.substr(0, static_cast<size_t>(name.data() - relative.data()) - 1), name, parts[1]};
 }
 
 Error refusal(std::string_view path, std::string_view work_dir)
@@ -158,7 +161,7 @@ SandboxQuotas::SandboxQuotas(Config config, Logger logger)
   by_executor_.reserve(expected);
 }
 
-Expected<SandboxQuotas::Volume> SandboxQuotas::open_volume(const std::string& work_dir)
+Expected<SandboxQuotas::Volume> SandboxQuotas::open_volume(const std::string& work_dir, std::string& kernel)
 {
   Fd dir = open_directory(work_dir);
   if (!dir.valid()) {
@@ -172,12 +175,10 @@ Expected<SandboxQuotas::Volume> SandboxQuotas::open_volume(const std::string& wo
   if (!quota.ok()) {
     return Error{"work_dir: " + quota.error()};
   }
+  kernel = probe_kernel(dir.get(), quota.value().device());
   Expected<uint64_t> mount = mount_id(dir.get());
   if (!mount.ok()) {
     return Error{"work_dir: " + mount.error()};
-  }
-  if (!has_openat2(dir.get())) {
-    return Error{"work_dir: the kernel has no openat2 (Linux 5.6+), which confines sandbox paths"};
   }
   return Volume{std::move(dir), real.value(), mount.value(), quota.value()};
 }
@@ -225,11 +226,13 @@ Status SandboxQuotas::ensure_open()
   if (volume_) {
     return Ok{};
   }
-  Expected<Volume> volume = open_volume(config_.work_dir);
+  std::string kernel;
+  Expected<Volume> volume = open_volume(config_.work_dir, kernel);
   if (!volume.ok()) {
     return Error{volume.error()};
   }
   volume_.emplace(std::move(volume.value()));
+  logger_(Severity::Info, kernel);
   recover_sandboxes();
   clear_stale_limits();
   logger_(Severity::Info, "recovered " + std::to_string(counters_.recovered) + " sandboxes with project ids in " +
@@ -488,20 +491,20 @@ Expected<Prepared> SandboxQuotas::prepare(const std::string& sandbox, const std:
     entry = &register_sandbox(*id, path, decision.limits, false);
   }
   prepared.limits = entry->limits;
-  const std::string where = "sandbox " + sandbox + ": project " + std::to_string(prepared.project_id);
+  auto where = [&]() { return "sandbox " + sandbox + ": project " + std::to_string(prepared.project_id); };
 
   // O(1), in this order: the limit, then the inherit flag on the sandbox, so that from here on
   // every new file is counted against a limit that is already in place.
   Status limited = volume_->quota.set_limits(prepared.project_id, prepared.limits.hard_bytes, prepared.limits.soft_bytes);
   if (!limited.ok()) {
-    return Error{where + ": " + limited.error()};
+    return Error{where() + ": " + limited.error()};
   }
   Fd& tree_root = nested.valid() ? nested : run;
   const std::string tree_path = nested.valid() ? prepared.sandbox + "/" + std::string(path.nested) : prepared.sandbox;
   for (const Fd* dir : {&run, &nested}) {
     Status root = dir->valid() ? set_project(dir->get(), prepared.project_id, true, tree_path) : Status(Ok{});
     if (!root.ok()) {
-      return Error{where + ": the limit is set but the sandbox could not be labelled: " + root.error()};
+      return Error{where() + ": the limit is set but the sandbox could not be labelled: " + root.error()};
     }
   }
 
@@ -512,7 +515,7 @@ Expected<Prepared> SandboxQuotas::prepare(const std::string& sandbox, const std:
                                      : assign_tree(tree_root.get(), volume_->mount, tree_path, prepared.project_id,
                                                    inline_budget, prepared.tree);
   if (!walked.ok()) {
-    return Error{where + ": the limit of " + std::to_string(prepared.limits.hard_bytes) +
+    return Error{where() + ": the limit of " + std::to_string(prepared.limits.hard_bytes) +
                  " bytes is set and new files are counted, but labelling the files already there stopped after " +
                  describe(prepared.tree) + ": " + walked.error()};
   }
@@ -521,7 +524,7 @@ Expected<Prepared> SandboxQuotas::prepare(const std::string& sandbox, const std:
       // a fresh open of the same directory: the walk here has moved tree_root's read offset
       Fd fresh = open_beneath(tree_root.get(), ".");
       if (!fresh.valid()) {
-        return Error{where + ": the limit is set and new files are counted, but the sandbox cannot be reopened to "
+        return Error{where() + ": the limit is set and new files are counted, but the sandbox cannot be reopened to "
                              "label the files already there: " + std::strerror(errno)};
       }
       prepared.background = true;
@@ -595,6 +598,20 @@ size_t SandboxQuotas::reclaim(size_t budget)
   return reclaim_locked(budget);
 }
 
+void SandboxQuotas::forget(uint32_t id)
+{
+  auto it = sandboxes_.find(id);
+  auto range = by_executor_.equal_range(it->second.executor_key());
+  for (auto entry = range.first; entry != range.second; ++entry) {
+    if (entry->second == id) {
+      by_executor_.erase(entry);
+      break;
+    }
+  }
+  by_path_.erase(std::string_view(it->second.relative));
+  sandboxes_.erase(it); // last: the index keys above are views into it
+}
+
 bool SandboxQuotas::promote_sharer(uint32_t id)
 {
   auto range = sharers_.equal_range(id);
@@ -607,17 +624,8 @@ bool SandboxQuotas::promote_sharer(uint32_t id)
     if (!carried.ok() || carried.value() != id || !parsed) {
       continue; // gone, or relabelled since
     }
-    Sandbox& sandbox = sandboxes_.at(id);
-    const Limits limits = sandbox.limits;
-    auto owners = by_executor_.equal_range(sandbox.executor_key());
-    for (auto owner = owners.first; owner != owners.second; ++owner) {
-      if (owner->second == id) {
-        by_executor_.erase(owner);
-        break;
-      }
-    }
-    by_path_.erase(std::string_view(sandbox.relative));
-    sandboxes_.erase(id);
+    const Limits limits = sandboxes_.at(id).limits;
+    forget(id);
     register_sandbox(id, *parsed, limits, true);
     return true;
   }
@@ -661,15 +669,7 @@ size_t SandboxQuotas::reclaim_locked(size_t budget)
       (sandbox.removed ? removed_queue_ : other_queue_).push_back(id);
       continue;
     }
-    auto range = by_executor_.equal_range(sandbox.executor_key());
-    for (auto entry = range.first; entry != range.second; ++entry) {
-      if (entry->second == id) {
-        by_executor_.erase(entry);
-        break;
-      }
-    }
-    by_path_.erase(std::string_view(sandbox.relative));
-    sandboxes_.erase(it);
+    forget(id);
     ids_.free(id);
     ++released;
     ++counters_.released;

@@ -162,7 +162,8 @@ private:
   };
 
   SandboxQuotas(Config config, Logger logger);
-  static Expected<Volume> open_volume(const std::string& work_dir);
+  // `kernel`: which kernel interfaces were chosen (probe_kernel), for the log.
+  static Expected<Volume> open_volume(const std::string& work_dir, std::string& kernel);
   Status ensure_open();
   void recover_sandboxes();
   void clear_stale_limits();
@@ -174,7 +175,9 @@ private:
   std::optional<SandboxPath> parse_any_prefix(std::string_view path);
   std::optional<uint32_t> allocate();
   size_t reclaim_locked(size_t budget);
+  // Another run directory found at start with this id, still carrying it, takes its place.
   bool promote_sharer(uint32_t id);
+  void forget(uint32_t id); // out of the indexes and the map; the id is not freed here
   Sandbox& register_sandbox(uint32_t id, const SandboxPath& path, Limits limits, bool queue_for_check);
   void raise_limit(uint32_t id, Sandbox& sandbox, const Limits& wanted, const std::string& why);
   void reclaimer();

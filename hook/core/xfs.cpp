@@ -12,8 +12,10 @@
 #include <sys/quota.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -53,6 +55,57 @@ std::string errno_text(int err) { return std::strerror(err); }
 Error sys_error(const std::string& what, const std::string& path, int err)
 {
   return Error{what + " " + path + ": " + errno_text(err)};
+}
+
+// Which kernel interfaces the hook uses, chosen once by probe_kernel() (issue 12): the newer
+// calls where the kernel has them, otherwise fallbacks with the same guarantees.
+std::atomic<bool> g_openat2{true};     // else: openat one component at a time, O_NOFOLLOW, mount checked
+std::atomic<bool> g_statx_mount{true}; // else: fstatat + name_to_handle_at's mount id (Linux 2.6.39)
+std::atomic<bool> g_next_quota{true};  // else: Q_XGETQUOTA over the whole range
+
+// Mount id by name (not followed, never opened) or of `dir_fd` itself when `name` is "".
+bool handle_mount_id(int dir_fd, const char* name, uint64_t& mount)
+{
+  struct
+  {
+    struct file_handle handle;
+    unsigned char bytes[MAX_HANDLE_SZ];
+  } buffer;
+  buffer.handle.handle_bytes = MAX_HANDLE_SZ;
+  int id = 0;
+  if (name_to_handle_at(dir_fd, name, &buffer.handle, &id, name[0] == '\0' ? AT_EMPTY_PATH : 0) != 0) {
+    return false;
+  }
+  mount = static_cast<uint64_t>(id);
+  return true;
+}
+
+// What the walk needs to know about a name before it opens anything.
+struct Entry
+{
+  mode_t mode = 0;
+  uint64_t links = 0;
+  uint64_t mount = 0;
+  dev_t dev = 0;
+};
+
+bool inspect(int dir_fd, const char* name, Entry& entry)
+{
+  if (g_statx_mount.load(std::memory_order_relaxed)) {
+    struct statx sx;
+    if (statx(dir_fd, name, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_NLINK | STATX_MNT_ID, &sx) != 0) {
+      return false;
+    }
+    entry = {sx.stx_mode, sx.stx_nlink, sx.stx_mnt_id, makedev(sx.stx_dev_major, sx.stx_dev_minor)};
+    return true;
+  }
+  struct stat st;
+  if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    return false;
+  }
+  entry = {st.st_mode, st.st_nlink, 0, st.st_dev};
+  // symlinks, FIFOs and devices are skipped on their type alone: no handle needed
+  return !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) || handle_mount_id(dir_fd, name, entry.mount);
 }
 
 // One inode the walk meets: relabel it unless it already carries the project.
@@ -158,14 +211,17 @@ int Fd::release()
 
 Expected<uint64_t> mount_id(int fd)
 {
+  // the same id either way (mountinfo's first field), so the two may be mixed before the probe
   struct statx sx;
-  if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) != 0) {
-    return Error{"statx: " + errno_text(errno)};
+  if (g_statx_mount.load(std::memory_order_relaxed) && statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) == 0 &&
+      (sx.stx_mask & STATX_MNT_ID)) {
+    return static_cast<uint64_t>(sx.stx_mnt_id);
   }
-  if (!(sx.stx_mask & STATX_MNT_ID)) {
-    return Error{"the kernel does not report mount ids (statx STATX_MNT_ID needs Linux 5.8)"};
+  uint64_t mount = 0;
+  if (!handle_mount_id(fd, "", mount)) {
+    return Error{"the kernel reports no mount id (statx STATX_MNT_ID, name_to_handle_at): " + errno_text(errno)};
   }
-  return static_cast<uint64_t>(sx.stx_mnt_id);
+  return mount;
 }
 
 Expected<uint32_t> project_id(int fd)
@@ -185,8 +241,62 @@ Status set_project(int fd, uint32_t id, bool is_dir, const std::string& path)
 
 Fd open_directory(const std::string& path) { return Fd(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)); }
 
+namespace {
+
+// openat2's confinement without openat2: one component at a time, none of them "..", "." or a
+// symlink (O_NOFOLLOW on each), each on the mount and device of `dir_fd` (RESOLVE_NO_XDEV).
+Fd open_beneath_by_components(int dir_fd, const char* relative)
+{
+  if (std::strcmp(relative, ".") == 0) {
+    return Fd(openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  }
+  uint64_t mount = 0;
+  struct stat root;
+  if (!handle_mount_id(dir_fd, "", mount) || fstat(dir_fd, &root) != 0) {
+    return Fd();
+  }
+  std::string_view rest = relative;
+  while (!rest.empty() && rest.back() == '/') {
+    rest.remove_suffix(1);
+  }
+  Fd current;
+  int at = dir_fd;
+  while (true) {
+    const size_t slash = rest.find('/');
+    const std::string part(rest.substr(0, slash));
+    if (part.empty() || part == "." || part == ".." || rest.front() == '/') {
+      errno = EXDEV; // what RESOLVE_BENEATH answers for an escape
+      return Fd();
+    }
+    Fd next(openat(at, part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!next.valid()) {
+      return Fd();
+    }
+    uint64_t next_mount = 0;
+    struct stat st;
+    if (!handle_mount_id(next.get(), "", next_mount) || fstat(next.get(), &st) != 0) {
+      return Fd();
+    }
+    if (next_mount != mount || st.st_dev != root.st_dev) {
+      errno = EXDEV;
+      return Fd();
+    }
+    current = std::move(next);
+    at = current.get();
+    if (slash == std::string_view::npos) {
+      return current;
+    }
+    rest.remove_prefix(slash + 1);
+  }
+}
+
+} // namespace
+
 Fd open_beneath(int dir_fd, const char* relative)
 {
+  if (!g_openat2.load(std::memory_order_relaxed)) {
+    return open_beneath_by_components(dir_fd, relative);
+  }
   // glibc 2.36 has no openat2 wrapper
   struct open_how how;
   std::memset(&how, 0, sizeof how);
@@ -195,10 +305,33 @@ Fd open_beneath(int dir_fd, const char* relative)
   return Fd(static_cast<int>(syscall(SYS_openat2, dir_fd, relative, &how, sizeof how)));
 }
 
-bool has_openat2(int dir_fd)
+std::string probe_kernel(int dir_fd, const std::string& device)
 {
-  Fd probe = open_beneath(dir_fd, ".");
-  return probe.valid() || errno != ENOSYS;
+  // MXQ_KERNEL_FALLBACK=1 takes the fallbacks on a kernel that has everything: the tests run
+  // both paths in the same VM.
+  const char* forced = std::getenv("MXQ_KERNEL_FALLBACK");
+  const bool fallback = forced != nullptr && std::strcmp(forced, "1") == 0;
+  g_openat2 = g_statx_mount = g_next_quota = true;
+  if (!fallback) {
+    struct open_how how;
+    std::memset(&how, 0, sizeof how);
+    how.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
+    how.resolve = RESOLVE_BENEATH;
+    Fd probe(static_cast<int>(syscall(SYS_openat2, dir_fd, ".", &how, sizeof how)));
+    g_openat2 = probe.valid() || errno != ENOSYS;
+    struct statx sx;
+    g_statx_mount = statx(dir_fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) == 0 && (sx.stx_mask & STATX_MNT_ID);
+    struct fs_disk_quota quota;
+    g_next_quota = quotactl(QCMD(Q_XGETNEXTQUOTA, PRJQUOTA), device.c_str(), 0, reinterpret_cast<caddr_t>(&quota)) == 0 ||
+                   errno == ENOENT;
+  } else {
+    g_openat2 = g_statx_mount = g_next_quota = false;
+  }
+  return std::string("kernel interfaces: ") +
+         (g_openat2 ? "openat2 confinement" : "component-wise openat confinement (no openat2)") + ", " +
+         (g_statx_mount ? "statx mount ids" : "name_to_handle_at mount ids (no statx STATX_MNT_ID)") + ", " +
+         (g_next_quota ? "Q_XGETNEXTQUOTA" : "a Q_XGETQUOTA scan of the range (no Q_XGETNEXTQUOTA)") +
+         (fallback ? " (MXQ_KERNEL_FALLBACK=1)" : "");
 }
 
 Expected<std::string> read_link_beneath(int dir_fd, const std::string& relative_dir, const std::string& name)
@@ -258,6 +391,13 @@ Status assign_tree(int root_fd, uint64_t root_mount, const std::string& root_pat
                    TreeStats& stats, const std::atomic<bool>* cancel)
 {
   Status status = Ok{};
+  // without statx mount ids the device is checked too (mount ids then come from file handles)
+  const bool check_device = !g_statx_mount.load(std::memory_order_relaxed);
+  struct stat root_dev;
+  root_dev.st_dev = 0;
+  if (check_device && fstat(root_fd, &root_dev) != 0) {
+    return sys_error("fstat", root_path, errno);
+  }
   // Most sandboxes are one directory when the hook runs: the root is read into a buffer on the
   // stack, and the stack of subdirectories allocates only when there is one.
   alignas(8) char root_buffer[DirReader::kBuffer];
@@ -290,23 +430,23 @@ Status assign_tree(int root_fd, uint64_t root_mount, const std::string& root_pat
     }
     // Type, link count and mount first, from the name: FIFOs and devices are never opened, and
     // nothing on another mount (a bind mount of the same file system included) is touched.
-    struct statx sx;
-    if (statx(top.fd(), name, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_NLINK | STATX_MNT_ID, &sx) != 0) {
+    Entry entry;
+    if (!inspect(top.fd(), name, entry)) {
       if (errno == ENOENT) {
         continue; // removed while we walk
       }
-      return Status(sys_error("statx", path, errno));
+      return Status(sys_error("stat", path, errno));
     }
-    const bool is_dir = S_ISDIR(sx.stx_mode);
-    if (!is_dir && !S_ISREG(sx.stx_mode)) {
+    const bool is_dir = S_ISDIR(entry.mode);
+    if (!is_dir && !S_ISREG(entry.mode)) {
       ++stats.skipped_special;
       continue;
     }
-    if (sx.stx_mnt_id != root_mount) {
+    if (entry.mount != root_mount || (check_device && entry.dev != root_dev.st_dev)) {
       ++stats.skipped_mounts;
       continue;
     }
-    if (!is_dir && sx.stx_nlink > 1) {
+    if (!is_dir && entry.links > 1) {
       // another name of this inode may be outside the sandbox (a task can link a file it can
       // read): relabelling it would move someone else's usage into the task's project
       ++stats.skipped_hardlinks;
@@ -418,6 +558,15 @@ std::vector<uint32_t> ProjectQuota::limited_ids(uint32_t first, uint32_t last) c
 {
   std::vector<uint32_t> ids;
   struct fs_disk_quota quota;
+  if (!g_next_quota.load(std::memory_order_relaxed)) {
+    for (uint64_t id = first; id <= last; ++id) {
+      Expected<Usage> usage = this->usage(static_cast<uint32_t>(id));
+      if (usage.ok() && (usage.value().hard_bytes != 0 || usage.value().soft_bytes != 0)) {
+        ids.push_back(static_cast<uint32_t>(id));
+      }
+    }
+    return ids;
+  }
   uint32_t next = first;
   while (next <= last) {
     std::memset(&quota, 0, sizeof quota);

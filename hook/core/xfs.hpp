@@ -104,8 +104,8 @@ private:
   bool at_end_ = false;
 };
 
-// Mount id of an open fd (statx STATX_MNT_ID, Linux 5.8+): tells a bind mount of the same file
-// system apart, which st_dev cannot.
+// Mount id of an open fd (statx STATX_MNT_ID, Linux 5.8+, or name_to_handle_at's): tells a bind
+// mount of the same file system apart, which st_dev cannot.
 Expected<uint64_t> mount_id(int fd);
 
 // Project id of an open file or directory.
@@ -118,12 +118,16 @@ Status set_project(int fd, uint32_t id, bool is_dir, const std::string& path);
 // An absolute directory, symlinks followed (the operator's work_dir); errno is kept on failure.
 Fd open_directory(const std::string& path);
 
-// Open `relative` below `dir_fd` as a directory, in the kernel's confinement: no "..", no
-// symlinks, no crossing into another mount on the way (openat2, Linux 5.6+; errno kept).
+// Open `relative` below `dir_fd` as a directory, confined: no "..", no symlinks, no crossing
+// into another mount on the way (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV,
+// or its fallback; errno kept).
 Fd open_beneath(int dir_fd, const char* relative);
 
-// Whether the kernel has openat2 (probed on a directory fd).
-bool has_openat2(int dir_fd);
+// Choose, once, the newer kernel calls or their fallbacks (openat2 -> component-wise openat with
+// O_NOFOLLOW and mount + st_dev checks; statx STATX_MNT_ID -> name_to_handle_at's mount id plus
+// st_dev; Q_XGETNEXTQUOTA -> a Q_XGETQUOTA scan), probed on work_dir and its device; the
+// environment variable MXQ_KERNEL_FALLBACK=1 forces the fallbacks (tests). Returns what is used.
+std::string probe_kernel(int dir_fd, const std::string& device);
 
 // The target of the symlink `name` in the directory `relative_dir` below `dir_fd` (the directory
 // opened with open_beneath); the link itself is read, never followed.
