@@ -107,11 +107,7 @@ matrix: deps hook  ## sanity and unit tests on the other ansible-core versions t
 units: deps hook units-only  ## pytest unit tests (syscall boundary faked) and the hook core's kernel-free tests
 units-only:
 	$(HOOK_BUILD)/core_test --gtest_brief=1 --gtest_filter='Pure*'
-	@rc=0; PYTHONPATH=$(COLL_ROOT) pytest -q tests/unit || rc=$$?; \
-	if [ $$rc -eq 5 ]; then \
-	    if find tests/unit -name 'test_*.py' | grep -q .; then echo "units: test files exist but none ran" >&2; exit 1; fi; \
-	    echo "units: no unit tests yet"; \
-	elif [ $$rc -ne 0 ]; then exit $$rc; fi
+	PYTHONPATH=$(COLL_ROOT) pytest -q tests/unit
 
 integration: deps hook hook-sanitized  ## real-kernel integration targets in a throw-away VM
 	@trap '$(VM_SH) down itest' EXIT; $(VM_SH) up itest >/dev/null; \
@@ -121,9 +117,7 @@ molecule: deps  ## every Molecule scenario on the QEMU VM
 	molecule test --all
 
 bench: deps fuzz  ## ratio benchmarks under bench/ (after the fuzz run)
-	@shopt -s nullglob; set -- bench/*.sh; \
-	if [ $$# -eq 0 ]; then echo "bench: no benchmarks yet"; fi; \
-	for b in "$$@"; do echo "== $$b"; bash "$$b"; done
+	@for b in bench/*.sh; do echo "== $$b"; bash "$$b"; done
 
 hook: deps  ## build the hook, its core tests and the agent test double against the test-only Mesos API stub
 	@cmake -S hook -B $(HOOK_BUILD) -DMXQ_MESOS_STUB=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
