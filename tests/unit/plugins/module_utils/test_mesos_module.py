@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -107,10 +108,12 @@ def test_a_bad_agent_version_names_the_parameter():
 
 
 def test_library_path_of_a_running_agent_and_of_its_unit():
-    agent = subprocess.Popen(["sh", "-c", "echo started; exec sleep 30"], env={"LD_LIBRARY_PATH": "/from/the/process"},
-                             stdout=subprocess.PIPE)
+    # the child says so after its own exec, never before one: /proc/<pid>/environ read during an
+    # exec can be empty
+    agent = subprocess.Popen([sys.executable, "-c", "import time; print('started', flush=True); time.sleep(30)"],
+                             env={"LD_LIBRARY_PATH": "/from/the/process"}, stdout=subprocess.PIPE)
     try:
-        agent.stdout.readline()  # its environment is its own from here on (not the forked parent's)
+        agent.stdout.readline()
 
         def running(argv):
             if "--property=MainPID" in argv:
