@@ -17,8 +17,6 @@ HOOK_BUILD  := $(BUILD)/hook
 HOOK_SANITIZED := $(BUILD)/hook-sanitized
 HOOK_FUZZ   := $(BUILD)/hook-fuzz
 FUZZ_SECONDS ?= 60
-# Bugs on main the fuzz targets tolerate by name until their fixes land (hook/fuzz/README.md)
-FUZZ_KNOWN_BUGS ?= uncaught_exception,size_rule,label_zero_unlimited,limit_overflow,disk_request_overflow,nul_in_sandbox_path
 
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
@@ -165,4 +163,4 @@ fuzz: deps  ## the libFuzzer targets, FUZZ_SECONDS (60) each: executions and cra
 	    -DCMAKE_CXX_COMPILER=clang++-16 -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(HOOK_FUZZ) -j2 --target fuzz_config fuzz_size fuzz_labels fuzz_sandbox_path \
 	    >$(HOOK_FUZZ)/build.log 2>&1 || { cat $(HOOK_FUZZ)/build.log; exit 1; }
-	@MXQ_FUZZ_KNOWN_BUGS=$(FUZZ_KNOWN_BUGS) hook/fuzz/run.sh $(HOOK_FUZZ) $(FUZZ_SECONDS)
+	@hook/fuzz/run.sh $(HOOK_FUZZ) $(FUZZ_SECONDS)

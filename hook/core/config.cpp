@@ -225,7 +225,19 @@ Status apply(const Parameter& parameter, const std::string& value, Config& confi
       parameter.field);
 }
 
-uint64_t percent_of(uint64_t base, uint32_t percent) { return base / 100 * percent + base % 100 * percent / 100; }
+// floor(base x percent / 100), exact in 128 bits (base < 2^64, percent <= 1000)
+unsigned __int128 percent_of(uint64_t base, uint32_t percent)
+{
+  return static_cast<unsigned __int128>(base) * percent / 100;
+}
+
+// Bytes of a disk request in MB, rounded up; saturated at the largest size XFS records (a double
+// beyond uint64_t would be undefined behaviour to convert).
+uint64_t request_bytes(double disk_mb)
+{
+  const double bytes = std::ceil(disk_mb * kMiB);
+  return bytes >= static_cast<double>(kMaxBytes) ? kMaxBytes : static_cast<uint64_t>(bytes);
+}
 
 } // namespace
 
@@ -400,7 +412,7 @@ Decision Config::limits_for(const DiskRequest& request) const
   Decision decision;
   uint64_t base = default_limit;
   if (request.disk_mb > 0) {
-    base = static_cast<uint64_t>(std::ceil(request.disk_mb * kMiB));
+    base = request_bytes(request.disk_mb);
   }
   auto label = request.labels.find(limit_label);
   if (label != request.labels.end()) {
@@ -416,7 +428,9 @@ Decision Config::limits_for(const DiskRequest& request) const
       base = parsed.value();
     }
   }
-  uint64_t hard = base + percent_of(base, headroom_percent);
+  // headroom past what XFS records (up to 11 x 2^63) saturates instead of wrapping around
+  uint64_t hard = static_cast<uint64_t>(
+      std::min<unsigned __int128>(base + percent_of(base, headroom_percent), kMaxBytes));
   if (max_limit != 0 && hard > max_limit) {
     if (label != request.labels.end() && !decision.label_refused) {
       decision.note = "label " + limit_label + ": " + label->second + " capped at max_limit " +
@@ -425,7 +439,7 @@ Decision Config::limits_for(const DiskRequest& request) const
     hard = max_limit;
   }
   decision.limits.hard_bytes = hard;
-  decision.limits.soft_bytes = soft_limit_percent == 0 ? 0 : std::min(hard, percent_of(base, soft_limit_percent));
+  decision.limits.soft_bytes = soft_limit_percent == 0 ? 0 : std::min(hard, static_cast<uint64_t>(percent_of(base, soft_limit_percent)));
   return decision;
 }
 

@@ -33,7 +33,11 @@ size_t split(std::string_view relative, std::array<std::string_view, N>& parts)
   }
 }
 
-bool plain_name(std::string_view part) { return !part.empty() && part != "." && part != ".."; }
+// No NUL: the path is opened as a C string, which would end there (a shorter path than the one checked).
+bool plain_name(std::string_view part)
+{
+  return !part.empty() && part != "." && part != ".." && part.find('\0') == std::string_view::npos;
+}
 
 std::string_view without_trailing_slashes(std::string_view path)
 {

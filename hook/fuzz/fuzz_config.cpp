@@ -3,7 +3,8 @@
 //
 // Config::parse on any parameters: the input is lines of KEY=VALUE (the modules.json
 // "parameters" the agent hands to create()). Always: no exception; an error names a parameter;
-// an accepted config keeps every promise of config.hpp (ranges, caps, an absolute work_dir).
+// an accepted config keeps every promise of config.hpp (ranges, caps, an absolute work_dir,
+// a default_limit within max_limit and not 0 under it).
 
 #include <cstddef>
 #include <cstdint>
@@ -47,13 +48,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
   const std::string got = input + "-> accepted";
   MXQ_CHECK(!config.work_dir.empty() && config.work_dir.front() == '/', got + ", work_dir " + config.work_dir);
   MXQ_CHECK(config.work_dir == "/" || config.work_dir.back() != '/', got + ", work_dir " + config.work_dir);
-  MXQ_CHECK(config.first_id >= 1 && config.first_id <= config.last_id && config.last_id <= 4294967294u,
-            got + ", ids " + std::to_string(config.first_id) + "-" + std::to_string(config.last_id));
-  MXQ_CHECK(config.max_limit == 0 || config.default_limit <= config.max_limit, got);
+  MXQ_CHECK(config.project_ids.first >= 1 && config.project_ids.first <= config.project_ids.last &&
+                config.project_ids.last <= mxq::kProjectIdMax,
+            got + ", ids " + std::to_string(config.project_ids.first) + "-" + std::to_string(config.project_ids.last));
+  // max_limit caps every limit: the default is within it, and 0 (no limit) is not a default under it
+  MXQ_CHECK(config.max_limit == 0 || (config.default_limit != 0 && config.default_limit <= config.max_limit), got);
   MXQ_CHECK(config.default_limit <= 9223372036854775807ull && config.max_limit <= 9223372036854775807ull, got);
   MXQ_CHECK(config.headroom_percent <= 1000 && config.soft_limit_percent <= 100, got);
   MXQ_CHECK(config.max_tree_entries >= 1 && config.max_tree_entries <= 100000000, got);
   MXQ_CHECK(config.reclaim_interval_secs <= 86400 && config.reclaim_per_launch <= 10000, got);
+  MXQ_CHECK(config.inline_tree_entries <= 100000, got);
   MXQ_CHECK(!config.limit_label.empty() && config.limit_label.front() != ' ' && config.limit_label.back() != ' ' &&
                 config.limit_label.front() != '\t' && config.limit_label.back() != '\t',
             got + ", limit_label '" + mxq_fuzz::printable(config.limit_label) + "'");

@@ -5,17 +5,13 @@
 // policy. The input is lines: "disk=MB" (the task's disk, held as Mesos holds scalars: >= 0,
 // three decimals, below 2^63/1000), "label KEY=VALUE" (the task's labels), and any other
 // KEY=VALUE is a hook parameter (default_limit, max_limit, headroom_percent, limit_label...;
-// work_dir and project_ids are given). Always: no exception; an error names the label; without
-// the label the limit is never 0 when the task asks for disk; the limit is
-// floor(base * (100 + headroom) / 100), soft floor(base * percent / 100), where base is the label
-// (capped by max_limit), else the disk request, else default_limit.
-// Unless tolerated:
-//   label_zero_unlimited  a label never makes a sandbox unlimited (hard 0): "0", "0.1" and the
-//                         like must be refused or limited (0 means no limit; a task must not
-//                         lift its own quota)
-//   limit_overflow        the limit is exact: no wrap-around past 2^64 (XFS keeps < 2^63 bytes)
-//   disk_request_overflow a disk request above 2^64 bytes (Mesos allows up to 2^63/1000 MB)
-//                         must not overflow the conversion to bytes (undefined behaviour)
+// work_dir and project_ids are given). Always: no exception; the decision is exactly the policy
+// of config.hpp: base = the label when it reads as a size above 0, else the disk request
+// (rounded up to bytes), else default_limit; hard = floor(base x (100 + headroom) / 100)
+// saturated at 2^63-1 (the largest XFS records), then capped by max_limit; soft =
+// min(hard, floor(base x percent / 100)) or 0. So: a label never lifts the quota (a label of 0,
+// one rounding to 0 or not a size is refused, noted, and gives what no label gives), an accepted
+// label or a disk request never gives hard 0, and nothing is above max_limit when it is set.
 
 #include <cmath>
 #include <cstddef>
@@ -25,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "config.hpp"
@@ -33,6 +30,7 @@
 namespace {
 
 constexpr uint64_t kMiB = 1024 * 1024;
+constexpr uint64_t kMaxBytes = 9223372036854775807ull; // 2^63-1: the largest size XFS records
 
 // A disk scalar as Mesos can hand it over (Value::Scalar: fixed point, three decimals, int64)
 double mesos_disk_mb(const std::string& text)
@@ -90,49 +88,49 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
   described += "}";
 
   const auto label = request.labels.find(config.limit_label);
-  const long double disk_bytes = std::ceil(static_cast<long double>(request.disk_mb) * kMiB);
-  if (label == request.labels.end() && disk_bytes >= 18446744073709551616.0L &&
-      ::mxq_fuzz::KnownBugs::get().tolerated("disk_request_overflow")) {
-    return 0; // limits_for would convert a double beyond uint64_t (undefined behaviour)
-  }
-  std::optional<mxq::Expected<mxq::Limits>> limits;
-  MXQ_NO_THROW("limits_for", limits.emplace(config.limits_for(request)));
-  if (!limits->ok()) {
-    MXQ_CHECK(label != request.labels.end(), described + ": error without the label: " + limits->error());
-    MXQ_CHECK(limits->error().find("label " + config.limit_label) != std::string::npos,
-              described + ": error does not name the label: " + limits->error());
-    return 0;
-  }
-  const mxq::Limits& got = limits->value();
-  described += " -> hard " + std::to_string(got.hard_bytes) + ", soft " + std::to_string(got.soft_bytes);
+  std::optional<mxq::Decision> decision;
+  MXQ_NO_THROW("limits_for", decision.emplace(config.limits_for(request)));
+  const mxq::Limits& got = decision->limits;
+  described += " -> hard " + std::to_string(got.hard_bytes) + ", soft " + std::to_string(got.soft_bytes) +
+               (decision->label_refused ? ", label refused" : "") + ", note '" + mxq_fuzz::printable(decision->note) + "'";
 
-  std::optional<uint64_t> base;
+  uint64_t base = config.default_limit;
+  if (request.disk_mb > 0) {
+    const long double disk_bytes = std::ceil(static_cast<long double>(request.disk_mb) * kMiB);
+    base = disk_bytes >= kMaxBytes ? kMaxBytes : static_cast<uint64_t>(disk_bytes);
+  }
+  bool refused = false;
   if (label != request.labels.end()) {
-    MXQ_CHECK_UNLESS_KNOWN("label_zero_unlimited", got.hard_bytes > 0, described);
-    const mxq::Expected<uint64_t> asked = mxq::parse_size(label->second, "label");
-    if (asked.ok() && asked.value() > 0) {
-      base = config.max_limit != 0 && asked.value() > config.max_limit ? config.max_limit : asked.value();
+    const std::variant<uint64_t, mxq::SizeError> asked = mxq::read_size(label->second);
+    const uint64_t* bytes = std::get_if<uint64_t>(&asked);
+    refused = bytes == nullptr || *bytes == 0;
+    if (!refused) {
+      base = *bytes;
     }
-  } else if (request.disk_mb > 0) {
-    MXQ_CHECK(got.hard_bytes > 0, described + ": a disk request became unlimited");
-    if (disk_bytes < 18446744073709551616.0L) {
-      base = static_cast<uint64_t>(disk_bytes);
-    }
-  } else {
-    base = config.default_limit;
   }
-  if (!base.has_value()) {
-    return 0;
+  MXQ_CHECK(decision->label_refused == refused, described);
+  MXQ_CHECK(!refused || !decision->note.empty(), described + ": a refused label is not noted");
+  if (refused) {
+    mxq::DiskRequest without = request;
+    without.labels.erase(config.limit_label);
+    const mxq::Limits plain = config.limits_for(without).limits;
+    MXQ_CHECK(got.hard_bytes == plain.hard_bytes && got.soft_bytes == plain.soft_bytes,
+              described + ": a refused label changed the limit");
   }
-  const unsigned __int128 hard = static_cast<unsigned __int128>(*base) * (100 + headroom) / 100;
-  const unsigned __int128 soft_bytes = static_cast<unsigned __int128>(*base) * soft / 100;
-  const std::string expected = "; expected hard " + std::to_string(static_cast<long double>(hard));
-  if (hard <= UINT64_MAX) {
-    MXQ_CHECK_UNLESS_KNOWN("limit_overflow", got.hard_bytes == hard && got.soft_bytes == soft_bytes,
-                           described + expected + ", soft " + std::to_string(static_cast<uint64_t>(soft_bytes)));
-  } else {
-    // beyond what XFS records: any limit at its maximum or above is fine, a wrapped one is not
-    MXQ_CHECK_UNLESS_KNOWN("limit_overflow", got.hard_bytes >= 9223372036854775807ull, described + expected);
+  if ((label != request.labels.end() && !refused) || request.disk_mb > 0 || config.max_limit != 0) {
+    MXQ_CHECK(got.hard_bytes > 0, described + ": unlimited");
   }
+  if (config.max_limit != 0) {
+    MXQ_CHECK(got.hard_bytes <= config.max_limit, described + ": above max_limit");
+  }
+  const unsigned __int128 exact = static_cast<unsigned __int128>(base) * (100 + headroom) / 100;
+  uint64_t hard = exact > kMaxBytes ? kMaxBytes : static_cast<uint64_t>(exact);
+  if (config.max_limit != 0 && hard > config.max_limit) {
+    hard = config.max_limit;
+  }
+  const unsigned __int128 soft_exact = static_cast<unsigned __int128>(base) * soft / 100;
+  const uint64_t soft_bytes = soft == 0 ? 0 : (soft_exact > hard ? hard : static_cast<uint64_t>(soft_exact));
+  MXQ_CHECK(got.hard_bytes == hard && got.soft_bytes == soft_bytes,
+            described + "; expected hard " + std::to_string(hard) + ", soft " + std::to_string(soft_bytes));
   return 0;
 }

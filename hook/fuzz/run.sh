@@ -4,7 +4,6 @@
 #   hook/fuzz/run.sh BUILD_DIR SECONDS [TARGET...]      (make fuzz; make sanitize runs a short slice)
 # Each target starts from its corpus in hook/fuzz/corpus/TARGET (read only) plus what earlier
 # runs found (BUILD_DIR/corpus/TARGET); a crashing input is saved in BUILD_DIR/artifacts/TARGET/.
-# MXQ_FUZZ_KNOWN_BUGS (see README.md) names the known bugs whose invariants are not enforced.
 # Exit status 1 if any target crashed.
 set -euo pipefail
 
@@ -17,7 +16,7 @@ if [ ${#targets[@]} -eq 0 ]; then
     targets=(config size labels sandbox_path)
 fi
 
-echo "fuzz: ${seconds} s per target; known bugs tolerated: ${MXQ_FUZZ_KNOWN_BUGS:-none}"
+echo "fuzz: ${seconds} s per target"
 summary=()
 failed=0
 for target in "${targets[@]}"; do
@@ -41,10 +40,9 @@ for i, v in enumerate(json.load(open(sys.argv[1]))["vectors"]):
     if [ "$rc" -ne 0 ] && [ "$crashes" -eq 0 ]; then
         crashes=1 # a failure that left no artifact (it stopped the run all the same)
     fi
-    known=$(sed -n "s/^MXQ_FUZZ known bug \(.*\): tolerated \([0-9]*\) times/\1 \2/p" "$log" | paste -sd , - || true)
     line=$(printf '%-13s %10s executions  %d crashes  corpus %d' "$target" "${executions:-?}" "$crashes" \
         "$(find "$work" "$here/corpus/$target" -type f | wc -l)")
-    summary+=("$line${known:+  (known: $known)}")
+    summary+=("$line")
     if [ "$crashes" -ne 0 ]; then
         failed=1
         echo "fuzz_$target crashed; the log ($log) says:" >&2

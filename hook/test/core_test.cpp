@@ -21,6 +21,7 @@
 #include <fstream>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -185,6 +186,23 @@ TEST(PureConfig, ALabelNeverLiftsTheQuota)
   EXPECT_EQ(config.limits_for({0, {{"xfs_quota.limit", "1k"}}}).limits.hard_bytes, 1024u + 102u);
 }
 
+// Found by fuzz_labels (disk_request_overflow, limit_overflow): a request or headroom beyond what
+// XFS records saturates at 2^63-1 bytes, never wraps around or converts a double out of range.
+TEST(PureConfig, HugeRequestsSaturateAtTheLargestLimitXfsRecords)
+{
+  constexpr uint64_t kMaxBytes = 9223372036854775807ull;
+  Config uncapped = parse({{"work_dir", "/w"}, {"project_ids", "1-2"}, {"headroom_percent", "200"}}).value();
+  for (double disk : {1.76e13, 1e14, 9.2e15}) { // MB; Mesos holds up to 2^63/1000
+    EXPECT_EQ(uncapped.limits_for({disk, {}}).limits.hard_bytes, kMaxBytes) << disk;
+  }
+  EXPECT_EQ(uncapped.limits_for({0, {{"xfs_quota.limit", "8191p"}}}).limits.hard_bytes, kMaxBytes);
+  Config capped = parse({{"work_dir", "/w"}, {"project_ids", "1-2"}, {"default_limit", "1g"}, {"max_limit", "2g"},
+                         {"headroom_percent", "1000"}})
+                      .value();
+  EXPECT_EQ(capped.limits_for({1e14, {}}).limits.hard_bytes, 2ull << 30);
+  EXPECT_EQ(capped.limits_for({0, {{"xfs_quota.limit", "8191p"}}}).limits.hard_bytes, 2ull << 30);
+}
+
 TEST(PureConfig, OneMergeRuleTheTaskLabelWins)
 {
   DiskRequest executor{1, {{"xfs_quota.limit", "1g"}, {"team", "a"}}};
@@ -236,6 +254,19 @@ TEST(PureSandboxPath, OnlyRunDirectoriesBelowWorkDir)
     ASSERT_FALSE(refused.ok()) << bad;
     EXPECT_NE(refused.error().find("is not a run directory of work_dir /w"), std::string::npos);
   }
+}
+
+// Found by fuzz_sandbox_path (nul_in_sandbox_path): the path is opened as a C string, which would
+// end at a NUL: a shorter path than the one checked.
+TEST(PureSandboxPath, ANulByteIsRefused)
+{
+  using namespace std::string_view_literals;
+  for (std::string_view bad : {"/w/slaves/S1/frameworks/F1/executors/E1/runs/C1\0x"sv,
+                               "/w/slaves/S1/frameworks/F1/executors/E\0/runs/C1"sv,
+                               "/w/slaves/S1/frameworks/F1/executors/E1/runs/C1/containers/N\0"sv}) {
+    EXPECT_FALSE(parse_sandbox_path("/w", bad).ok()) << bad.size();
+  }
+  EXPECT_FALSE(parse_docker_link("/w", "/w/slaves/S1/docker/links/C\0x"sv).has_value());
 }
 
 TEST(PureSandboxPath, NestedContainersAndDockerLinks)
