@@ -32,7 +32,7 @@ EXAMPLES = r"""
     fail_msg: "{{ conflicts | join('; ') }}"
   vars:
     conflicts: "{{ {'hook': '20000-29999', 'disk/xfs isolator': '[5000-10000]'}
-                   | mesos.xfs_quota.project_id_conflicts(used={'web': 7001}) }}"
+                   | mesos.xfs_quota.project_id_conflicts(used={'web': 4001}) }}"
 """
 
 RETURN = r"""

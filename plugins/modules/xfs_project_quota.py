@@ -101,9 +101,10 @@ seealso:
 """
 
 EXAMPLES = r"""
+# The run's own directory: runs/latest is a symbolic link, and the module does not follow links.
 - name: Limit a sandbox by its path (ad hoc - ansible agents -m mesos.xfs_quota.xfs_project_quota -a ...)
   mesos.xfs_quota.xfs_project_quota:
-    path: /var/lib/mesos/slaves/S1/frameworks/F1/executors/E1/runs/latest
+    path: /var/lib/mesos/slaves/S1/frameworks/F1/executors/E1/runs/R1
     bhard: 20g
 
 - name: Limit a named project

@@ -64,7 +64,7 @@ EXAMPLES = r"""
 
 - name: Projects above 90 %
   ansible.builtin.debug:
-    msg: "{{ usage.projects | selectattr('percent_bytes', 'gt', 90) | list }}"
+    msg: "{{ usage.projects | rejectattr('percent_bytes', 'none') | selectattr('percent_bytes', 'gt', 90) | list }}"
 """
 
 RETURN = r"""
