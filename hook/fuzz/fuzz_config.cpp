@@ -41,6 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     }
     // the two parameters without a default are named when missing
     named = named || error.rfind("work_dir: missing", 0) == 0 || error.rfind("project_ids: missing", 0) == 0;
+    // default_limit left at 0 under a max_limit: the parameter to set is named
+    named = named || error.rfind("default_limit: 0 means no limit", 0) == 0;
     MXQ_CHECK(named, input + "-> " + error);
     return 0;
   }
