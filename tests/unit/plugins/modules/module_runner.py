@@ -3,15 +3,26 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from ansible.module_utils import _internal, basic
+from ansible.module_utils import basic
 from ansible.module_utils.common import warnings as module_warnings
-from ansible.module_utils.testing import patch_module_args
+
+try:  # ansible-core 2.19+: its own test helpers
+    from ansible.module_utils import _internal
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core 2.17, 2.18 (make matrix): the arguments and the result by hand
+    _internal = None
+
+    @contextlib.contextmanager
+    def patch_module_args(args):
+        with mock.patch.object(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()):
+            yield
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils import _quota, _xfs
 
@@ -72,10 +83,18 @@ class FakeHost:
         # is_controller: once a controller-side plugin was imported, warnings would go to the display
         kernels = [mock.patch.object(owner, "Kernel", lambda: self.kernel)
                    for owner in (module, _xfs, _quota, _xfs_project) if hasattr(owner, "Kernel")]
-        with patch_module_args(args), contextlib.ExitStack() as stack, \
-                mock.patch.object(_internal, "is_controller", False), \
-                mock.patch.dict(module_warnings._global_warnings, clear=True), \
-                mock.patch.object(basic.AnsibleModule, "_record_module_result", lambda _self, o: results.append(o)):
+        with patch_module_args(args), contextlib.ExitStack() as stack:
+            if _internal is not None:
+                stack.enter_context(mock.patch.object(_internal, "is_controller", False))
+                stack.enter_context(mock.patch.dict(module_warnings._global_warnings, clear=True))
+                stack.enter_context(mock.patch.object(basic.AnsibleModule, "_record_module_result",
+                                                      lambda _self, o: results.append(o)))
+            else:
+                def record(_self, kwargs):
+                    warnings = module_warnings.get_warning_messages()
+                    results.append({**kwargs, **({"warnings": list(warnings)} if warnings else {})})
+                stack.enter_context(mock.patch.object(module_warnings, "_global_warnings", []))
+                stack.enter_context(mock.patch.object(basic.AnsibleModule, "_return_formatted", record))
             for patch in kernels:
                 stack.enter_context(patch)
             try:
