@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import atomic_write
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import atomic_write, read_text
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mount_options import (
     Fstab, describe, grub_with_rootflags, modes_of_state, rootflags_of, with_quota)
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import Mount, XfsFilesystem, parse_mountinfo
@@ -169,23 +169,6 @@ def boot_config_commands(which: Callable[[str], str | None], bls: bool, rootflag
     return []
 
 
-def _read_keeping_bytes(path: str) -> str:
-    """``path`` as text whose bytes that are not UTF-8 survive (surrogateescape); empty if missing."""
-    try:
-        with open(path, "rb") as f:
-            return f.read().decode("utf-8", "surrogateescape")
-    except FileNotFoundError:
-        return ""
-
-
-def _write(param: str, path: str, text: str) -> None:
-    try:
-        atomic_write(path, text)
-    except UnicodeEncodeError as exc:
-        raise MountError(f"{param}: {path} holds bytes that are not UTF-8 (at {exc.start}); this version "
-                         "cannot rewrite it without changing them: fix the line by hand") from exc
-
-
 def live_mount(path: str, mounts: list[Mount]) -> Mount | None:
     """The mount on exactly ``path`` (the last one, which is what is visible)."""
     found = [m for m in mounts if m.mountpoint == path]
@@ -219,7 +202,7 @@ class XfsMount:
         live = live_mount(self.path, mounts)
         if live is not None and live.fstype != "xfs":
             raise MountError(f"path: {self.path} is mounted as {live.fstype}, not XFS; quota options here are for XFS")
-        fstab_text = _read_keeping_bytes(self.req.fstab)
+        fstab_text = read_text(self.req.fstab, "fstab")
         fstab = Fstab(fstab_text)
         entry = fstab.entry(self.path)
         if entry is not None:
@@ -248,7 +231,7 @@ class XfsMount:
             self.apply_live(live, options, mounts)
 
         if self.result["fstab_changed"] and not self.host.check_mode:
-            _write("fstab", self.req.fstab, fstab.text())
+            atomic_write(self.req.fstab, fstab.text(), param="fstab")
         self.result["changed"] = any(self.result[k] for k in ("remounted", "fstab_changed", "grub_changed"))
         if self.diff:
             self.result["diff"] = self.diff
@@ -352,7 +335,7 @@ class XfsMount:
         before = self.modes("/", mounts)
         self.result["quota"] = before
         path = self.req.grub_defaults
-        text = _read_keeping_bytes(path)
+        text = read_text(path, "grub_defaults")
         new = grub_with_rootflags(text, self.wanted)
         self.result["grub_changed"] = new != text
         self.result["reboot_required"] = self.differs(before)
@@ -364,7 +347,7 @@ class XfsMount:
         self.result["boot_loader_commands"] = commands
         if self.host.check_mode:
             return
-        _write("grub_defaults", path, new)
+        atomic_write(path, new, param="grub_defaults")
         if not commands:
             self.host.warn(f"{path} now sets rootflags=; regenerate the boot loader configuration "
                            "(none of grubby, update-grub, grub2-mkconfig found)")
