@@ -8,7 +8,10 @@
 set -euo pipefail
 
 # Packages baked into the image. g++/make/cmake build the hook inside the VM.
-PACKAGES=systemd-sysv,udev,kmod,dbus,linux-image-amd64,openssh-server,python3,xfsprogs,e2fsprogs,sudo,iproute2,procps,g++,make,cmake,libgoogle-glog0v6
+# Docker is baked in because installing it in the TCG VM triggers a ~15 min initramfs rebuild;
+# with AppArmor on (Debian's kernel default) every `docker run` needs apparmor_parser.
+# busybox-static becomes the local test image (no registry is reachable).
+PACKAGES=systemd-sysv,udev,kmod,dbus,linux-image-amd64,openssh-server,python3,xfsprogs,e2fsprogs,sudo,iproute2,procps,g++,make,cmake,libgoogle-glog0v6,docker.io,apparmor,busybox-static
 ROOT_SIZE_MB=3072
 SUITE=bookworm
 HOSTNAME_IN_VM=mxq-testvm
@@ -43,6 +46,12 @@ start=$SECONDS
 ssh-keygen -q -t ed25519 -N '' -C mxq-throwaway -f "$work/id_ed25519"
 
 echo "building VM image (recipe $recipe_hash) ..." >&2
+# A root file system tarball for `docker import`, the local test image of the Docker tests:
+# busybox-static with its applets linked, nothing else.
+busybox_rootfs_hook='set -e; t=$(mktemp -d); mkdir -p "$t/bin" "$t/tmp" "$t/mnt/mesos/sandbox";
+cp "$1/bin/busybox" "$t/bin/busybox"; chroot "$1" /bin/busybox --list | while read -r a; do
+[ "$a" = busybox ] || ln -s busybox "$t/bin/$a"; done; mkdir -p "$1/usr/local/share/mxq";
+tar -C "$t" -cf "$1/usr/local/share/mxq/busybox-rootfs.tar" .; rm -rf "$t"'
 # The hooks are single-quoted on purpose: mmdebstrap runs them with the rootfs path as $1.
 # shellcheck disable=SC2016
 mmdebstrap --mode=root --variant=minbase --quiet \
@@ -54,6 +63,8 @@ mmdebstrap --mode=root --variant=minbase --quiet \
     --customize-hook='printf "[Match]\nName=e*\n\n[Network]\nDHCP=yes\n" > "$1/etc/systemd/network/20-wired.network"' \
     --customize-hook='chroot "$1" systemctl enable systemd-networkd' \
     --customize-hook='chroot "$1" systemctl mask systemd-networkd-wait-online.service apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer' \
+    --customize-hook='chroot "$1" systemctl disable docker.service docker.socket containerd.service' \
+    --customize-hook="$busybox_rootfs_hook" \
     --customize-hook="mkdir -m 700 -p \"\$1/root/.ssh\" && install -m 600 '$work/id_ed25519.pub' \"\$1/root/.ssh/authorized_keys\"" \
     --customize-hook="cp -L \"\$1/vmlinuz\" '$work/vmlinuz' && cp -L \"\$1/initrd.img\" '$work/initrd.img'" \
     "$SUITE" "$work/rootfs" "${mirror_args[@]}"
