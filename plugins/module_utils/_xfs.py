@@ -75,7 +75,6 @@ LIMIT_FIELDS = {
     "rtbhard": (0x20, "d_rtb_hardlimit", BASIC_BLOCK),
 }
 BLOCK_LIMITS = ("bsoft", "bhard", "rtbsoft", "rtbhard")
-INODE_LIMITS = ("isoft", "ihard")
 
 # Never follow a symlink, never block on a FIFO or device, never take a terminal.
 OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
