@@ -15,4 +15,4 @@ scp -q -F "$repo/.vm/bench-hook/ssh_config" "$repo/.build/hook/hook_bench" mxq-v
 # shellcheck disable=SC2016  # expanded in the VM
 ssh_vm 'set -e; truncate -s 2G /var/tmp/bench.img; dev=$(losetup --find --show /var/tmp/bench.img)
   mkfs.xfs -q -f "$dev"; mkdir -p /mnt/bench; mount -o prjquota "$dev" /mnt/bench'
-ssh_vm "hook_bench /mnt/bench ${BENCH_SANDBOXES:-1000} ${BENCH_RECOVERY:-10000} ${BENCH_FETCHED:-100000}"
+ssh_vm "hook_bench /mnt/bench ${BENCH_SANDBOXES:-1000} ${BENCH_RECOVERY:-10000} ${BENCH_FETCHED:-100000} ${BENCH_FETCHED_ROUNDS:-3}"

@@ -47,7 +47,8 @@ ssh-keygen -q -t ed25519 -N '' -C mxq-throwaway -f "$work/id_ed25519"
 
 echo "building VM image (recipe $recipe_hash) ..." >&2
 # A root file system tarball for `docker import`, the local test image of the Docker tests:
-# busybox-static with its applets linked, nothing else.
+# busybox-static with its applets linked, nothing else. Single-quoted: mmdebstrap expands $1.
+# shellcheck disable=SC2016
 busybox_rootfs_hook='set -e; t=$(mktemp -d); mkdir -p "$t/bin" "$t/tmp" "$t/mnt/mesos/sandbox";
 cp "$1/bin/busybox" "$t/bin/busybox"; chroot "$1" /bin/busybox --list | while read -r a; do
 [ "$a" = busybox ] || ln -s busybox "$t/bin/$a"; done; mkdir -p "$1/usr/local/share/mxq";
