@@ -297,10 +297,14 @@ class XfsMount:
             what.append(f"it holds {len(names)} entries ({shown})")
         if users:
             what.append("in use by " + "; ".join(users[:5]))
+        # Mesos 1.11.0 Slave::recover (src/slave/slave.cpp) compares the checkpointed SlaveInfo, disk
+        # included, under --reconfiguration_policy=equal (src/slave/compatibility.cpp equal)
         raise MountError(
             f"path: {self.path} is not empty ({'; '.join(what)}); mounting the file system there would hide "
             "that content (a running Mesos agent would lose its checkpoints and sandboxes from view). Stop the "
-            "agent, move the data onto the new file system (mount it elsewhere, copy, then mount it here), "
+            "agent, move the data onto the new file system (mount it elsewhere, copy, then mount it here; an "
+            "agent whose disk changes with the move refuses to recover its checkpoint, 'Incompatible agent info', "
+            "until you remove <work_dir>/meta/slaves/latest, and then registers as a new agent), "
             "or set hide_existing_content=true to mount over it anyway")
 
     def mount(self, source: str, options: list[str], before: dict[str, str] | None) -> None:

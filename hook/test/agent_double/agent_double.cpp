@@ -596,20 +596,30 @@ private:
       fs::create_symlink(sandbox, work_directory);
     }
     // DockerContainerizerProcess::launch: the pre-launch decorator first (its failure fails the
-    // launch), then fetch, pull, and the post-fetch hook with the real sandbox directory
+    // launch), then fetch, pull, and the post-fetch hook with the real sandbox directory. The
+    // decorator gets the container name DOCKER_NAME_PREFIX + container id, the agent's
+    // --sandbox_directory, and a TaskInfo only for a command task: Slave::launchExecutor
+    // (src/slave/slave.cpp) sets ContainerConfig.task_info only if isGeneratedForCommandTask(), so a
+    // custom executor's launch ("executor_kind": "custom") carries none.
+    const bool command_task = request.value("executor_kind", "command") == "command";
+    const Option<mesos::TaskInfo> decorated_task = command_task ? Option<mesos::TaskInfo>(task) : None();
+    const std::string container_name = "mesos-" + container.value();
+    const std::string mapped_sandbox = flag("sandbox_directory", "/mnt/mesos/sandbox");
+    const json decorated = {{"container_name", container_name}, {"mapped_sandbox_directory", mapped_sandbox},
+                            {"task_given", command_task}};
     for (mesos::Hook* hook : hooks_) {
       process::Future<Option<mesos::DockerTaskExecutorPrepareInfo>> prepared =
-          hook->slavePreLaunchDockerTaskExecutorDecorator(task, executor, "mesos-" + container.value(),
-                                                          work_directory, "/mnt/mesos/sandbox", None());
+          hook->slavePreLaunchDockerTaskExecutorDecorator(decorated_task, executor, container_name, work_directory,
+                                                          mapped_sandbox, None());
       if (prepared.isFailed()) {
         return {{"ok", false}, {"launched", false}, {"sandbox", sandbox}, {"container_work_directory", work_directory},
-                {"error", prepared.failure()}};
+                {"decorator", decorated}, {"error", prepared.failure()}};
       }
     }
     fetch(sandbox, request);
     json errors = post_fetch(container, sandbox);
     return {{"ok", errors.empty()}, {"launched", true}, {"sandbox", sandbox},
-            {"container_work_directory", work_directory}, {"errors", errors}};
+            {"container_work_directory", work_directory}, {"decorator", decorated}, {"errors", errors}};
   }
 
   // A nested container of a task group (the default executor's LAUNCH_NESTED_CONTAINER): the

@@ -33,6 +33,22 @@ def test_docker_sandbox_with_a_colon_is_passed_as_its_docker_links_symlink(tmp_p
     assert os.readlink(link) == colon["sandbox"] == f"{tmp_path}/slaves/S0/frameworks/F1/executors/E:2/runs/C2"
 
 
+def test_docker_decorator_gets_the_container_name_the_agents_sandbox_directory_and_a_task_only_for_command_tasks(
+        tmp_path):
+    # seen on the real Mesos 1.11.0 agent (../shared/real-mesos): container mesos-<id>, bind mount at
+    # --sandbox_directory; a custom executor's launch carries no TaskInfo (Slave::launchExecutor)
+    _run, [command, custom] = drive(tmp_path, [
+        {"op": "launch", "framework": "F1", "executor": "E1", "container": "C1", "containerizer": "docker"},
+        {"op": "launch", "framework": "F1", "executor": "E2", "container": "C2", "containerizer": "docker",
+         "executor_kind": "custom"},
+    ], "--sandbox_directory=/sbx")
+    assert command["decorator"] == {"container_name": "mesos-C1", "mapped_sandbox_directory": "/sbx", "task_given": True}
+    assert custom["decorator"] == {"container_name": "mesos-C2", "mapped_sandbox_directory": "/sbx", "task_given": False}
+    _run, [default] = drive(tmp_path, [
+        {"op": "launch", "framework": "F1", "executor": "E3", "container": "C3", "containerizer": "docker"}])
+    assert default["decorator"]["mapped_sandbox_directory"] == "/mnt/mesos/sandbox"
+
+
 def test_nested_container_sandbox_is_below_the_executors_run_directory(tmp_path):
     _run, [nested] = drive(tmp_path, [
         {"op": "launch_nested", "framework": "F1", "executor": "E1", "container": "C1", "nested": ["N1", "N2"],

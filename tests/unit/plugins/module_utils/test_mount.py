@@ -174,7 +174,8 @@ def test_never_mounts_over_content_or_a_directory_in_use(world, check_mode):
     (world["tmp"] / "mnt" / "meta").mkdir()
     host = FakeHost(kernel, check_mode=check_mode)
     with pytest.raises(MountError, match=r"^path: .*/mnt is not empty \(it holds 1 entries \(meta\)\).*"
-                                         r"Stop the agent, move the data.*hide_existing_content=true"):
+                                         r"Stop the agent, move the data.*"
+                                         r"agent whose disk changes.*meta/slaves/latest.*hide_existing_content=true"):
         run(world, kernel, host)
     assert host.ran == [] and "prjquota" not in open(world["fstab"], encoding="utf-8").read()
     os.rmdir(world["tmp"] / "mnt" / "meta")
