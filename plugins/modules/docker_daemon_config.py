@@ -40,10 +40,14 @@ options:
     default: {}
 attributes:
   check_mode:
+    description: Reports what would change and writes nothing.
     support: full
   diff_mode:
+    description: Shows the file before and after.
     support: full
   platform:
+    description: Any POSIX host with Docker's daemon.json; writing it needs root.
+    support: full
     platforms: posix
 author:
   - mesos.xfs_quota developers (@mesos-xfs-quota)

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Create and remove containers through Docker's API; report the project id each one got.
 
     docker_cycles.py IMAGE COUNT [PATH...]
@@ -54,7 +53,7 @@ def main():
     before = {p: project_id(p) for p in paths}
     ids = []
     start = time.monotonic()
-    for _ in range(count):
+    for _cycle in range(count):
         cid = call("POST", "/containers/create", {"Image": image, "Cmd": ["true"], "NetworkDisabled": True})["Id"]
         upper = call("GET", f"/containers/{cid}/json")["GraphDriver"]["Data"]["UpperDir"]
         ids.append(project_id(os.path.dirname(upper)))
