@@ -10,7 +10,7 @@ short_description: Which systemd unit is the Mesos agent
 version_added: 0.2.0
 description:
   - Takes the output of C(systemctl show --property=Id,LoadState UNIT...) and returns the first of
-    O(candidates) that systemd has a unit for: V(mesos-agent) (newer packages) before V(mesos-slave)
+    O(candidates) that systemd has a unit for, V(mesos-agent) (newer packages) before V(mesos-slave)
     (Mesosphere's packages).
   - Fails, asking for C(agent_service), when none exists.
 options:

@@ -10,8 +10,8 @@ short_description: The host's package names for what a role needs
 version_added: 0.2.0
 description:
   - Takes logical names (V(c++ compiler), V(make), V(cmake), V(pkg-config), V(xfsprogs)) and returns the
-    package names of the host's distribution, chosen by C(os_family) and C(distribution_major_version):
-    V(g++) on Debian and Ubuntu, V(gcc-c++) on the Red Hat family, V(cmake3) (EPEL) on EL 7.
+    package names of the host's distribution, chosen by C(os_family) and C(distribution_major_version),
+    for example V(g++) on Debian and Ubuntu, V(gcc-c++) on the Red Hat family, V(cmake3) (EPEL) on EL 7.
   - Fails naming the need and the family when the table has no name for it.
 options:
   _input:

@@ -51,11 +51,13 @@ inside=/tmp/$(basename "$work")
 mkdir -p "$work/src"
 cp -a "$repo/hook" "$repo/bench" "$work/src/"
 start=$SECONDS
-chroot "$root" cmake -S "$inside/src/hook" -B "$inside/build" -DMXQ_MESOS_STUB=ON \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$work/build.log" 2>&1 \
-  && chroot "$root" cmake --build "$inside/build" -j2 \
-        --target core_test mesos-agent-double mxq_test_other_hook mesos_xfs_quota_hook >>"$work/build.log" 2>&1 \
-  || { cat "$work/build.log" >&2; exit 1; }
+if ! { chroot "$root" cmake -S "$inside/src/hook" -B "$inside/build" -DMXQ_MESOS_STUB=ON \
+           -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+       && chroot "$root" cmake --build "$inside/build" -j2 \
+           --target core_test mesos-agent-double mxq_test_other_hook mesos_xfs_quota_hook; } >"$work/build.log" 2>&1; then
+    cat "$work/build.log" >&2
+    exit 1
+fi
 mkdir -p "$out"
 for f in core_test mesos-agent-double libmxq_test_other_hook.so libmesos_xfs_quota_hook.so; do
     install -m "$( [[ $f == *.so ]] && echo 0644 || echo 0755 )" "$work/build/$f" "$out/$f"
