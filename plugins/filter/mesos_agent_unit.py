@@ -30,7 +30,7 @@ author:
 EXAMPLES = r"""
 - name: Ask systemd about both names
   ansible.builtin.command:
-    argv: [systemctl, show, --property=Id,LoadState, mesos-agent, mesos-slave]
+    argv: [systemctl, show, "--property=Id,LoadState", mesos-agent, mesos-slave]
   register: units
   changed_when: false
 
