@@ -26,7 +26,7 @@ export ANSIBLE_FORCE_COLOR ?= 0
 .PHONY: help deps demo test lint sanity units integration molecule bench vm-image vm-up vm-down build hook clean \
         galaxy matrix sanity-only units-only
 .PHONY: hook-sanitized sanitize fuzz
-.PHONY: hook-bullseye integration-bullseye molecule-bullseye
+.PHONY: hook-bullseye integration-bullseye molecule-bullseye hook-versions
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -72,7 +72,7 @@ demo: deps hook  ## boot a VM, roll the hook out to its agent (test double), sho
 	@trap '$(VM_SH) down demo' EXIT; $(VM_SH) up demo >/dev/null; \
 	ansible-playbook -i "$$($(VM_SH) inventory demo)" playbooks/demo.yml
 
-test: lint galaxy sanity units sanitize matrix integration integration-bullseye molecule  ## every kind of test; fails if any fails
+test: lint galaxy sanity units sanitize matrix hook-versions integration integration-bullseye molecule  ## every kind of test; fails if any fails
 	@echo "make test: all passed"
 
 # ---- test kinds ----------------------------------------------------------------------------------
@@ -102,6 +102,11 @@ matrix: deps hook  ## sanity and unit tests on the other ansible-core versions t
 	    $(MAKE) --no-print-directory units-only sanity-only BIN=$$venv/bin \
 	        ANSIBLE_TEST_PIP=$$(sed -n "s/^ *pip='\([0-9.]*\)',/\1/p" $$venv/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py); \
 	done
+
+# The hook role on this host against two agent doubles of different Mesos versions (no VM; builds
+# the hook once per version into .build/test-hook-versions, kept between runs).
+hook-versions: deps hook  ## the hook role with agents of two Mesos versions (doubles on this host)
+	PYTHONPATH=$(COLL_ROOT) pytest -q tests/controller
 
 units: deps hook units-only  ## pytest unit tests (syscall boundary faked) and the hook core's kernel-free tests
 units-only:
