@@ -25,6 +25,9 @@
 #include <sstream>
 #include <vector>
 
+#ifndef SYS_openat2 // glibc before 2.32 (Debian 11) names no SYS_openat2; its kernel headers do
+#define SYS_openat2 __NR_openat2
+#endif
 #ifndef STATX_MNT_ID
 #define STATX_MNT_ID 0x00001000U
 #endif

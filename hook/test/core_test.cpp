@@ -7,9 +7,9 @@
 //          MXQ_TEST_XFS=<XFS mounted prjquota>  MXQ_TEST_NOQUOTA=<XFS mounted without quota>
 
 #include <fcntl.h>
+#include <sys/mount.h> // before linux/fs.h: glibc before 2.36 (Debian 11) clashes the other way round
 #include <linux/fs.h>
 #include <sys/ioctl.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>

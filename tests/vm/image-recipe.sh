@@ -1,25 +1,33 @@
 #!/usr/bin/env bash
-# Build the Debian bookworm test-VM image: kernel, initrd and an ext4 root image.
-# Everything comes from Debian packages through the mirror apt is configured with on
-# this machine; no loop mounts (mkfs.ext4 -d fills the image from a directory).
+# Build the Debian test-VM image: kernel, initrd and an ext4 root image. MXQ_VM_SUITE chooses
+# the release: bookworm (default; kernel 6.1) or bullseye (kernel 5.10, xfsprogs 5.10, Python 3.9),
+# the two suites reachable here. Everything comes from Debian packages through the mirror apt is
+# configured with on this machine; no loop mounts (mkfs.ext4 -d fills the image from a directory).
 #
-# The result is cached under $MXQ_CACHE_DIR/vm-<hash of this file>/ so a second run
-# (or a second checkout) reuses it. Usage: image-recipe.sh  -> prints the image dir.
+# The result is cached under $MXQ_CACHE_DIR/vm-<suite>-<hash of this file and the suite>/ so a
+# second run (or a second checkout) reuses it. Usage: image-recipe.sh  -> prints the image dir.
 set -euo pipefail
 
 # Packages baked into the image. g++/make/cmake build the hook inside the VM.
 # Docker is baked in because installing it in the TCG VM triggers a ~15 min initramfs rebuild;
 # with AppArmor on (Debian's kernel default) every `docker run` needs apparmor_parser.
 # busybox-static becomes the local test image (no registry is reachable).
-PACKAGES=systemd-sysv,udev,kmod,dbus,linux-image-amd64,openssh-server,python3,xfsprogs,e2fsprogs,sudo,iproute2,procps,g++,make,cmake,libgoogle-glog0v6,docker.io,apparmor,busybox-static
+PACKAGES=systemd-sysv,udev,kmod,dbus,linux-image-amd64,openssh-server,python3,xfsprogs,e2fsprogs,sudo,iproute2,procps,g++,make,cmake,docker.io,apparmor,busybox-static
 ROOT_SIZE_MB=3072
-SUITE=bookworm
+SUITE=${MXQ_VM_SUITE:-bookworm}
+# glog: the test double's runtime; on bullseye the hook is also built in the VM (binaries built
+# on this bookworm host need glibc 2.34), so its headers come too.
+case $SUITE in
+    bookworm) PACKAGES+=,libgoogle-glog0v6 ;;
+    bullseye) PACKAGES+=,libgoogle-glog0v5,libgoogle-glog-dev ;;
+    *) echo "MXQ_VM_SUITE=$SUITE: choose bookworm or bullseye (the Debian suites reachable here)" >&2; exit 2 ;;
+esac
 HOSTNAME_IN_VM=mxq-testvm
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache_root=${MXQ_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mesos-xfs-quota}
-recipe_hash=$(sha256sum "$here/image-recipe.sh" | cut -c1-16)
-image_dir=$cache_root/vm-$recipe_hash
+recipe_hash=$({ cat "$here/image-recipe.sh"; echo "suite=$SUITE"; } | sha256sum | cut -c1-16)
+image_dir=$cache_root/vm-$SUITE-$recipe_hash
 
 if [[ -f $image_dir/.complete ]]; then
     echo "$image_dir"
@@ -34,21 +42,26 @@ if [[ -f $image_dir/.complete ]]; then
     exit 0
 fi
 
-# The mirror apt already uses here (deb822 or one-line sources are pasted as they are).
-mirror_args=()
-for f in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list; do
-    if [[ -s $f ]] && grep -Eq '^(deb |URIs:)' "$f"; then mirror_args=("$f"); break; fi
-done
-
 work=$(mktemp -d "$cache_root/.build-XXXXXX")
 trap 'rm -rf "$work"' EXIT
+
+# The mirror apt already uses here (deb822 or one-line sources), with this host's release name
+# replaced by the suite's (bookworm-security becomes bullseye-security, and so on).
+host_suite=$(sed -n "s/^VERSION_CODENAME=//p" /etc/os-release)
+mirror_args=()
+for f in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list; do
+    if [[ -s $f ]] && grep -Eq '^(deb |URIs:)' "$f"; then
+        sed "s/\b$host_suite\b/$SUITE/g" "$f" > "$work/sources"
+        mirror_args=("$work/sources"); break
+    fi
+done
 start=$SECONDS
 ssh-keygen -q -t ed25519 -N '' -C mxq-throwaway -f "$work/id_ed25519"
 
-echo "building VM image (recipe $recipe_hash) ..." >&2
+echo "building $SUITE VM image (recipe $recipe_hash) ..." >&2
 # A root file system tarball for `docker import`, the local test image of the Docker tests:
-# busybox-static with its applets linked, nothing else. Single-quoted: mmdebstrap expands $1.
-# shellcheck disable=SC2016
+# busybox-static with its applets linked, nothing else.
+# shellcheck disable=SC2016  # expanded by mmdebstrap's shell, not here
 busybox_rootfs_hook='set -e; t=$(mktemp -d); mkdir -p "$t/bin" "$t/tmp" "$t/mnt/mesos/sandbox";
 cp "$1/bin/busybox" "$t/bin/busybox"; chroot "$1" /bin/busybox --list | while read -r a; do
 [ "$a" = busybox ] || ln -s busybox "$t/bin/$a"; done; mkdir -p "$1/usr/local/share/mxq";

@@ -727,7 +727,8 @@ bool authenticated(const std::string& headers, const std::map<std::string, std::
 }
 
 void serve(Agent& agent, const std::map<std::string, std::string>& shown_flags,
-           const std::optional<std::map<std::string, std::string>>& credentials, const std::string& ip, int port)
+           const std::optional<std::map<std::string, std::string>>& credentials, const std::string& ip, int port,
+           const std::string& agent_version)
 {
   int server = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
@@ -785,6 +786,11 @@ void serve(Agent& agent, const std::map<std::string, std::string>& shown_flags,
       } else {
         body = json({{"flags", shown_flags}}).dump();
       }
+    } else if (method == "GET" && (target == "/version" || target == "/version/")) {
+      // src/version/version.hpp internal::version(), served by VersionProcess (src/version/version.cpp,
+      // spawned in src/slave/main.cpp) without authentication; the git_* keys are optional there
+      body = json({{"version", agent_version}, {"build_user", "mesos-agent-double"}, {"build_time", 0},
+                   {"build_date", "1970-01-01 00:00:00"}}).dump();
     } else if (method == "POST" && target.rfind("/double/", 0) == 0 && header_end != std::string::npos) {
       json parsed = json::parse(data.substr(header_end + 4), nullptr, false);
       body = parsed.is_discarded() ? json({{"ok", false}, {"error", "body is not JSON"}}).dump()
@@ -874,5 +880,5 @@ int main(int argc, char** argv)
     return EXIT_SUCCESS;
   }
   serve(agent, shown, read_credentials(flags), flags.count("ip") ? flags["ip"] : "127.0.0.1",
-        std::stoi(flags.count("port") ? flags["port"] : "5051"));
+        std::stoi(flags.count("port") ? flags["port"] : "5051"), agent_version);
 }
