@@ -50,6 +50,15 @@ options:
     description: Also list projects with neither usage nor limits.
     type: bool
     default: false
+  docker_root:
+    description:
+      - Docker's data root (C(Docker Root Dir) in C(docker info), usually C(/var/lib/docker)).
+        With it, RV(docker_tasks) lists every Mesos Docker task (container C(mesos-<containerId>)) with
+        the usage and limit of its sandbox (the hook's project) and of its container's writable layer
+        (Docker's project on C(<docker_root>/overlay2/<layer>) when the container has a size).
+      - Read from Docker's state files (C(containers/<id>/config.v2.json),
+        C(image/<driver>/layerdb/mounts/<id>/mount-id)); no call to the daemon.
+    type: path
 author:
   - mesos.xfs_quota developers (@mesos-xfs-quota)
 seealso:
@@ -65,6 +74,12 @@ EXAMPLES = r"""
 - name: Projects above 90 %
   ansible.builtin.debug:
     msg: "{{ usage.projects | rejectattr('percent_bytes', 'none') | selectattr('percent_bytes', 'gt', 90) | list }}"
+
+- name: Sandbox and container root of every Mesos Docker task
+  mesos.xfs_quota.xfs_quota_info:
+    mountpoint: /var/lib/mesos
+    docker_root: /var/lib/docker
+  register: docker_usage
 """
 
 RETURN = r"""
@@ -108,10 +123,27 @@ projects:
     percent_inodes:
       description: Inodes used as a percentage of the inode hard limit (or soft); null without a limit.
       type: float
+docker_tasks:
+  description:
+    - With O(docker_root), one entry per Mesos Docker task, sorted by container name. C(sandbox) and
+      C(writable_layer) each hold C(path), C(project_id), C(used_bytes), C(limit_bytes) (0 is none) and
+      C(percent_bytes); C(used_bytes) is null for project 0 (no project of its own, so no usage of
+      its own); C(error) instead when it cannot be read; null when the container has no such directory.
+  returned: when O(docker_root) is set
+  type: list
+  elements: dict
+  sample:
+    - container: mesos-3f1c2a
+      container_id: 9d2b...
+      sandbox: {path: /var/lib/mesos/slaves/S0/frameworks/F/executors/E/runs/3f1c2a, project_id: 20001,
+                used_bytes: 1048576, limit_bytes: 10485760, percent_bytes: 10.0}
+      writable_layer: {path: /var/lib/docker/overlay2/5e0a..., project_id: 1000002, used_bytes: 4096,
+                       limit_bytes: 20971520, percent_bytes: 0.02}
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._docker import DockerStateError, DockerTaskUsage, read_docker_tasks
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import FileError
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._projects import (
     PROJECT_FILE_ARGS, ProjectFileError, ProjectFiles, validate_id, validate_path)
@@ -131,6 +163,7 @@ def main() -> None:
             names={"type": "list", "elements": "str"},
             paths={"type": "list", "elements": "path"},
             include_empty={"type": "bool", "default": False},
+            docker_root={"type": "path"},
             **PROJECT_FILE_ARGS,
         ),
         supports_check_mode=True,
@@ -169,7 +202,10 @@ def main() -> None:
                 quotas = [q for q in fs.all_quotas() if wanted is None or q.project_id in wanted]
                 missing = (wanted or set()) - {q.project_id for q in quotas}
                 quotas = sorted(quotas + [ProjectQuota(project_id) for project_id in missing], key=lambda q: q.project_id)
-    except (XfsError, ProjectFileError, FileError) as exc:
+        docker = {}
+        if p["docker_root"]:
+            docker["docker_tasks"] = DockerTaskUsage(kernel, fs.mounts).of_tasks(read_docker_tasks(p["docker_root"]))
+    except (XfsError, ProjectFileError, FileError, DockerStateError) as exc:
         module.fail_json(msg=str(exc))
 
     projects = []
@@ -183,7 +219,7 @@ def main() -> None:
             "percent_inodes": percent(q.used_inodes, q.limits["ihard"], q.limits["isoft"]),
         })
     module.exit_json(changed=False, mountpoint=fs.mountpoint, device=fs.device,
-                     quota_state=vars(state), projects=projects)
+                     quota_state=vars(state), projects=projects, **docker)
 
 
 if __name__ == "__main__":

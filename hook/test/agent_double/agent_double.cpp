@@ -12,7 +12,9 @@
 //   * drives the hook callbacks in the agent's order, one at a time (the agent holds one global
 //     hook mutex): POST /double/<op> with a JSON body, or JSON lines on stdin with --drive.
 // Ops: launch {framework, executor, container, containerizer: docker|mesos, disk_mb, labels,
-//      fetch: [{path, kind: file|fifo|symlink, size_kib, target}]}, launch_nested {framework,
+//      fetch: [{path, kind: file|fifo|symlink, size_kib, target}], and for a Docker task with a
+//      container: image, command (a shell command), env {name: value}, parameters [{key, value}],
+//      cpus, mem_mb}, wait {framework, executor} (until the task's `docker run` exits), launch_nested {framework,
 //      executor, container, nested: [id, ...], fetch} (a task group's nested container),
 //      remove_executor {framework, executor}, gc {framework, executor} (what the agent's sandbox GC
 //      does: delete the tree). Each behaviour cites its Mesos 1.11.0 source in README.md here.
@@ -22,7 +24,10 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <fcntl.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -40,6 +45,7 @@
 #include <variant>
 #include <optional>
 #include <cstdio>
+#include <thread>
 #include <vector>
 
 #include <glog/logging.h>
@@ -443,6 +449,48 @@ void load_modules(const std::map<std::string, std::string>& flags, const std::op
   }
 }
 
+// --- subprocesses: the double runs the docker CLI as Mesos's Docker executor does ----------------
+// Starts argv (no shell, posix_spawnp: the hook's threads may run) with stdin /dev/null and
+// stdout/stderr appended to the given files (an empty path: /dev/null). The child's pid, or -1.
+pid_t spawn(const std::vector<std::string>& argv, const std::string& out, const std::string& err)
+{
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.empty() ? "/dev/null" : out.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.empty() ? "/dev/null" : err.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  std::vector<char*> args;
+  for (const std::string& arg : argv) {
+    args.push_back(const_cast<char*>(arg.c_str()));
+  }
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  int failed = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  return failed == 0 ? pid : -1;
+}
+
+// The exit status of a child (a shell-style code: 128 + signal when killed), -1 if not a child.
+int reap(pid_t pid)
+{
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) {
+      return -1;
+    }
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Runs argv to its end; its exit status.
+int run(const std::vector<std::string>& argv)
+{
+  pid_t pid = spawn(argv, "", "");
+  return pid < 0 ? -1 : reap(pid);
+}
+
 // --- the hooks, driven in the agent's order --------------------------------------------------------
 class Agent
 {
@@ -502,7 +550,26 @@ private:
       return launch_nested(request);
     }
     auto [framework, executor] = framework_and_executor(request);
+    const auto task = std::make_pair(framework.id().value(), executor.executor_id().value());
+    if (op == "wait") {
+      auto container = docker_.find(task);
+      if (container == docker_.end()) {
+        return {{"ok", false}, {"error", "no Docker container for this executor"}};
+      }
+      return {{"ok", true}, {"status", exit_status(container->second)}};
+    }
     if (op == "remove_executor") {
+      json response = {{"ok", true}};
+      // DockerContainerizerProcess::destroy (src/slave/containerizer/docker.cpp): `docker stop -t
+      // <--docker_stop_timeout> mesos-<id>` (Docker::stop), then the executor is reaped
+      auto container = docker_.find(task);
+      if (container != docker_.end()) {
+        std::vector<std::string> stop = docker_cli();
+        stop.insert(stop.end(), {"stop", "-t", std::to_string(std::stoi(flag("docker_stop_timeout", "0"))),
+                                 container->second.name});
+        response["docker_stop"] = run(stop);
+        response["status"] = exit_status(container->second);
+      }
       json errors = json::array();
       for (mesos::Hook* hook : hooks_) {
         Try<Nothing> removed = hook->slaveRemoveExecutorHook(framework, executor);
@@ -510,7 +577,18 @@ private:
           errors.push_back(removed.error()); // the agent only logs these
         }
       }
-      return {{"ok", errors.empty()}, {"errors", errors}};
+      // DockerContainerizerProcess::remove after --docker_remove_delay (0 here, as gc is at once):
+      // `docker rm -f -v mesos-<id>` (Docker::rm with force)
+      if (container != docker_.end()) {
+        std::vector<std::string> remove = docker_cli();
+        remove.insert(remove.end(), {"rm", "-f", "-v", container->second.name});
+        response["docker_rm"] = run(remove);
+        response["ok"] = response["docker_stop"] == 0 && response["docker_rm"] == 0;
+        docker_.erase(container);
+      }
+      response["ok"] = response["ok"].get<bool>() && errors.empty();
+      response["errors"] = errors;
+      return response;
     }
     if (op == "gc") {
       std::error_code error;
@@ -607,6 +685,8 @@ private:
     const std::string mapped_sandbox = flag("sandbox_directory", "/mnt/mesos/sandbox");
     const json decorated = {{"container_name", container_name}, {"mapped_sandbox_directory", mapped_sandbox},
                             {"task_given", command_task}};
+    // hooks_us: the time spent inside the hooks, for bench/docker.sh
+    const auto decorating = std::chrono::steady_clock::now();
     for (mesos::Hook* hook : hooks_) {
       process::Future<Option<mesos::DockerTaskExecutorPrepareInfo>> prepared =
           hook->slavePreLaunchDockerTaskExecutorDecorator(decorated_task, executor, container_name, work_directory,
@@ -616,10 +696,123 @@ private:
                 {"decorator", decorated}, {"error", prepared.failure()}};
       }
     }
+    auto hooks_time = std::chrono::steady_clock::now() - decorating;
     fetch(sandbox, request);
+    const auto post_fetching = std::chrono::steady_clock::now();
     json errors = post_fetch(container, sandbox);
-    return {{"ok", errors.empty()}, {"launched", true}, {"sandbox", sandbox},
-            {"container_work_directory", work_directory}, {"decorator", decorated}, {"errors", errors}};
+    hooks_time += std::chrono::steady_clock::now() - post_fetching;
+    json response = {{"ok", errors.empty()}, {"launched", true}, {"sandbox", sandbox},
+                     {"container_work_directory", work_directory}, {"decorator", decorated}, {"errors", errors},
+                     {"hooks_us", std::chrono::duration_cast<std::chrono::microseconds>(hooks_time).count()}};
+    if (request.contains("image")) {
+      // launchExecutorProcess: the Docker executor runs the task's container
+      const std::string& name = container_name;
+      const std::vector<std::string> argv = docker_run_argv(request, name, work_directory);
+      response["docker_run"] = argv;
+      response["docker_container"] = name;
+      if (auto failed = start_container(argv, name, sandbox, framework, executor)) {
+        response["ok"] = false;
+        response["launched"] = false;
+        response["error"] = *failed;
+      }
+    }
+    return response;
+  }
+
+  // A task's container: the `docker run` the Docker executor started, and its exit status once reaped.
+  struct DockerContainer
+  {
+    std::string name;
+    pid_t run;
+    std::optional<int> status;
+  };
+
+  // Docker::create (src/docker/docker.cpp): the CLI --docker, talking to -H unix://<--docker_socket>
+  std::vector<std::string> docker_cli() const
+  {
+    return {flag("docker", "docker"), "-H", "unix://" + flag("docker_socket", "/var/run/docker.sock")};
+  }
+
+  // The argv of a command task's container: Docker::RunOptions::create and Docker::run
+  // (src/docker/docker.cpp) as DockerExecutorProcess::launchTask (src/docker/executor.cpp) calls
+  // them: task resources as --cpu-shares/--memory, the environment (a sorted map) with
+  // MESOS_SANDBOX and MESOS_CONTAINER_NAME, the sandbox bind-mounted at --sandbox_directory,
+  // host network (the default), a shell command as `--entrypoint /bin/sh ... -c <command>`,
+  // --name, then each DockerInfo parameter as --key=value, the image, the arguments.
+  std::vector<std::string> docker_run_argv(const json& request, const std::string& name,
+                                           const std::string& work_directory) const
+  {
+    const std::string mapped = flag("sandbox_directory", "/mnt/mesos/sandbox");
+    std::vector<std::string> argv = docker_cli();
+    argv.push_back("run");
+    if (request.contains("cpus")) { // CPU_SHARES_PER_CPU, MIN_CPU_SHARES
+      const auto shares = static_cast<unsigned long>(1024 * request["cpus"].get<double>());
+      argv.insert(argv.end(), {"--cpu-shares", std::to_string(std::max(shares, 2UL))});
+    }
+    if (request.contains("mem_mb")) { // MIN_MEMORY
+      const auto mib = std::max(static_cast<unsigned long>(request["mem_mb"].get<double>()), 32UL);
+      argv.insert(argv.end(), {"--memory", std::to_string(mib << 20)});
+    }
+    std::map<std::string, std::string> environment;
+    const json env = request.value("env", json::object());
+    for (const auto& [key, value] : env.items()) {
+      environment[key] = value.get<std::string>();
+    }
+    environment["MESOS_SANDBOX"] = mapped;
+    environment["MESOS_CONTAINER_NAME"] = name;
+    environment["MESOS_ALLOCATION_ROLE"] = "*"; // the first resource's role; the double's are unreserved
+    for (const auto& [key, value] : environment) {
+      argv.insert(argv.end(), {"-e", key + "=" + value});
+    }
+    argv.insert(argv.end(), {"-v", work_directory + ":" + mapped, "--net", "host", "--entrypoint", "/bin/sh",
+                             "--name", name});
+    for (const json& parameter : request.value("parameters", json::array())) {
+      argv.push_back("--" + parameter.at("key").get<std::string>() + "=" + parameter.at("value").get<std::string>());
+    }
+    argv.insert(argv.end(), {request.at("image").get<std::string>(), "-c", request.at("command").get<std::string>()});
+    return argv;
+  }
+
+  // DockerExecutorProcess::launchTask: `docker run` with the executor's stdout/stderr (the
+  // container logger's sandbox files `stdout`, `stderr`), then `docker inspect` until the container
+  // exists (its inspect loop). An error if `docker run` ends before the container ever existed.
+  std::optional<std::string> start_container(const std::vector<std::string>& argv, const std::string& name,
+                                             const std::string& sandbox, const mesos::FrameworkInfo& framework,
+                                             const mesos::ExecutorInfo& executor)
+  {
+    const pid_t pid = spawn(argv, sandbox + "/stdout", sandbox + "/stderr");
+    if (pid < 0) {
+      return "cannot start " + argv[0] + ": " + std::strerror(errno);
+    }
+    DockerContainer& container = docker_[{framework.id().value(), executor.executor_id().value()}];
+    container = DockerContainer{name, pid, std::nullopt};
+    std::vector<std::string> inspect = docker_cli();
+    inspect.insert(inspect.end(), {"inspect", "--type=container", name});
+    for (int attempt = 0; attempt < 600; ++attempt) {
+      if (run(inspect) == 0) {
+        return std::nullopt;
+      }
+      int status = 0;
+      if (waitpid(pid, &status, WNOHANG) == pid) {
+        container.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        if (run(inspect) != 0) {
+          return "docker run exited with status " + std::to_string(*container.status) + " (sandbox stderr: " +
+                 sandbox + "/stderr)";
+        }
+        return std::nullopt;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return "container " + name + " did not appear within 60 s";
+  }
+
+  // DockerExecutorProcess::reaped: the exit status of the task's `docker run`, waiting for it.
+  static int exit_status(DockerContainer& container)
+  {
+    if (!container.status) {
+      container.status = reap(container.run);
+    }
+    return *container.status;
   }
 
   // A nested container of a task group (the default executor's LAUNCH_NESTED_CONTAINER): the
@@ -648,6 +841,7 @@ private:
   std::map<std::string, std::string> flags_;
   std::vector<mesos::Hook*> hooks_;
   std::string agent_id_;
+  std::map<std::pair<std::string, std::string>, DockerContainer> docker_; // (framework, executor)
 };
 
 // --- HTTP: /health, /flags, POST /double/<op> ------------------------------------------------------

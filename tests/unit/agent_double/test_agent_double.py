@@ -58,6 +58,68 @@ def test_nested_container_sandbox_is_below_the_executors_run_directory(tmp_path)
     assert os.path.getsize(nested["sandbox"] + "/app.tar") == 1024
 
 
+def fake_docker(tmp_path, run_exit=0):
+    """A docker CLI stand-in that appends its argv (one JSON line per call) to calls.jsonl; its
+    `run` writes to stderr and exits run_exit, `inspect` finds a container once `run` has started."""
+    cli = tmp_path / "docker"
+    cli.write_text(f"""#!{shutil.which('python3')}
+import json, os, sys
+here = {str(tmp_path)!r}
+with open(os.path.join(here, "calls.jsonl"), "a") as calls:
+    calls.write(json.dumps(sys.argv[1:]) + "\\n")
+if sys.argv[3] == "run":
+    open(os.path.join(here, "started"), "w").close()
+    sys.stderr.write("run's stderr\\n")
+    sys.exit({run_exit})
+sys.exit(0 if sys.argv[3] != "inspect" or os.path.exists(os.path.join(here, "started")) else 1)
+""")
+    cli.chmod(0o755)
+    return cli
+
+
+def docker_calls(tmp_path):
+    return [json.loads(line) for line in (tmp_path / "calls.jsonl").read_text().splitlines()]
+
+
+def test_docker_task_runs_in_a_container_named_and_mounted_as_mesos_does(tmp_path):
+    cli = fake_docker(tmp_path)
+    work_dir = tmp_path / "work"
+    _run, [launched, waited, removed] = drive(work_dir, [
+        {"op": "launch", "framework": "F1", "executor": "E1", "container": "C1", "containerizer": "docker",
+         "image": "mxq-busybox:1", "command": "echo hi", "env": {"B": "2", "A": "1"}, "cpus": 0.5, "mem_mb": 16,
+         "parameters": [{"key": "storage-opt", "value": "size=20m"}, {"key": "label", "value": "x=y"}]},
+        {"op": "wait", "framework": "F1", "executor": "E1"},
+        {"op": "remove_executor", "framework": "F1", "executor": "E1"},
+    ], f"--docker={cli}", "--docker_stop_timeout=3")
+    sandbox = f"{work_dir}/slaves/S0/frameworks/F1/executors/E1/runs/C1"
+    socket = ["-H", "unix:///var/run/docker.sock"]
+    expected_run = [*socket, "run", "--cpu-shares", "512", "--memory", str(32 << 20),
+                    "-e", "A=1", "-e", "B=2", "-e", "MESOS_ALLOCATION_ROLE=*", "-e", "MESOS_CONTAINER_NAME=mesos-C1",
+                    "-e", "MESOS_SANDBOX=/mnt/mesos/sandbox", "-v", f"{sandbox}:/mnt/mesos/sandbox", "--net", "host",
+                    "--entrypoint", "/bin/sh", "--name", "mesos-C1", "--storage-opt=size=20m", "--label=x=y",
+                    "mxq-busybox:1", "-c", "echo hi"]
+    assert launched["ok"] and launched["docker_container"] == "mesos-C1", launched
+    assert launched["docker_run"] == [str(cli), *expected_run]
+    assert waited == {**waited, "ok": True, "status": 0}
+    assert removed["ok"] and removed["docker_stop"] == 0 and removed["docker_rm"] == 0, removed
+    calls = docker_calls(tmp_path)
+    assert expected_run in calls
+    assert [*socket, "inspect", "--type=container", "mesos-C1"] in calls
+    assert calls[-2:] == [[*socket, "stop", "-t", "3", "mesos-C1"], [*socket, "rm", "-f", "-v", "mesos-C1"]]
+    assert (tmp_path / "work/slaves/S0/frameworks/F1/executors/E1/runs/C1/stderr").read_text() == "run's stderr\n"
+
+
+def test_docker_run_that_never_creates_its_container_fails_the_launch(tmp_path):
+    cli = fake_docker(tmp_path, run_exit=125)
+    (tmp_path / "docker").write_text((tmp_path / "docker").read_text().replace(
+        '"started"), "w").close()', '"never"), "w").close()'))
+    _run, [launched] = drive(tmp_path / "work", [
+        {"op": "launch", "framework": "F1", "executor": "E1", "container": "C1", "containerizer": "docker",
+         "image": "missing:1", "command": "true"}], f"--docker={cli}")
+    assert not launched["ok"] and not launched["launched"]
+    assert "docker run exited with status 125" in launched["error"]
+
+
 VECTORS = os.path.join(os.path.dirname(__file__), "../../vectors")
 COMPAT = json.load(open(os.path.join(VECTORS, "module_compat.json"), encoding="utf-8"))["vectors"]
 TEXT = json.load(open(os.path.join(VECTORS, "modules_text.json"), encoding="utf-8"))["vectors"]

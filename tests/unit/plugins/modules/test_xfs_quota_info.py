@@ -1,12 +1,15 @@
 """xfs_quota_info through its main(), on the fake host."""
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
 
 from ansible_collections.mesos.xfs_quota.plugins.modules import xfs_quota_info
 from ansible_collections.mesos.xfs_quota.tests.unit.plugins.modules.module_runner import FakeHost
+
+MIB = 1 << 20
 
 
 @pytest.fixture
@@ -46,3 +49,79 @@ def test_a_non_utf8_projid_does_not_fail_a_read_only_module(host):
 def test_a_missing_mountpoint_is_named(host):
     result = host.run(xfs_quota_info, {"mountpoint": str(host.mnt / "nope")})
     assert result.get("failed") and result["msg"].startswith("mountpoint: "), result
+
+
+def docker_container(root, name, sandbox=None, mount_id=None, driver="overlay2", config=None):
+    """A container in Docker's state files under ``root``, as dockerd leaves them; its id."""
+    container_id = f"{len(os.listdir(root / 'containers')) if (root / 'containers').exists() else 0:064x}"
+    (root / "containers" / container_id).mkdir(parents=True)
+    mounts = {"/mnt/mesos/sandbox": {"Source": str(sandbox), "Destination": "/mnt/mesos/sandbox"}} if sandbox else {}
+    (root / "containers" / container_id / "config.v2.json").write_text(
+        config if config is not None else json.dumps({"Name": f"/{name}", "Driver": driver, "MountPoints": mounts}))
+    if mount_id:
+        (root / "image" / driver / "layerdb" / "mounts" / container_id).mkdir(parents=True)
+        (root / "image" / driver / "layerdb" / "mounts" / container_id / "mount-id").write_text(mount_id)
+        (root / driver / mount_id / "diff").mkdir(parents=True)
+    return container_id
+
+
+def test_docker_tasks_show_sandbox_and_writable_layer_by_container_name(host):
+    root = host.mnt / "docker"
+    sandbox = host.mnt / "mesos/slaves/S0/frameworks/F/executors/E/runs/C1"
+    sandbox.mkdir(parents=True)
+    host.kernel.attrs[os.lstat(sandbox).st_ino] = (0x200, 20001)
+    host.kernel.dquots[20001] = [20480, 0, 0, 0, 2048, 3, 0, 0]  # 10 MiB limit, 1 MiB used
+    layer = "a" * 64
+    task = docker_container(root, "mesos-C1", sandbox, layer)
+    host.kernel.attrs[os.lstat(root / "overlay2" / layer).st_ino] = (0x200, 1000002)
+    host.kernel.dquots[1000002] = [40960, 0, 0, 0, 8, 1, 0, 0]  # 20 MiB limit, 4 KiB used
+    docker_container(root, "registry-cache", sandbox=None, mount_id="b" * 64)  # not a Mesos task
+    links = host.mnt / "mesos/slaves/S0/docker/links"
+    links.mkdir(parents=True)
+    (links / "C2").symlink_to(sandbox)  # a sandbox path with ':' reaches Docker as this link
+    unsized = docker_container(root, "mesos-C2", links / "C2", "c" * 64)  # no size: project 0
+    result = host.run(xfs_quota_info, {"mountpoint": str(host.mnt), "docker_root": str(root)})
+    assert not result.get("failed"), result
+    assert result["docker_tasks"] == [
+        {"container": "mesos-C1", "container_id": task,
+         "sandbox": {"path": str(sandbox), "project_id": 20001, "used_bytes": MIB, "limit_bytes": 10 * MIB,
+                     "percent_bytes": 10.0},
+         "writable_layer": {"path": str(root / "overlay2" / layer), "project_id": 1000002, "used_bytes": 4096,
+                            "limit_bytes": 20 * MIB, "percent_bytes": 0.02}},
+        {"container": "mesos-C2", "container_id": unsized,
+         "sandbox": {"path": str(sandbox), "project_id": 20001, "used_bytes": MIB, "limit_bytes": 10 * MIB,
+                     "percent_bytes": 10.0},
+         "writable_layer": {"path": str(root / "overlay2" / ("c" * 64)), "project_id": 0, "used_bytes": None,
+                            "limit_bytes": 0, "percent_bytes": None}},
+    ]
+
+
+def test_without_docker_root_there_is_no_docker_tasks_key(host):
+    assert "docker_tasks" not in host.run(xfs_quota_info, {"mountpoint": str(host.mnt)})
+
+
+def test_a_task_whose_directories_are_gone_or_unsafe_gets_its_row_not_a_failure(host):
+    root = host.mnt / "docker"
+    docker_container(root, "mesos-gone", host.mnt / "removed-sandbox", "d" * 64)
+    docker_container(root, "mesos-odd", host.mnt, mount_id="../../etc")  # not a layer id: never joined to a path
+    (root / "overlay2" / ("d" * 64) / "diff").rmdir()
+    (root / "overlay2" / ("d" * 64)).rmdir()
+    result = host.run(xfs_quota_info, {"mountpoint": str(host.mnt), "docker_root": str(root)})
+    gone, odd = result["docker_tasks"]
+    assert gone["sandbox"]["error"].startswith(f"{host.mnt}/removed-sandbox does not exist"), gone
+    assert "error" in gone["writable_layer"], gone
+    assert odd["writable_layer"] is None, odd
+
+
+@pytest.mark.parametrize("config, message", [("{", "is not a container's configuration"),
+                                             ('{"Name": "/mesos-x"}', "is not a container's configuration")])
+def test_a_broken_docker_state_fails_naming_the_file(host, config, message):
+    root = host.mnt / "docker"
+    docker_container(root, "mesos-x", config=config)
+    result = host.run(xfs_quota_info, {"mountpoint": str(host.mnt), "docker_root": str(root)})
+    assert result.get("failed") and result["msg"].startswith(f"docker_root: {root}/containers/") and message in result["msg"]
+
+
+def test_a_docker_root_that_is_not_one_is_named(host):
+    result = host.run(xfs_quota_info, {"mountpoint": str(host.mnt), "docker_root": str(host.mnt)})
+    assert result.get("failed") and result["msg"].startswith(f"docker_root: {host.mnt}/containers is not a directory"), result
