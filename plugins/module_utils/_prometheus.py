@@ -87,10 +87,10 @@ def main(argv: list[str] | None = None, fs: XfsFilesystem | None = None, clock=t
     try:
         atomic_write(path, render(usage, success, clock()), 0o644, "--output-dir")
     except FileError as exc:
-        print(f"mesos-xfs-quota-metrics: {exc}", file=sys.stderr)
+        sys.stderr.write(f"mesos-xfs-quota-metrics: {exc}\n")
         return 2
     if error is not None:
-        print(f"mesos-xfs-quota-metrics: {error}", file=sys.stderr)
+        sys.stderr.write(f"mesos-xfs-quota-metrics: {error}\n")
         return 1
     return 0
 
