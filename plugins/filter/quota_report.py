@@ -48,6 +48,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.mesos.xfs_quota.plugins.filter.sandbox_report import text_table
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._sizes import format_size
 
 _HEADER = ("host", "project", "name", "used", "limit", "used %")
@@ -77,11 +78,7 @@ def quota_report(usages, hosts, top=20):
         for percent, host, p in rows[:top]
     ]
     if len(table) > 1:
-        widths = [max(len(row[column]) for row in table) for column in range(len(_HEADER))]
-        for row in table:  # text columns left-aligned, numbers right-aligned
-            cells = [cell.ljust(width) if column in (0, 2) else cell.rjust(width)
-                     for column, (cell, width) in enumerate(zip(row, widths))]
-            lines.append("  ".join(cells).rstrip())
+        lines += text_table(table, left=(0, 2))
     elif not lines:
         lines.append("no project has a block limit")
     return lines

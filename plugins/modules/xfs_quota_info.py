@@ -59,6 +59,17 @@ options:
       - Read from Docker's state files (C(containers/<id>/config.v2.json),
         C(image/<driver>/layerdb/mounts/<id>/mount-id)); no call to the daemon.
     type: path
+  sandboxes_below:
+    description:
+      - A Mesos agent's C(--work_dir) on this file system. Its task sandboxes
+        (C(slaves/*/frameworks/*/executors/*/runs/*), symlinks not followed, nothing inside a
+        sandbox read) that carry a project id are returned in RV(sandboxes).
+    type: path
+  sandbox_ids:
+    description:
+      - Only sandboxes whose project id is in this range (V(20000-29999) or V([20000-29999])), for
+        example the hook's C(project_ids). Needs O(sandboxes_below).
+    type: str
 author:
   - mesos.xfs_quota developers (@mesos-xfs-quota)
 seealso:
@@ -80,6 +91,12 @@ EXAMPLES = r"""
     mountpoint: /var/lib/mesos
     docker_root: /var/lib/docker
   register: docker_usage
+- name: The task sandboxes that carry one of the hook's project ids, with their usage and limits
+  mesos.xfs_quota.xfs_quota_info:
+    mountpoint: /var/lib/mesos
+    sandboxes_below: /var/lib/mesos
+    sandbox_ids: 20000-29999
+  register: sandbox_usage
 """
 
 RETURN = r"""
@@ -139,20 +156,66 @@ docker_tasks:
                 used_bytes: 1048576, limit_bytes: 10485760, percent_bytes: 10.0}
       writable_layer: {path: /var/lib/docker/overlay2/5e0a..., project_id: 1000002, used_bytes: 4096,
                        limit_bytes: 20971520, percent_bytes: 0.02}
+sandboxes:
+  description: With O(sandboxes_below), each task sandbox that carries a project id (in O(sandbox_ids)), by path.
+  returned: when O(sandboxes_below) is given
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: The sandbox (run directory).
+      type: str
+    agent:
+      description: Agent id from its path.
+      type: str
+    framework:
+      description: Framework id from its path.
+      type: str
+    executor:
+      description: Executor id from its path.
+      type: str
+    container:
+      description: Container (run) id from its path.
+      type: str
+    project_id:
+      description: Project id the sandbox carries.
+      type: int
+    used_bytes:
+      description: Bytes its project uses.
+      type: int
+    used_inodes:
+      description: Inodes its project uses.
+      type: int
+    limits:
+      description: Its project's limits, as in RV(projects).
+      type: dict
+    percent_bytes:
+      description: As in RV(projects).
+      type: float
 """
+
+import os
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._docker import DockerStateError, DockerTaskUsage, read_docker_tasks
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import FileError
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._project_ids import ProjectIdError, parse_id_range
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._projects import (
     PROJECT_FILE_ARGS, ProjectFileError, ProjectFiles, validate_id, validate_path)
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import Kernel, ProjectQuota, XfsError, XfsFilesystem, parse_mountinfo
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._sandboxes import find_sandboxes, percent, sandbox_usage, sandbox_view
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import Kernel, ProjectQuota, XfsError, XfsFilesystem, mount_of, parse_mountinfo
 
 
-def percent(used: int, hard: int, soft: int) -> float | None:
-    limit = hard or soft
-    return round(100.0 * used / limit, 2) if limit else None
+def sandboxes(fs: XfsFilesystem, work_dir: str, id_range_text: str | None) -> list[dict]:
+    try:
+        id_range = parse_id_range(id_range_text, "sandbox_ids") if id_range_text else None
+    except ProjectIdError as exc:
+        raise XfsError(str(exc)) from exc
+    validate_path(work_dir, "sandboxes_below")
+    if not os.path.isdir(work_dir) or mount_of(os.path.realpath(work_dir), fs.mounts) != fs.mount:
+        raise XfsError(f"sandboxes_below: {work_dir} is not a directory on {fs.mountpoint} ({fs.device})")
+    return [sandbox_view(sandbox, quota) for sandbox, quota in sandbox_usage(fs, find_sandboxes(fs, work_dir, id_range))]
 
 
 def main() -> None:
@@ -164,8 +227,11 @@ def main() -> None:
             paths={"type": "list", "elements": "path"},
             include_empty={"type": "bool", "default": False},
             docker_root={"type": "path"},
+            sandboxes_below={"type": "path"},
+            sandbox_ids={"type": "str"},
             **PROJECT_FILE_ARGS,
         ),
+        required_by={"sandbox_ids": "sandboxes_below"},
         supports_check_mode=True,
     )
     p = module.params
@@ -205,6 +271,9 @@ def main() -> None:
         docker = {}
         if p["docker_root"]:
             docker["docker_tasks"] = DockerTaskUsage(kernel, fs.mounts).of_tasks(read_docker_tasks(p["docker_root"]))
+        found = {}
+        if p["sandboxes_below"]:
+            found["sandboxes"] = sandboxes(fs, p["sandboxes_below"], p["sandbox_ids"]) if state.project_accounting else []
     except (XfsError, ProjectFileError, FileError, DockerStateError) as exc:
         module.fail_json(msg=str(exc))
 
@@ -219,7 +288,7 @@ def main() -> None:
             "percent_inodes": percent(q.used_inodes, q.limits["ihard"], q.limits["isoft"]),
         })
     module.exit_json(changed=False, mountpoint=fs.mountpoint, device=fs.device,
-                     quota_state=vars(state), projects=projects, **docker)
+                     quota_state=vars(state), projects=projects, **docker, **found)
 
 
 if __name__ == "__main__":

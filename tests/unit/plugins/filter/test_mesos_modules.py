@@ -70,3 +70,15 @@ def test_agent_flags_from_environment_and_command_line_which_wins():
                      "hostname_lookup": "false", "hooks": "a,b"}
     with pytest.raises(AnsibleFilterError, match="must be lists"):
         mesos_agent_flags("--work_dir=/x")
+
+
+def test_removing_the_hook_keeps_every_other_library_and_key():
+    from ansible_collections.mesos.xfs_quota.plugins.filter.mesos_modules_without_hook import mesos_modules_without_hook
+    other = {"file": "/usr/lib/libother.so", "modules": [{"name": "other_hook"}]}
+    ours = {"file": "/usr/lib/mesos/modules/libmesos_xfs_quota_hook-mesos1.11.0-abc.so",
+            "modules": [{"name": "mesos_xfs_quota_hook", "parameters": [{"key": "work_dir", "value": "/w"}]}]}
+    named = {"name": "isolator", "modules": [{"name": "org_example_isolator"}]}
+    manifest = {"libraries": [other, ours, named], "extra": 1}
+    assert mesos_modules_without_hook(manifest, "mesos_xfs_quota_hook") == {"libraries": [other, named], "extra": 1}
+    assert mesos_modules_without_hook({"libraries": [other]}, "mesos_xfs_quota_hook") == {"libraries": [other]}
+    assert mesos_modules_without_hook(None, "mesos_xfs_quota_hook") == {"libraries": []}

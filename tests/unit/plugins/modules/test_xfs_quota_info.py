@@ -125,3 +125,30 @@ def test_a_broken_docker_state_fails_naming_the_file(host, config, message):
 def test_a_docker_root_that_is_not_one_is_named(host):
     result = host.run(xfs_quota_info, {"mountpoint": str(host.mnt), "docker_root": str(host.mnt)})
     assert result.get("failed") and result["msg"].startswith(f"docker_root: {host.mnt}/containers is not a directory"), result
+def test_sandboxes_below_a_work_dir_with_ids_in_the_range(host):
+    run = host.mnt / "slaves/S0/frameworks/F1/executors/E1/runs/C1"
+    other = host.mnt / "slaves/S0/frameworks/F1/executors/E2/runs/C2"
+    for path, project_id in ((run, 20001), (other, 5000)):
+        path.mkdir(parents=True)
+        host.kernel.attrs[os.lstat(path).st_ino] = (0x200, project_id)
+    host.kernel.dquots[20001] = [20480, 0, 0, 0, 10240, 4, 0, 0]
+    result = host.run(xfs_quota_info, {"mountpoint": str(host.mnt), "sandboxes_below": str(host.mnt),
+                                       "sandbox_ids": "[20000-29999]"})
+    assert result["sandboxes"] == [{
+        "path": str(run), "agent": "S0", "framework": "F1", "executor": "E1", "container": "C1", "project_id": 20001,
+        "used_bytes": 10240 * 512, "used_inodes": 4, "percent_bytes": 50.0,
+        "limits": {"bhard": 20480 * 512, "bsoft": 0, "ihard": 0, "isoft": 0, "rtbhard": 0, "rtbsoft": 0}}]
+    everything = host.run(xfs_quota_info, {"mountpoint": str(host.mnt), "sandboxes_below": str(host.mnt)})
+    assert [s["project_id"] for s in everything["sandboxes"]] == [20001, 5000]
+    assert "sandboxes" not in host.run(xfs_quota_info, {"mountpoint": str(host.mnt)})
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"sandbox_ids": "30000-20000", "sandboxes_below": "MNT"}, "sandbox_ids: "),
+    ({"sandbox_ids": "20000-29999", "sandboxes_below": "/"}, "sandboxes_below: / is not a directory on "),
+    ({"sandbox_ids": "20000-29999"}, "sandboxes_below"),
+])
+def test_bad_sandbox_arguments_are_named(host, args, message):
+    args = {key: str(host.mnt) if value == "MNT" else value for key, value in args.items()}
+    result = host.run(xfs_quota_info, {**args, "mountpoint": str(host.mnt)})
+    assert result.get("failed") and message in result["msg"], result
