@@ -10,7 +10,7 @@ fail() { echo "tarball_test: $*" >&2; exit 1; }
 
 tar tzf "$tarball" > "$tmp/files"
 for f in README.md CHANGELOG.rst changelogs/changelog.yaml LICENSES/GPL-3.0-or-later.txt LICENSES/Apache-2.0.txt \
-         roles/xfs/README.md roles/hook/README.md roles/agent/README.md hook/CMakeLists.txt; do
+         roles/xfs/README.md roles/hook/README.md roles/agent/README.md roles/drain/README.md hook/CMakeLists.txt; do
     grep -qx "$f" "$tmp/files" || fail "$f is missing"
 done
 if grep -E '^(bench|molecule|tests|docs|hook/test|hook/build|changelogs/fragments|\.ci|\.config)/|^(Makefile|ansible\.cfg|playbooks/demo\.yml)$' "$tmp/files"; then
