@@ -49,7 +49,7 @@ def serving(work_dir, environment):
         try:
             for line in double.stderr:
                 if "serving " in line:
-                    served, _, address = line.split("serving ", 1)[1].rpartition(" on ")
+                    served, _on, address = line.split("serving ", 1)[1].rpartition(" on ")
                     yield served, int(address.rsplit(":", 1)[1])
                     break
             else:
