@@ -12,7 +12,7 @@ VM_SH       := tests/vm/vm.sh
 VM          ?= dev
 APT_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap xfsprogs e2fsprogs openssh-client \
                 ca-certificates python3-venv g++ make cmake git rsync shellcheck \
-                libgoogle-glog-dev nlohmann-json3-dev libgtest-dev clang-16 libclang-rt-16-dev
+                libgoogle-glog-dev nlohmann-json3-dev libgtest-dev clang-16 libclang-rt-16-dev libssl-dev
 HOOK_BUILD  := $(BUILD)/hook
 HOOK_SANITIZED := $(BUILD)/hook-sanitized
 HOOK_FUZZ   := $(BUILD)/hook-fuzz

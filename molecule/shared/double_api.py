@@ -7,18 +7,23 @@ import os
 import shlex
 
 WORK_DIR = "/var/lib/mesos"
+# libprocess's default LIBPROCESS_SSL_CIPHERS, which a client must offer to an agent serving TLS
+LIBPROCESS_CIPHERS = "AES128-SHA:AES256-SHA:RC4-SHA:DHE-RSA-AES128-SHA:DHE-DSS-AES128-SHA:DHE-RSA-AES256-SHA:DHE-DSS-AES256-SHA"
 
 
-def request(host, method, path, body=None, port=5051, auth=None):
-    """Call the agent double's HTTP API from inside the VM: (status, body text)."""
+def request(host, method, path, body=None, port=5051, auth=None, ca=None):
+    """Call the agent double's HTTP API from inside the VM: (status, body text). With `ca` (a CA file
+    in the VM) over TLS, checking the agent's certificate against it."""
     script = (
-        "import base64, json, sys, urllib.error, urllib.request as u;"
-        f"r = u.Request('http://127.0.0.1:{port}{path}', method='{method}',"
+        "import base64, json, ssl, sys, urllib.error, urllib.request as u;"
+        + (f"c = ssl.create_default_context(cafile={json.dumps(ca)}); c.set_ciphers('{LIBPROCESS_CIPHERS}');"
+           if ca else "c = None;")
+        + f"r = u.Request('{'https' if ca else 'http'}://127.0.0.1:{port}{path}', method='{method}',"
         f" data={json.dumps(json.dumps(body)) + '.encode()' if body is not None else 'None'},"
         " headers={'Content-Type': 'application/json'});"
         + (f"r.add_header('Authorization', 'Basic ' + base64.b64encode({json.dumps(':'.join(auth))}.encode()).decode());"
            if auth else "")
-        + "\ntry:\n  resp = u.urlopen(r, timeout=30); print(resp.status); print(resp.read().decode())"
+        + "\ntry:\n  resp = u.urlopen(r, timeout=30, context=c); print(resp.status); print(resp.read().decode())"
         "\nexcept urllib.error.HTTPError as e:\n  print(e.code); print(e.read().decode())"
     )
     out = host.run_expect([0], f"python3 -c {shlex.quote(script)}").stdout
@@ -26,9 +31,9 @@ def request(host, method, path, body=None, port=5051, auth=None):
     return int(status), text.strip()
 
 
-def agent(host, method, path, body=None, port=5051, auth=None):
+def agent(host, method, path, body=None, port=5051, auth=None, ca=None):
     """Call the agent double's HTTP API from inside the VM; the JSON it answers."""
-    status, text = request(host, method, path, body, port, auth)
+    status, text = request(host, method, path, body, port, auth, ca)
     assert status == 200, (status, text)
     return json.loads(text) if text else {}
 
@@ -42,11 +47,11 @@ def modules_shown(flags):
     return parser.mesos_modules_from_text(flags["modules"])
 
 
-def launch(host, executor, disk_mb=10, port=5051):
+def launch(host, executor, disk_mb=10, port=5051, ca=None):
     """A Docker task with `disk_mb` of disk; returns its sandbox."""
     task = {"framework": "molecule", "executor": executor, "container": "run1", "containerizer": "docker",
             "disk_mb": disk_mb}
-    result = agent(host, "POST", "/double/launch", task, port)
+    result = agent(host, "POST", "/double/launch", task, port, ca=ca)
     assert result["ok"], result
     return result["sandbox"]
 

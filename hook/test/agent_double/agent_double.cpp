@@ -8,7 +8,8 @@
 //     dlopen, the module symbol, ModuleBase checks (fields set, API "2", known kind, mesosVersion
 //     equal to the agent's unless compatible() admits it), then creates each --hooks module with
 //     its parameters and exits non-zero on any error, as the agent does;
-//   * serves GET /health and GET /flags;
+//   * serves GET /health and GET /flags, with TLS when libprocess would (LIBPROCESS_SSL_*:
+//     libprocess_ssl.cpp);
 //   * drives the hook callbacks in the agent's order, one at a time (the agent holds one global
 //     hook mutex): POST /double/<op> with a JSON body, or JSON lines on stdin with --drive.
 // Ops: launch {framework, executor, container, containerizer: docker|mesos, disk_mb, labels,
@@ -56,6 +57,8 @@
 #include <mesos/module.hpp>
 #include <mesos/module/hook.hpp>
 #include <mesos/version.hpp>
+
+#include "libprocess_ssl.hpp"
 
 using nlohmann::json;
 namespace fs = std::filesystem;
@@ -921,8 +924,8 @@ bool authenticated(const std::string& headers, const std::map<std::string, std::
 }
 
 void serve(Agent& agent, const std::map<std::string, std::string>& shown_flags,
-           const std::optional<std::map<std::string, std::string>>& credentials, const std::string& ip, int port,
-           const std::string& agent_version)
+           const std::optional<std::map<std::string, std::string>>& credentials, agent_double::Transport& transport,
+           const std::string& ip, int port, const std::string& agent_version)
 {
   int server = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
@@ -938,10 +941,15 @@ void serve(Agent& agent, const std::map<std::string, std::string>& shown_flags,
   }
   socklen_t length_of_address = sizeof address;
   getsockname(server, reinterpret_cast<sockaddr*>(&address), &length_of_address); // --port=0: tests pick none
-  std::cerr << "mesos-agent-double: serving on " << ip << ":" << ntohs(address.sin_port) << std::endl;
+  std::cerr << "mesos-agent-double: serving " << transport.describe() << " on " << ip << ":" << ntohs(address.sin_port)
+            << std::endl;
   while (true) {
     int client = accept4(server, nullptr, nullptr, SOCK_CLOEXEC);
     if (client < 0) {
+      continue;
+    }
+    std::unique_ptr<agent_double::Connection> connection = transport.open(client); // owns client now
+    if (!connection) {
       continue;
     }
     std::string data;
@@ -949,7 +957,7 @@ void serve(Agent& agent, const std::map<std::string, std::string>& shown_flags,
     size_t header_end = std::string::npos;
     size_t length = 0;
     while (true) {
-      ssize_t n = read(client, buffer, sizeof buffer);
+      ssize_t n = connection->read(buffer, sizeof buffer);
       if (n <= 0) {
         break;
       }
@@ -998,9 +1006,8 @@ void serve(Agent& agent, const std::map<std::string, std::string>& shown_flags,
     std::string response = "HTTP/1.1 " + std::to_string(status) + reason +
                            "\r\nContent-Type: application/json\r\n" + extra_headers +
                            "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-    ssize_t ignored = write(client, response.data(), response.size());
+    ssize_t ignored = connection->write(response.data(), response.size());
     (void)ignored;
-    close(client);
   }
 }
 
@@ -1020,6 +1027,10 @@ int main(int argc, char** argv)
   if (std::holds_alternative<std::string>(Version::parse(agent_version))) {
     die("--double_mesos_version: '" + agent_version + "' is not a version");
   }
+
+  // src/slave/main.cpp: process::initialize (libprocess's socket, with TLS when LIBPROCESS_SSL_ENABLED)
+  // comes before modules and hooks
+  agent_double::Transport transport = agent_double::Transport::from_environment();
 
   // src/slave/main.cpp: modules first, then hooks (HookManager::initialize), each error exits
   std::optional<Modules> modules_flag;
@@ -1073,6 +1084,6 @@ int main(int argc, char** argv)
     }
     return EXIT_SUCCESS;
   }
-  serve(agent, shown, read_credentials(flags), flags.count("ip") ? flags["ip"] : "127.0.0.1",
+  serve(agent, shown, read_credentials(flags), transport, flags.count("ip") ? flags["ip"] : "127.0.0.1",
         std::stoi(flags.count("port") ? flags["port"] : "5051"), agent_version);
 }
