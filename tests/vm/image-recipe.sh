@@ -12,7 +12,7 @@ set -euo pipefail
 # Docker is baked in because installing it in the TCG VM triggers a ~15 min initramfs rebuild;
 # with AppArmor on (Debian's kernel default) every `docker run` needs apparmor_parser.
 # busybox-static becomes the local test image (no registry is reachable).
-PACKAGES=systemd-sysv,udev,kmod,dbus,linux-image-amd64,openssh-server,python3,xfsprogs,e2fsprogs,sudo,iproute2,procps,g++,make,cmake,docker.io,apparmor,busybox-static
+PACKAGES=systemd-sysv,udev,kmod,dbus,linux-image-amd64,openssh-server,python3,python3-apt,xfsprogs,e2fsprogs,sudo,iproute2,procps,g++,make,cmake,docker.io,apparmor,busybox-static
 ROOT_SIZE_MB=3072
 SUITE=${MXQ_VM_SUITE:-bookworm}
 # glog: the test double's runtime; on bullseye the hook is also built in the VM (binaries built
