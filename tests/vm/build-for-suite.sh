@@ -6,7 +6,7 @@
 #
 #   build-for-suite.sh SUITE OUT_DIR   -> OUT_DIR holds what `make hook` puts in .build/hook
 #
-# The chroot (compiler, cmake, glog, nlohmann-json, googletest of SUITE) is made with mmdebstrap
+# The chroot (compiler, cmake, glog, nlohmann-json, googletest, OpenSSL of SUITE) is made with mmdebstrap
 # from the mirror apt uses here and cached like the VM image: $MXQ_CACHE_DIR/buildroot-SUITE-<hash>.
 set -euo pipefail
 
@@ -15,7 +15,7 @@ out=${2:?usage: build-for-suite.sh SUITE OUT_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cache_root=${MXQ_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mesos-xfs-quota}
-packages=g++,make,cmake,libgoogle-glog-dev,nlohmann-json3-dev,libgtest-dev
+packages=g++,make,cmake,libgoogle-glog-dev,nlohmann-json3-dev,libgtest-dev,libssl-dev
 root_hash=$({ echo "$suite $packages"; } | sha256sum | cut -c1-16)
 root=$cache_root/buildroot-$suite-$root_hash
 
