@@ -1,9 +1,8 @@
-#!/usr/bin/python3
 """TEST DOUBLE of the Mesos master's v1 operator API (not Mesos): GET_AGENTS, DRAIN_AGENT and
 REACTIVATE_AGENT as Mesos 1.11.0 answers them (see README.md for the source of each behaviour),
 plus a test API (/double/...) that starts tasks on the agent test doubles.
 
-    mesos_master_double.py --config /etc/mesos-master-double.json
+    python3 mesos_master_double.py --config /etc/mesos-master-double.json
 
 The config: {"port": 5050, "leader": "//host:port" | null (this master leads) | "" (no leader),
 "drain_delay_secs": 2, "agents": [{"id", "hostname", "port", "url", "version", "capabilities"}]}.

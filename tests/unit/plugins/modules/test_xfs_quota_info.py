@@ -125,6 +125,8 @@ def test_a_broken_docker_state_fails_naming_the_file(host, config, message):
 def test_a_docker_root_that_is_not_one_is_named(host):
     result = host.run(xfs_quota_info, {"mountpoint": str(host.mnt), "docker_root": str(host.mnt)})
     assert result.get("failed") and result["msg"].startswith(f"docker_root: {host.mnt}/containers is not a directory"), result
+
+
 def test_sandboxes_below_a_work_dir_with_ids_in_the_range(host):
     run = host.mnt / "slaves/S0/frameworks/F1/executors/E1/runs/C1"
     other = host.mnt / "slaves/S0/frameworks/F1/executors/E2/runs/C2"
