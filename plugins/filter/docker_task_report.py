@@ -8,6 +8,8 @@ DOCUMENTATION = r"""
 name: docker_task_report
 short_description: The Docker tasks' lines of the cluster quota report (playbook mesos.xfs_quota.report)
 version_added: 0.1.0
+extends_documentation_fragment:
+  - mesos.xfs_quota.filters.report
 description:
   - Takes the results of M(mesos.xfs_quota.xfs_quota_info) run with O(mesos.xfs_quota.xfs_quota_info#module:docker_root),
     one per host, and the hosts' names in the same order, and returns one line per Docker task with
@@ -15,17 +17,6 @@ description:
     hook's project) and of its container's writable layer (Docker's project), fullest first.
   - A directory without a project of its own shows C(no limit); one that could not be read shows
     the reason.
-options:
-  _input:
-    description: One C(xfs_quota_info) result per host.
-    type: list
-    elements: dict
-    required: true
-  hosts:
-    description: The hosts' names, in the order of the results.
-    type: list
-    elements: str
-    required: true
 author:
   - mesos.xfs_quota developers (@mesos-xfs-quota)
 """

@@ -8,16 +8,14 @@ DOCUMENTATION = r"""
 name: os_command
 short_description: The name a command has on the host's distribution
 version_added: 0.2.0
+extends_documentation_fragment:
+  - mesos.xfs_quota.filters.host_facts
 description:
   - V(cmake) is V(cmake3) on EL 7 (EPEL's CMake 3); every other command keeps its name.
 options:
   _input:
     description: The command.
     type: str
-    required: true
-  facts:
-    description: The host's C(ansible_facts) (C(os_family), C(distribution_major_version)).
-    type: dict
     required: true
 author:
   - mesos.xfs_quota developers (@mesos-xfs-quota)

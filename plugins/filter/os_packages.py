@@ -8,6 +8,8 @@ DOCUMENTATION = r"""
 name: os_packages
 short_description: The host's package names for what a role needs
 version_added: 0.2.0
+extends_documentation_fragment:
+  - mesos.xfs_quota.filters.host_facts
 description:
   - Takes logical names (V(c++ compiler), V(make), V(cmake), V(pkg-config), V(xfsprogs)) and returns the
     package names of the host's distribution, chosen by C(os_family) and C(distribution_major_version),
@@ -18,10 +20,6 @@ options:
     description: Logical names.
     type: list
     elements: str
-    required: true
-  facts:
-    description: The host's C(ansible_facts) (C(os_family), C(distribution_major_version)).
-    type: dict
     required: true
 author:
   - mesos.xfs_quota developers (@mesos-xfs-quota)

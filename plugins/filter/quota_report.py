@@ -8,27 +8,15 @@ DOCUMENTATION = r"""
 name: quota_report
 short_description: The lines of the cluster quota report (playbook mesos.xfs_quota.report)
 version_added: 0.1.0
+extends_documentation_fragment:
+  - mesos.xfs_quota.filters.report
+  - mesos.xfs_quota.filters.report_top
 description:
   - Takes the results of M(mesos.xfs_quota.xfs_quota_info), one per host, and the hosts' names in
     the same order, and returns the report's lines.
   - First one line per host whose file system has project quota off (nothing is limited or counted
     there), then a table of the fullest projects with a block limit, its columns as wide as their
     widest value, so that no line is wider than it must be.
-options:
-  _input:
-    description: One C(xfs_quota_info) result per host.
-    type: list
-    elements: dict
-    required: true
-  hosts:
-    description: The hosts' names, in the order of the results.
-    type: list
-    elements: str
-    required: true
-  top:
-    description: At most this many projects, fullest first.
-    type: int
-    default: 20
 author:
   - mesos.xfs_quota developers (@mesos-xfs-quota)
 """

@@ -8,6 +8,9 @@ DOCUMENTATION = r"""
 name: sandbox_report
 short_description: The fullest task sandboxes of the cluster as a table (playbook mesos.xfs_quota.report)
 version_added: 0.1.0
+extends_documentation_fragment:
+  - mesos.xfs_quota.filters.report
+  - mesos.xfs_quota.filters.report_top
 description:
   - Takes the results of M(mesos.xfs_quota.xfs_quota_info) run with O(mesos.xfs_quota.xfs_quota_info#module:sandboxes_below),
     one per host, and the hosts' names in the same order, and returns the lines of a table of the
@@ -20,15 +23,6 @@ options:
     type: list
     elements: dict
     required: true
-  hosts:
-    description: The hosts' names, in the order of the results.
-    type: list
-    elements: str
-    required: true
-  top:
-    description: At most this many sandboxes, fullest first.
-    type: int
-    default: 20
 author:
   - mesos.xfs_quota developers (@mesos-xfs-quota)
 """
