@@ -8,8 +8,9 @@
 //     dlopen, the module symbol, ModuleBase checks (fields set, API "2", known kind, mesosVersion
 //     equal to the agent's unless compatible() admits it), then creates each --hooks module with
 //     its parameters and exits non-zero on any error, as the agent does;
-//   * serves GET /health and GET /flags, with TLS when libprocess would (LIBPROCESS_SSL_*:
-//     libprocess_ssl.cpp);
+//   * serves GET /health, /flags, /state and /version, with TLS when libprocess would (LIBPROCESS_SSL_*:
+//     libprocess_ssl.cpp); /health answers while the agent recovers, /state only once it has recovered
+//     (--double_recovery_secs), and a recovery can fail (--double_fail_recovery_file);
 //   * drives the hook callbacks in the agent's order, one at a time (the agent holds one global
 //     hook mutex): POST /double/<op> with a JSON body, or JSON lines on stdin with --drive.
 // Ops: launch {framework, executor, container, containerizer: docker|mesos, disk_mb, labels,
@@ -30,8 +31,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <limits.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -923,10 +926,83 @@ bool authenticated(const std::string& headers, const std::map<std::string, std::
   return false;
 }
 
+// --- recovery -------------------------------------------------------------------------------------
+// src/slave/slave.cpp: Slave::initialize routes /health (and every endpoint) and then recovers
+// (Slave::recover → _recover → __recover); the agent stays RECOVERING until __recover, and
+// Http::state (src/slave/http.cpp) answers 503 "Agent has not finished recovery" until then. A
+// failed recovery exits the agent from __recover ("Failed to perform recovery: <reason>", then
+// advice over many lines); one reason is a changed agent info ("Incompatible agent info detected",
+// src/slave/compatibility.cpp equal) or a broken Docker daemon.
+// The double: --double_recovery_secs is how long recovery takes (default 0); when the file
+// --double_fail_recovery_file names exists at start, the double removes it and its recovery fails
+// with the file's text as the reason: one failed recovery, so a test can fail exactly one restart.
+std::atomic<bool> recovered{false};
+
+void recover(double seconds, const std::optional<std::string>& failure)
+{
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  if (failure) {
+    // stout's EXIT: a glog ERROR line "EXIT with status 1: …", then exit. The advice lines follow
+    // the reason as in Slave::__recover, so the reason is not among the agent's last log lines.
+    LOG(ERROR) << "EXIT with status " << EXIT_FAILURE << ": Failed to perform recovery: " << *failure << "\n"
+               << "If recovery failed due to a change in configuration and you want to\n"
+               << "keep the current agent id, you might want to change the\n"
+               << "`--reconfiguration_policy` flag to a more permissive value.\n"
+               << "\n"
+               << "To restart this agent with a new agent id instead, do as follows:\n"
+               << "rm -f <work_dir>/meta/slaves/latest\n"
+               << "This ensures that the agent does not recover old live executors.\n"
+               << "\n"
+               << "If you use the Docker containerizer and think that the Docker\n"
+               << "daemon state is broken, you can try to clear it. But be careful:\n"
+               << "these commands will erase all containers and images from this host,\n"
+               << "not just those started by Mesos!\n"
+               << "docker kill $(docker ps -q)\n"
+               << "docker rm $(docker ps -a -q)\n"
+               << "docker rmi $(docker images -q)\n"
+               << "\n"
+               << "Finally, restart the agent.";
+    std::cerr.flush();
+    std::_Exit(EXIT_FAILURE); // from this thread: the hooks' threads still run, so no static destructors
+  }
+  LOG(INFO) << "Finished recovery";
+  recovered = true;
+}
+
+// The reason of a failed recovery the test asked for (--double_fail_recovery_file), consumed.
+std::optional<std::string> recovery_failure(const std::map<std::string, std::string>& flags)
+{
+  auto file = flags.find("double_fail_recovery_file");
+  if (file == flags.end() || !fs::exists(file->second)) {
+    return std::nullopt;
+  }
+  std::string reason = read_file(file->second);
+  while (!reason.empty() && (reason.back() == '\n' || reason.back() == '\r')) {
+    reason.pop_back();
+  }
+  fs::remove(file->second);
+  return reason;
+}
+
+// Http::_state (src/slave/http.cpp): of its fields, the ones the double knows (no master, so no id).
+json state_of(const std::map<std::string, std::string>& shown_flags, const std::string& agent_version,
+              const std::string& ip, int port, double start_time)
+{
+  char hostname[HOST_NAME_MAX + 1] = {};
+  gethostname(hostname, sizeof hostname - 1);
+  return {{"version", agent_version}, {"build_user", "mesos-agent-double"}, {"build_time", 0},
+          {"build_date", "1970-01-01 00:00:00"}, {"start_time", start_time},
+          {"pid", "slave(1)@" + ip + ":" + std::to_string(port)}, {"hostname", hostname}, {"flags", shown_flags},
+          {"frameworks", json::array()}, {"completed_frameworks", json::array()}};
+}
+
 void serve(Agent& agent, const std::map<std::string, std::string>& shown_flags,
            const std::optional<std::map<std::string, std::string>>& credentials, agent_double::Transport& transport,
-           const std::string& ip, int port, const std::string& agent_version)
+           const std::string& ip, int port, const std::string& agent_version, double recovery_secs,
+           const std::optional<std::string>& recovery_failure)
 {
+  const double start_time =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   int server = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   setsockopt(server, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -943,6 +1019,9 @@ void serve(Agent& agent, const std::map<std::string, std::string>& shown_flags,
   getsockname(server, reinterpret_cast<sockaddr*>(&address), &length_of_address); // --port=0: tests pick none
   std::cerr << "mesos-agent-double: serving " << transport.describe() << " on " << ip << ":" << ntohs(address.sin_port)
             << std::endl;
+  port = ntohs(address.sin_port);
+  // Slave::initialize: the endpoints first, then recovery (on the agent's actor; here beside the server)
+  std::thread(recover, recovery_secs, recovery_failure).detach();
   while (true) {
     int client = accept4(server, nullptr, nullptr, SOCK_CLOEXEC);
     if (client < 0) {
@@ -979,6 +1058,7 @@ void serve(Agent& agent, const std::map<std::string, std::string>& shown_flags,
     int status = 200;
     std::string body;
     std::string extra_headers;
+    std::string content_type = "application/json";
     if (method == "GET" && target == "/health") {
       body = ""; // Http::health: OK() with no body, no authentication realm
     } else if (method == "GET" && target == "/flags") {
@@ -987,6 +1067,18 @@ void serve(Agent& agent, const std::map<std::string, std::string>& shown_flags,
         extra_headers = "WWW-Authenticate: Basic realm=\"mesos-agent-readonly\"\r\n";
       } else {
         body = json({{"flags", shown_flags}}).dump();
+      }
+    } else if (method == "GET" && target == "/state") {
+      // the realm 'mesos-agent-readonly' is checked before Http::state runs
+      if (credentials && !authenticated(data.substr(0, header_end), *credentials)) {
+        status = 401;
+        extra_headers = "WWW-Authenticate: Basic realm=\"mesos-agent-readonly\"\r\n";
+      } else if (!recovered) {
+        status = 503; // process::http::ServiceUnavailable(body): text/plain
+        body = "Agent has not finished recovery";
+        content_type = "text/plain; charset=utf-8";
+      } else {
+        body = state_of(shown_flags, agent_version, ip, port, start_time).dump();
       }
     } else if (method == "GET" && (target == "/version" || target == "/version/")) {
       // src/version/version.hpp internal::version(), served by VersionProcess (src/version/version.cpp,
@@ -1002,9 +1094,10 @@ void serve(Agent& agent, const std::map<std::string, std::string>& shown_flags,
       status = 404;
       body = "not served by the agent test double";
     }
-    const char* reason = status == 200 ? " OK" : status == 401 ? " Unauthorized" : " Error";
+    const char* reason = status == 200 ? " OK" : status == 401 ? " Unauthorized"
+                         : status == 503 ? " Service Unavailable" : " Error";
     std::string response = "HTTP/1.1 " + std::to_string(status) + reason +
-                           "\r\nContent-Type: application/json\r\n" + extra_headers +
+                           "\r\nContent-Type: " + content_type + "\r\n" + extra_headers +
                            "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
     ssize_t ignored = connection->write(response.data(), response.size());
     (void)ignored;
@@ -1084,6 +1177,11 @@ int main(int argc, char** argv)
     }
     return EXIT_SUCCESS;
   }
+  double recovery_secs = 0;
+  if (flags.count("double_recovery_secs") &&
+      !(std::istringstream(flags["double_recovery_secs"]) >> recovery_secs && recovery_secs >= 0)) {
+    die("--double_recovery_secs: '" + flags["double_recovery_secs"] + "' is not a number of seconds");
+  }
   serve(agent, shown, read_credentials(flags), transport, flags.count("ip") ? flags["ip"] : "127.0.0.1",
-        std::stoi(flags.count("port") ? flags["port"] : "5051"), agent_version);
+        std::stoi(flags.count("port") ? flags["port"] : "5051"), agent_version, recovery_secs, recovery_failure(flags));
 }
