@@ -3,7 +3,8 @@
 # What the hook adds to a Docker task's launch (issue 13 item 5): `docker run` wall time through
 # the agent test double (decorator, fetch, post-fetch, `docker run` as Mesos's Docker executor runs
 # it, the task `true` to its end), with the hook loaded vs without, alternating on one VM and one
-# XFS, medians. Goal: ratio <= 1.01. Also the hook's own time inside the launch.
+# XFS, medians. Goal: ratio <= 1.01. Also the hook's own time inside the launch, and a control (a
+# second double without the hook, same launches): its ratio is what this host's noise alone gives.
 set -euo pipefail
 # shellcheck source=bench/common.bash
 . "$(dirname "$0")/common.bash"
@@ -22,5 +23,9 @@ echo "$result"
 field() { python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$result" "$1"; }
 report "docker run via the double, hook vs none ($(field runs) runs)" "$(field median_with_hook_s)" \
   "$(field median_without_s)" "<= 1.01x"
+report "the same, control: none vs none" "$(field median_control_s)" "$(field median_without_s)" "the noise: ~1x"
+echo "per round (paired), median ratio: hook/none $(field paired_ratio) (95% CI $(field paired_ratio_ci95)), \
+control none/none $(field control_paired_ratio) (95% CI $(field control_paired_ratio_ci95)); \
+one launch's spread (none, 3rd/1st quartile): $(field spread)x"
 echo "the hook inside that launch (median): $(field median_hooks_us) us = $(python3 -c \
   "print(f'{100 * $(field hook_share):.3f}')") % of it"

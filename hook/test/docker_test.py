@@ -59,7 +59,9 @@ class DockerTasks(unittest.TestCase):
         agent = self.start(f"{self.first}-{self.first + 9}")
         launched = self.launch(agent, "E1", "C1", "dd if=/dev/zero of=/mnt/mesos/sandbox/big bs=1M count=8", 4)
         sandbox = launched["sandbox"]
-        inspected = json.loads(docker("inspect", "--type=container", "mesos-C1").stdout)[0]
+        found = docker("inspect", "--type=container", "mesos-C1")
+        self.assertEqual(found.returncode, 0, f"the launch ran no container mesos-C1: {found.stderr.strip()}")
+        inspected = json.loads(found.stdout)[0]
         self.assertEqual(inspected["Name"], "/mesos-C1")
         self.assertIn({"Source": sandbox, "Destination": "/mnt/mesos/sandbox"},
                       [{"Source": m["Source"], "Destination": m["Destination"]} for m in inspected["Mounts"]])
