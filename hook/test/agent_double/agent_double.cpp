@@ -1059,21 +1059,17 @@ void serve(Agent& agent, const std::map<std::string, std::string>& shown_flags,
     std::string body;
     std::string extra_headers;
     std::string content_type = "application/json";
-    if (method == "GET" && target == "/health") {
+    // /flags and /state are in the realm 'mesos-agent-readonly', checked before their handlers run
+    const bool readonly = method == "GET" && (target == "/flags" || target == "/state");
+    if (readonly && credentials && !authenticated(data.substr(0, header_end), *credentials)) {
+      status = 401;
+      extra_headers = "WWW-Authenticate: Basic realm=\"mesos-agent-readonly\"\r\n";
+    } else if (method == "GET" && target == "/health") {
       body = ""; // Http::health: OK() with no body, no authentication realm
     } else if (method == "GET" && target == "/flags") {
-      if (credentials && !authenticated(data.substr(0, header_end), *credentials)) {
-        status = 401;
-        extra_headers = "WWW-Authenticate: Basic realm=\"mesos-agent-readonly\"\r\n";
-      } else {
-        body = json({{"flags", shown_flags}}).dump();
-      }
+      body = json({{"flags", shown_flags}}).dump();
     } else if (method == "GET" && target == "/state") {
-      // the realm 'mesos-agent-readonly' is checked before Http::state runs
-      if (credentials && !authenticated(data.substr(0, header_end), *credentials)) {
-        status = 401;
-        extra_headers = "WWW-Authenticate: Basic realm=\"mesos-agent-readonly\"\r\n";
-      } else if (!recovered) {
+      if (!recovered) {
         status = 503; // process::http::ServiceUnavailable(body): text/plain
         body = "Agent has not finished recovery";
         content_type = "text/plain; charset=utf-8";
