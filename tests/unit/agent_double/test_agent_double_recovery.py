@@ -87,4 +87,5 @@ def test_state_needs_the_read_only_credentials_before_it_says_recovering(start, 
     _agent, port = start("--double_recovery_secs=30", "--authenticate_http_readonly",
                          f"--http_credentials={credentials}")
     assert get(port, "/state")[0] == 401
+    assert get(port, "/flags")[0] == 401
     assert get(port, "/health")[0] == 200
