@@ -120,15 +120,15 @@ def test_the_agent_after_the_failed_batch_is_untouched(host):
 def test_the_xfs_phase_alone_drains_converts_restarts_and_reactivates_the_agent():
     kept = run("xfs_phase_with_drain")
     assert kept["rc"] == 0, failures(kept)
+    assert kept["services"]["e"] == "active"  # the drain stopped it; nothing else would start it again
+    view = agent_view(kept, "e")
+    assert view["active"] and not view["deactivated"] and "drain_info" not in view
+    assert kept["tasks"]["e-S0"] == []  # the drain killed its task
     done = {task: result for _play, task, _host, result in results(kept, "e")}
     assert done["Drain the agent (its tasks are killed; no new ones are offered)"]["changed"]
     assert done["Mount it with project quota, live and in fstab"]["changed"]
     assert "Restart the agent on the new files" not in done  # the agent phase did not run
     assert done["Start the drained agent again"]["changed"]
-    assert kept["services"]["e"] == "active"  # the drain stopped it; nothing else would start it again
-    view = agent_view(kept, "e")
-    assert view["active"] and not view["deactivated"] and "drain_info" not in view
-    assert kept["tasks"]["e-S0"] == []  # the drain killed its task
 
 
 def test_a_busy_mount_with_reboot_required_and_xfs_reboot_reboots_and_gets_quota(host):
