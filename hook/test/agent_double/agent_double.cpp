@@ -74,6 +74,15 @@ namespace {
   std::exit(EXIT_FAILURE);
 }
 
+// stout's EXIT (3rdparty/stout/include/stout/exit.hpp, __Exit): a glog ERROR line "EXIT with status 1:
+// <message>", then exit(1). The agent's main (src/slave/main.cpp) exits so when its hooks cannot be
+// installed ("Error installing hooks: …"); a unit that restarts the agent sees it at every start.
+[[noreturn]] void exit_as_agent(const std::string& message)
+{
+  LOG(ERROR) << "EXIT with status " << EXIT_FAILURE << ": " << message;
+  std::exit(EXIT_FAILURE);
+}
+
 // --- flags ---------------------------------------------------------------------------------------
 std::map<std::string, std::string> parse_flags(int argc, char** argv)
 {
@@ -1133,21 +1142,21 @@ int main(int argc, char** argv)
   std::stringstream names(flags.count("hooks") ? flags["hooks"] : "");
   for (std::string name; std::getline(names, name, ',');) {
     if (std::find(hook_names.begin(), hook_names.end(), name) != hook_names.end()) {
-      die("Error installing hooks: Hook module '" + name + "' already loaded");
+      exit_as_agent("Error installing hooks: Hook module '" + name + "' already loaded");
     }
     auto module = modules.find(name);
     if (module == modules.end() || std::string(module->second.base->kind) != "Hook") {
-      die("Error installing hooks: No hook module named '" + name + "' available");
+      exit_as_agent("Error installing hooks: No hook module named '" + name + "' available");
     }
     auto* hook_module = static_cast<mesos::modules::Module<mesos::Hook>*>(module->second.base);
     // ModuleManager::create<Hook> (src/module/manager.hpp)
     if (hook_module->create == nullptr) {
-      die("Error installing hooks: Failed to instantiate hook module '" + name + "': Error creating module instance for '" +
+      exit_as_agent("Error installing hooks: Failed to instantiate hook module '" + name + "': Error creating module instance for '" +
           name + "': create() method not found");
     }
     mesos::Hook* hook = hook_module->create(module->second.parameters);
     if (hook == nullptr) {
-      die("Error installing hooks: Failed to instantiate hook module '" + name +
+      exit_as_agent("Error installing hooks: Failed to instantiate hook module '" + name +
           "': Error creating Module instance for '" + name + "'");
     }
     hooks.push_back(hook);
