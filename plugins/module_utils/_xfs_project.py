@@ -13,6 +13,7 @@ another project still lists it or it lies inside a tree the project keeps.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,6 +109,18 @@ def _resolve_absent(request: ProjectRequest, files: ProjectFiles) -> tuple[str |
     return (owners[0] if owners else None), project_id
 
 
+def _check_tree_kind(tree: str) -> None:
+    """Only directories and regular files carry a project id (XFS answers ENOTTY for a FIFO, socket
+    or device); refused before anything is written. A symbolic link is refused by the walk itself."""
+    try:
+        mode = os.lstat(tree).st_mode
+    except FileNotFoundError:
+        return
+    if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        raise ProjectFileError(f"paths: {tree} is neither a directory nor a regular file, and only those carry "
+                               "an XFS project id; give the directory that holds it")
+
+
 def _filesystem(path: str, kernel: Kernel, mounts: list, check_mode: bool, plan: _Plan) -> XfsFilesystem | None:
     if check_mode and not os.path.lexists(path):
         plan.predicted = True
@@ -126,6 +139,8 @@ def apply_project(request: ProjectRequest, files: ProjectFiles, check_mode: bool
         if project_id is None:
             return ProjectResult(False, None, name, [])
         clear = list(request.paths or [])
+        for tree in clear:
+            _check_tree_kind(tree)
         if request.clear_ids:
             files.check_ownership(project_id, clear, f"{name or project_id!r}")
         removed = files.undefine(name, project_id)
@@ -153,6 +168,8 @@ def apply_project(request: ProjectRequest, files: ProjectFiles, check_mode: bool
         mounts = parse_mountinfo(kernel.read_mountinfo())
         if request.paths is not None:
             trees = request.paths
+            for tree in trees:
+                _check_tree_kind(tree)
             files.check_ownership(project_id, trees, f"{name or project_id!r}")
             old = files.paths_of(project_id)
             files.set_paths(project_id, trees)

@@ -78,6 +78,19 @@ def test_control_characters_in_paths_are_refused(host, bad):
     assert host.snapshot() == before
 
 
+@pytest.mark.parametrize("state", ["present", "absent"])
+def test_a_fifo_as_a_tree_is_refused_naming_paths(host, state):
+    """A FIFO (socket, device) carries no project id: XFS answered ENOTTY, and the message named no
+    parameter (found by test_module_properties)."""
+    os.mkfifo(host.mnt / "fifo")
+    if state == "absent":
+        host.projid.write_text("p:5\n")
+    before = host.snapshot()
+    result = host.run(xfs_project, {"name": "p", "id": 5, "state": state, "paths": [str(host.mnt / "fifo")]})
+    assert result.get("failed") and result["msg"].startswith("paths: ") and "neither a directory nor a regular file" in result["msg"], result
+    assert host.snapshot() == before
+
+
 @pytest.mark.parametrize("bad", ["ends\n", "x\u2028", "tab\t"])
 def test_control_characters_in_names_are_refused(host, bad):
     result = host.run(xfs_project, {"name": bad, "id": 5})
