@@ -76,11 +76,14 @@ namespace {
 
 // stout's EXIT (3rdparty/stout/include/stout/exit.hpp, __Exit): a glog ERROR line "EXIT with status 1:
 // <message>", then exit(1). The agent's main (src/slave/main.cpp) exits so when its hooks cannot be
-// installed ("Error installing hooks: …"); a unit that restarts the agent sees it at every start.
+// installed ("Error installing hooks: …"; a unit that restarts the agent sees it at every start), and
+// Slave::__recover when recovery fails. std::_Exit, not exit: the recovery thread calls it while the
+// hooks' threads still run, so no static destructors.
 [[noreturn]] void exit_as_agent(const std::string& message)
 {
   LOG(ERROR) << "EXIT with status " << EXIT_FAILURE << ": " << message;
-  std::exit(EXIT_FAILURE);
+  std::cerr.flush();
+  std::_Exit(EXIT_FAILURE);
 }
 
 // --- flags ---------------------------------------------------------------------------------------
@@ -951,28 +954,26 @@ void recover(double seconds, const std::optional<std::string>& failure)
 {
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   if (failure) {
-    // stout's EXIT: a glog ERROR line "EXIT with status 1: …", then exit. The advice lines follow
-    // the reason as in Slave::__recover, so the reason is not among the agent's last log lines.
-    LOG(ERROR) << "EXIT with status " << EXIT_FAILURE << ": Failed to perform recovery: " << *failure << "\n"
-               << "If recovery failed due to a change in configuration and you want to\n"
-               << "keep the current agent id, you might want to change the\n"
-               << "`--reconfiguration_policy` flag to a more permissive value.\n"
-               << "\n"
-               << "To restart this agent with a new agent id instead, do as follows:\n"
-               << "rm -f <work_dir>/meta/slaves/latest\n"
-               << "This ensures that the agent does not recover old live executors.\n"
-               << "\n"
-               << "If you use the Docker containerizer and think that the Docker\n"
-               << "daemon state is broken, you can try to clear it. But be careful:\n"
-               << "these commands will erase all containers and images from this host,\n"
-               << "not just those started by Mesos!\n"
-               << "docker kill $(docker ps -q)\n"
-               << "docker rm $(docker ps -a -q)\n"
-               << "docker rmi $(docker images -q)\n"
-               << "\n"
-               << "Finally, restart the agent.";
-    std::cerr.flush();
-    std::_Exit(EXIT_FAILURE); // from this thread: the hooks' threads still run, so no static destructors
+    // The advice lines follow the reason as in Slave::__recover, so the reason is not among the
+    // agent's last log lines.
+    exit_as_agent("Failed to perform recovery: " + *failure + "\n"
+                 "If recovery failed due to a change in configuration and you want to\n"
+                 "keep the current agent id, you might want to change the\n"
+                 "`--reconfiguration_policy` flag to a more permissive value.\n"
+                 "\n"
+                 "To restart this agent with a new agent id instead, do as follows:\n"
+                 "rm -f <work_dir>/meta/slaves/latest\n"
+                 "This ensures that the agent does not recover old live executors.\n"
+                 "\n"
+                 "If you use the Docker containerizer and think that the Docker\n"
+                 "daemon state is broken, you can try to clear it. But be careful:\n"
+                 "these commands will erase all containers and images from this host,\n"
+                 "not just those started by Mesos!\n"
+                 "docker kill $(docker ps -q)\n"
+                 "docker rm $(docker ps -a -q)\n"
+                 "docker rmi $(docker images -q)\n"
+                 "\n"
+                 "Finally, restart the agent.");
   }
   LOG(INFO) << "Finished recovery";
   recovered = true;
