@@ -75,23 +75,17 @@ demo: deps hook  ## boot a VM, roll the hook out to its agent (test double), sho
 # Three lanes at once (a TCG VM spends much of its time waiting on the controller, so three of them
 # share this 2-core host well): the host checks, integration and MOLECULE_WITH_CHECKS in one;
 # MOLECULE_OWN_LANE (the longest scenario) in another; the other Molecule scenarios in the third.
-# Lines carry their lane's name; each lane stops at its first failure, the others run on, and
-# `test` fails if any did.
+# Lines carry their lane's name; each lane stops at its first failure, the others run on, `test`
+# fails if any did and then ends with the failure lines of each lane that failed (tests/lanes.sh).
 MOLECULE_SCENARIOS   := $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml))
 MOLECULE_WITH_CHECKS ?= agent_variants
 MOLECULE_OWN_LANE    ?= cluster
 test: deps hook hook-sanitized  ## every kind of test CI runs; fails if any fails
-	@failed=; \
-	( $(MAKE) --no-print-directory test-checks 2>&1 | sed -u 's/^/[checks]   /' ) & checks=$$!; \
-	( $(MAKE) --no-print-directory molecule-scenarios \
-	    SCENARIOS="$(filter-out $(MOLECULE_WITH_CHECKS) $(MOLECULE_OWN_LANE),$(MOLECULE_SCENARIOS))" 2>&1 \
-	    | sed -u 's/^/[molecule] /' ) & mol=$$!; \
-	( $(MAKE) --no-print-directory molecule-scenarios SCENARIOS="$(MOLECULE_OWN_LANE)" 2>&1 \
-	    | sed -u 's/^/[$(MOLECULE_OWN_LANE)]  /' ) & own=$$!; \
-	wait $$checks || failed="$$failed checks"; wait $$mol || failed="$$failed molecule"; \
-	wait $$own || failed="$$failed $(MOLECULE_OWN_LANE)"; \
-	if [ -n "$$failed" ]; then echo "make test: failed in:$$failed (lines prefixed with the lane's name)"; exit 1; fi; \
-	echo "make test: all passed"
+	@tests/lanes.sh $(BUILD)/test-logs \
+	    checks "$(MAKE) --no-print-directory test-checks" \
+	    molecule "$(MAKE) --no-print-directory molecule-scenarios \
+	        SCENARIOS='$(filter-out $(MOLECULE_WITH_CHECKS) $(MOLECULE_OWN_LANE),$(MOLECULE_SCENARIOS))'" \
+	    $(MOLECULE_OWN_LANE) "$(MAKE) --no-print-directory molecule-scenarios SCENARIOS='$(MOLECULE_OWN_LANE)'"
 
 test-checks: lint galaxy sanity units sanitize matrix integration
 	@$(MAKE) --no-print-directory molecule-scenarios SCENARIOS="$(MOLECULE_WITH_CHECKS)"
