@@ -1,4 +1,4 @@
-"""A cluster rollout (playbooks/site.yml) over three agents in one VM, each a TEST DOUBLE of
+"""A cluster rollout (playbooks/site.yml) over five agents in one VM, each a TEST DOUBLE of
 mesos-agent on its own XFS, with a TEST DOUBLE of the Mesos master's operator API (not Mesos).
 converge.yml ran the rollouts and kept each run's exit code, JSON output and the master's view."""
 
@@ -11,7 +11,7 @@ from double_api import agent, assert_write_stops_at, project_of, request  # noqa
 
 RUNS = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", ""), "cluster")
 SITE_PLAY = "XFS project quota on every task sandbox"
-PORTS = {"a": 5061, "b": 5062, "c": 5063}
+PORTS = {"a": 5061, "b": 5062, "c": 5063, "d": 5064, "e": 5065}
 HOOK = "mesos_xfs_quota_hook"
 
 
@@ -140,3 +140,27 @@ def test_a_busy_mount_with_reboot_required_and_xfs_reboot_reboots_and_gets_quota
     after = done["The file system has project quota now"]
     assert not after["changed"] and not after["reboot_required"]
     assert "prjquota" in host.mount_point("/var/lib/mesos-d").options
+
+
+def test_in_one_batch_a_slowly_recovering_agent_is_waited_for_on_its_own(host):
+    """e (first in the batch) is ready at its first try; d recovers for 30 s and is given its 3 tries
+    12 s apart all the same. A wait run once per batch, decided on e, let d's tries run out at once."""
+    kept = run("batch_of_two")
+    assert kept["rc"] == 0, failures(kept)
+    batches = [sorted({host for task in play["tasks"] for host in task["hosts"]})
+               for play in kept["output"]["plays"] if play["play"]["name"] == SITE_PLAY]
+    assert batches == [["d", "e"]]
+
+    def tries(name):
+        return [result for _p, task, _h, result in results(kept, name)
+                if task == "Ask the agent whether it has recovered (/state)" and not result.get("skipped")]
+
+    def waits(name):
+        return [result for _p, task, _h, result in results(kept, name)
+                if task == "Wait before the next try" and not result.get("skipped")]
+
+    assert [t["status"] for t in tries("e")] == [200] and not waits("e")
+    assert tries("d")[-1]["status"] == 200 and len(tries("d")) >= 2
+    assert len(waits("d")) == len(tries("d")) - 1  # a wait of its own before each try after the first
+    for name in "de":
+        assert HOOK in agent(host, "GET", "/flags", port=PORTS[name])["flags"]["hooks"]
