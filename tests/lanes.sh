@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs `make test`'s lanes at once: lanes.sh LOGDIR NAME 'COMMAND' [NAME 'COMMAND' ...].
 # Each line is printed with its lane's name and kept in LOGDIR/NAME.log. When a lane fails, its
-# failure lines (Ansible's fatal/failed, pytest's E lines, errors) are printed again at the very end:
+# failure lines (Ansible's [ERROR], pytest's E and FAILED, Molecule's errors) are printed again at the very end:
 # CI shows only the end of a run, where the lane that failed last would otherwise hide the first.
 set -uo pipefail
 
@@ -32,8 +32,9 @@ if [ ${#failed[@]} -eq 0 ]; then
 fi
 for name in "${failed[@]}"; do
     echo "== why lane $name failed (whole log: $logdir/$name.log)"
-    grep -E 'fatal: \[|failed: \[|^E  |FAILED|ERROR|Error( |:)|failed=[1-9]|Traceback' "$logdir/$name.log" \
-        | grep -v -E 'ignoring|\.\.\.ignoring' | tail -n 12 | cut -c 1-400
+    # Ansible's one-line [ERROR] (rescued ones too: keep a few), pytest's E and FAILED lines, Molecule's
+    grep -E '\[ERROR\]: |^E   |^FAILED |^ERROR|CRITICAL|Traceback|failed=[1-9]' "$logdir/$name.log" \
+        | grep -v 'molecule.yml. glob failed' | tail -n 12 | cut -c 1-400
     echo "-- its last lines:"
     tail -n 5 "$logdir/$name.log" | cut -c 1-400
 done
