@@ -38,6 +38,21 @@ def agent(host, method, path, body=None, port=5051, auth=None, ca=None):
     return json.loads(text) if text else {}
 
 
+def wait_until_serving(host, port=5051, seconds=60):
+    """After a restart: until the agent answers /health (the unit is started before the process listens)."""
+    script = (
+        "import time, urllib.request as u\n"
+        f"for _ in range({seconds * 2}):\n"
+        "  try:\n"
+        f"    u.urlopen('http://127.0.0.1:{port}/health', timeout=5); break\n"
+        "  except OSError:\n"
+        "    time.sleep(0.5)\n"
+        "else:\n"
+        "  raise SystemExit('no answer')"
+    )
+    host.run_expect([0], f"python3 -c {shlex.quote(script)}")
+
+
 def modules_shown(flags):
     """/flags' modules (the Modules message's text, as Mesos shows it) read back into data."""
     spec = importlib.util.spec_from_file_location(

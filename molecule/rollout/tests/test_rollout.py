@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
 from double_api import (  # noqa: E402  pylint: disable=wrong-import-position
     WORK_DIR, agent, assert_root_owned_not_group_or_world_writable, assert_write_stops_at, launch, modules_shown,
-    project_of)
+    project_of, wait_until_serving)
 
 
 def test_work_dir_is_xfs_with_project_quota_live_and_in_fstab(host):
@@ -54,7 +54,7 @@ def test_a_task_cannot_write_past_its_disk(host):
 def test_restart_recovers_and_never_reuses_a_live_sandbox_id(host):
     before = launch(host, "before-restart")
     host.run_expect([0], "systemctl restart mesos-agent-double")
-    agent(host, "GET", "/health")
+    wait_until_serving(host)
     after = launch(host, "after-restart")
     assert project_of(host, after) != project_of(host, before)
     log = host.run("journalctl -u mesos-agent-double -n 50 --no-pager").stdout
