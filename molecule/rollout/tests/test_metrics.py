@@ -22,7 +22,7 @@ def test_the_prom_file_has_a_running_sandboxes_limit_and_usage(host):
     host.run_expect([0], f"dd if=/dev/urandom of={sandbox}/data bs=1M count=3 conv=fsync")
     # Twice: a start while the timer's run is under way only waits for that run, which may have read the
     # quotas before the write; the second start is a run of its own (the timer waits 1 min after a run).
-    for _ in range(2):
+    for _start in range(2):
         host.run_expect([0], "systemctl start mesos-xfs-quota-metrics.service")
     text = host.file(PROM).content_string
     project, limit = sample(text, "sandbox_limit_bytes", "run1")
