@@ -18,7 +18,8 @@ HOOK = "mesos_xfs_quota_hook"
 def run(name):
     with open(os.path.join(RUNS, name + ".json"), encoding="utf-8") as f:
         kept = json.load(f)
-    kept["output"] = json.loads(kept["stdout"])
+    # the callback's document comes last; actions may print before it (pause: "Pausing for 12 seconds")
+    kept["output"] = json.loads(kept["stdout"][kept["stdout"].index('{"plays"'):])
     return kept
 
 
