@@ -144,8 +144,8 @@ def test_a_busy_mount_with_reboot_required_and_xfs_reboot_reboots_and_gets_quota
 
 
 def test_in_one_batch_a_slowly_recovering_agent_is_waited_for_on_its_own(host):
-    """e (first in the batch) is ready at its first try; d recovers for 30 s and is given its 3 tries
-    12 s apart all the same. A wait run once per batch, decided on e, let d's tries run out at once."""
+    """e is ready at its first try; d recovers for 30 s and is given its 3 tries 12 s apart all the
+    same, each after a wait of its own."""
     kept = run("batch_of_two")
     assert kept["rc"] == 0, failures(kept)
     batches = [sorted({host for task in play["tasks"] for host in task["hosts"]})
