@@ -46,10 +46,13 @@ class WalkResult:
 
 
 def _label(kernel, fd: int, buf: bytearray, project_id: int, is_dir: bool, dry_run: bool) -> bool:
-    """Give one open inode ``project_id`` (and PROJINHERIT if a directory); True if it changed."""
+    """Give one open inode ``project_id``; True if it changed. A directory gets PROJINHERIT with a
+    project and loses it with project 0, as ``xfs_quota -x -c 'project -C'`` clears a tree."""
     kernel.ioctl(fd, FS_IOC_FSGETXATTR, buf, True)
     xflags, extsize, nextents, projid, cow = FSXATTR.unpack_from(buf)
-    want_flags = xflags | FS_XFLAG_PROJINHERIT if is_dir else xflags
+    want_flags = xflags
+    if is_dir:
+        want_flags = xflags | FS_XFLAG_PROJINHERIT if project_id else xflags & ~FS_XFLAG_PROJINHERIT
     if projid == project_id and want_flags == xflags:
         return False
     if not dry_run:
@@ -204,7 +207,7 @@ def assign_tree(fs: XfsFilesystem, root: str, project_id: int, recursive: bool =
                 dry_run: bool = False) -> WalkResult:
     """Give ``root`` on ``fs`` (and, if recursive, everything below it) ``project_id``.
 
-    Directories also get PROJINHERIT so new files inherit the id. See the module docstring for
+    Directories also get PROJINHERIT so new files inherit the id (and lose it with id 0). See the module docstring for
     what is never opened, entered or relabelled.
     """
     # Resolve the parents only: a symlink as the tree itself is refused by O_NOFOLLOW.

@@ -5,6 +5,7 @@ import os
 
 import pytest
 
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import FS_XFLAG_PROJINHERIT
 from ansible_collections.mesos.xfs_quota.plugins.modules import xfs_project
 from ansible_collections.mesos.xfs_quota.tests.unit.plugins.modules.module_runner import FakeHost
 
@@ -131,6 +132,19 @@ def test_a_deleted_projects_trees_go_back_to_project_0_with_clear_ids(host):
     host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(a)]})
     result = host.run(xfs_project, {"name": "p", "state": "absent", "clear_ids": True})
     assert result["changed"] and host.label(a / "f") == 0 and host.projects.read_text() == ""
+
+
+def test_a_cleared_directory_no_longer_passes_a_project_on(host):
+    """As `xfs_quota -x -c 'project -C'` leaves it: project 0 and no PROJINHERIT (it kept the flag)."""
+    a = tree(host, "a")
+    (a / "d").mkdir()
+    host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(a)]})
+    assert host.kernel.project_of_path(str(a / "d")) == (FS_XFLAG_PROJINHERIT, 5)
+    assert host.run(xfs_project, {"name": "p", "state": "absent", "clear_ids": True})["changed"]
+    assert host.kernel.project_of_path(str(a)) == host.kernel.project_of_path(str(a / "d")) == (0, 0)
+    host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(a)]})
+    assert host.run(xfs_project, {"name": "p", "id": 5, "paths": []})["changed"]  # a dropped tree too
+    assert host.kernel.project_of_path(str(a / "d")) == (0, 0)
 
 
 def test_a_dropped_tree_another_project_lists_keeps_its_label(host):
