@@ -22,9 +22,9 @@ author:
 """
 
 EXAMPLES = r"""
-- name: Say why, in a sentence of our own
-  ansible.builtin.fail:
-    msg: "The agent did not come up: {{ ansible_failed_result.msg | mesos.xfs_quota.clause }}."
+- name: Say why the restart failed, in a sentence of one's own (restart is a registered result)
+  ansible.builtin.set_fact:
+    restart_failure: "The agent did not come up: {{ restart.msg | mesos.xfs_quota.clause }}. Its log says why."
 """
 
 RETURN = r"""
