@@ -19,7 +19,8 @@ description:
   - The descriptor is built by the library's static initializers, so the library must be loaded; its
     dependencies (for example C(libmesos.so)) are looked up with O(library_path), or with the
     C(LD_LIBRARY_PATH) of O(agent_service), as the agent finds them. Nothing the library does at load
-    time reaches the module's own process.
+    time reaches the module's own process: the child answers on a pipe of its own (what the library
+    prints is not read), within O(timeout), and does not wait for processes the library starts.
 attributes:
   check_mode:
     support: full
@@ -45,8 +46,16 @@ options:
     type: str
     default: Hook
   agent_version:
-    description: The agent's Mesos version (for example V(1.11.0)) to check the module against.
-    type: str
+    description:
+      - The agent's Mesos version (for example V("1.11.0")) to check the module against.
+      - Give it as text (quoted in YAML): an unquoted V(1.10) is the number 1.1 to YAML, another Mesos
+        release, and is refused.
+    type: raw
+  timeout:
+    description: Seconds the child process that loads the library may take (a constructor or
+      C(compatible()) that hangs is killed then, and the task fails saying so).
+    type: float
+    default: 60
   library_path:
     description:
       - Directories to search for the library's dependencies (C(LD_LIBRARY_PATH) of the child that
@@ -134,7 +143,7 @@ from dataclasses import asdict
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_module import (
-    MesosModuleError, compatibility, library_path_of, read_module)
+    MesosModuleError, compatibility, library_path_of, read_module, version_argument)
 
 
 def main() -> None:
@@ -143,7 +152,8 @@ def main() -> None:
             library={"type": "path", "required": True},
             module={"type": "str", "default": "mesos_xfs_quota_hook"},
             kind={"type": "str", "default": "Hook"},
-            agent_version={"type": "str"},
+            agent_version={"type": "raw"},
+            timeout={"type": "float", "default": 60.0},
             library_path={"type": "list", "elements": "path"},
             agent_service={"type": "str"},
         ),
@@ -154,8 +164,11 @@ def main() -> None:
     if library_path is None and p["agent_service"]:
         library_path = library_path_of(module.run_command, p["agent_service"])
     try:
-        info = read_module(p["library"], p["module"], library_path)
-        compatible, reason = compatibility(info, p["kind"], p["agent_version"])
+        agent_version = version_argument(p["agent_version"])
+        if p["timeout"] <= 0:
+            raise MesosModuleError(f"timeout: {p['timeout']:g} is not a number of seconds above 0")
+        info = read_module(p["library"], p["module"], library_path, timeout=p["timeout"])
+        compatible, reason = compatibility(info, p["kind"], agent_version)
     except MesosModuleError as exc:
         module.fail_json(msg=str(exc))
     result = asdict(info)

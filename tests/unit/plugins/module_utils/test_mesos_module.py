@@ -3,13 +3,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
+import time
 
 import pytest
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_module import (
-    MesosModuleError, ModuleInfo, compatibility, library_path_of, read_module, verify)
+    MesosModuleError, ModuleInfo, ParameterCheck, check_parameters, compatibility, library_path_of, read_module, verify,
+    version_argument)
 
 VECTORS = json.load(open(os.path.join(os.path.dirname(__file__), "../../../vectors/module_compat.json"),
                          encoding="utf-8"))["vectors"]
@@ -77,7 +80,7 @@ def test_missing_library_and_symbol_name_the_parameter(tmp_path):
     with pytest.raises(MesosModuleError, match="^module: .* exports no symbol 'other'"):
         read_module(library(tmp_path), "other")
     (tmp_path / "garbage.so").write_bytes(b"not an ELF file")
-    with pytest.raises(MesosModuleError, match="^library: cannot load"):
+    with pytest.raises(MesosModuleError, match="^library: .* is not a shared library"):
         read_module(str(tmp_path / "garbage.so"), "x")
 
 
@@ -136,3 +139,112 @@ def test_the_built_hook_when_present():
         pytest.skip("make hook builds it")
     read = read_module(os.path.abspath(built), "mesos_xfs_quota_hook")
     assert (read.api_version, read.kind, read.mesos_version) == ("2", "Hook", "1.11.0")
+
+
+# ---- the loader: a bounded protocol on its own pipe, a timeout, accurate words (issue 25, item 10) ----
+
+def hostile(tmp_path, body, name="test_hook"):
+    """A module library whose constructor (and destructor) run ``body``'s C++ (a ``load()`` and an
+    ``unload()`` function), with a valid descriptor."""
+    if shutil.which("g++") is None:
+        pytest.skip("needs g++")
+    source = tmp_path / "hostile.cpp"
+    source.write_text(
+        "#include <cstdio>\n#include <cstdlib>\n#include <csignal>\n#include <unistd.h>\n"
+        + DESCRIPTOR % ("", name, "1.11.0", "nullptr") + body
+        + "\n__attribute__((constructor)) static void on_load() { load(); }\n"
+          "__attribute__((destructor)) static void on_unload() { unload(); }\n")
+    out = tmp_path / "libhostile.so"
+    subprocess.run(["g++", "-shared", "-fPIC", "-o", str(out), str(source)], check=True)
+    return str(out)
+
+
+FORGED = ('{"api_version": "2", "mesos_version": "1.11.0", "kind": "Hook", "author_name": "x", '
+          '"author_email": "x", "description": "forged", "has_compatible": false, "compatible_result": null}')
+
+
+def test_a_constructor_that_hangs_ends_in_a_clear_message(tmp_path):
+    lib = hostile(tmp_path, "static void load() { sleep(600); } static void unload() {}")
+    started = time.monotonic()
+    with pytest.raises(MesosModuleError, match=r"^library: loading .* did not finish within 2 s .*was killed"):
+        read_module(lib, "test_hook", timeout=2)
+    assert time.monotonic() - started < 10
+
+
+def test_output_at_load_and_unload_neither_breaks_nor_forges_the_result(tmp_path):
+    lib = hostile(tmp_path, 'static void load() { printf("%%s\\n", R"(%s)"); fflush(stdout); }'
+                            ' static void unload() { printf("%%s\\n", R"(%s)"); fflush(stdout); }' % (FORGED, FORGED))
+    read = read_module(lib, "test_hook")
+    assert read.description == "a test library"
+
+
+def test_a_constructor_that_forks_is_not_waited_for(tmp_path):
+    lib = hostile(tmp_path, "static void load() { if (fork() == 0) { sleep(30); } } static void unload() {}")
+    started = time.monotonic()
+    read = read_module(lib, "test_hook", timeout=20)
+    assert read.description == "a test library" and time.monotonic() - started < 10
+
+
+def test_a_signal_is_named(tmp_path):
+    lib = hostile(tmp_path, "static void load() { abort(); } static void unload() {}")
+    with pytest.raises(MesosModuleError, match=r"^library: the process that loaded .* was killed by SIGABRT"):
+        read_module(lib, "test_hook")
+
+
+def test_a_directory_a_missing_file_and_another_architecture_are_called_what_they_are(tmp_path):
+    with pytest.raises(MesosModuleError, match=r"^library: .* is a directory; give the path of the library file"):
+        read_module(str(tmp_path), "x")
+    with pytest.raises(MesosModuleError, match=r"^library: .*none\.so does not exist$"):
+        read_module(str(tmp_path / "none.so"), "x")
+    # an ELF header for AArch64 (e_machine 183), 64-bit little endian
+    arm = tmp_path / "libarm.so"
+    arm.write_bytes(b"\x7fELF\x02\x01\x01" + b"\0" * 9 + struct.pack("<HH", 3, 183) + b"\0" * 44)
+    with pytest.raises(MesosModuleError, match=r"^library: .*libarm\.so is built for AArch64, this host runs x86-64"):
+        read_module(str(arm), "x")
+
+
+@pytest.mark.parametrize("value", [1.10, 1.1, 1, True])
+def test_a_version_that_came_as_a_number_is_refused(value):
+    with pytest.raises(MesosModuleError, match=r"^agent_version: .* came as a number.*quote it"):
+        version_argument(value)
+
+
+def test_a_version_as_text_is_kept():
+    assert version_argument("1.10") == "1.10" and version_argument(None) is None
+
+
+CHECKING = r"""
+#include <cstring>
+#include <cstdio>
+struct ModuleBase { const char* a; const char* v; const char* k; const char* n; const char* e; const char* d;
+                    bool (*compatible)(); };
+extern "C++" ModuleBase test_hook = {"2", "1.11.0", "Hook", "a", "e", "d", nullptr};
+extern "C" int test_hook_check_parameters(const char* const* keys, const char* const* values, size_t count,
+                                          char* message, size_t size) {
+  for (size_t i = 0; i < count; ++i) {
+    if (strcmp(keys[i], "default_limit") != 0 && strcmp(keys[i], "work_dir") != 0) {
+      snprintf(message, size, "unknown parameter '%s'; the parameters are: default_limit, work_dir", keys[i]);
+      return 1;
+    }
+    if (strcmp(keys[i], "default_limit") == 0 && strcmp(values[i], "10x") == 0) {
+      snprintf(message, size, "default_limit: cannot read '10x'");
+      return 1;
+    }
+  }
+  return 0;
+}
+"""
+
+
+def test_the_librarys_own_parameter_check_is_asked_with_the_exact_parameters(tmp_path):
+    if shutil.which("g++") is None:
+        pytest.skip("needs g++")
+    (tmp_path / "check.cpp").write_text(CHECKING)
+    lib = str(tmp_path / "libcheck.so")
+    subprocess.run(["g++", "-shared", "-fPIC", "-o", lib, str(tmp_path / "check.cpp")], check=True)
+    assert check_parameters(lib, "test_hook", [("work_dir", "/var/lib/mesos"), ("default_limit", "10g")]) == \
+        ParameterCheck(exported=True, ok=True, message="")
+    typo = check_parameters(lib, "test_hook", [("default_limt", "10g")])
+    assert not typo.ok and typo.message == "unknown parameter 'default_limt'; the parameters are: default_limit, work_dir"
+    assert check_parameters(lib, "test_hook", [("default_limit", "10x")]).message == "default_limit: cannot read '10x'"
+    assert check_parameters(library(tmp_path), "test_hook", []).exported is False
