@@ -1,0 +1,366 @@
+# Copyright (c) mesos.xfs_quota contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Put the hook into a Mesos agent's configuration, or take it out, in any flag style; restart the
+agent, wait until it has recovered and shows what was asked in /flags, and otherwise put every file
+back, restart it again, wait, and say what happened.
+
+Backups live in a state directory of the collection (BACKUP_ROOT/<service>/<time>/), which nothing
+of Mesos reads: --modules_dir loads every file of its directory (src/module/manager.cpp
+ModuleManager::load) and mesos-init-wrapper turns every file of /etc/mesos-slave into a flag, which
+the agent refuses when it does not know it (stout flags.hpp "Failed to load unknown flag"). They are
+pruned to the newest ``keep``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import atomic_write, locked
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_config import (
+    FLAGS, FlagDelivery, Plan, manifest_text, manifest_with, manifest_without, merge_flag, modules_from_text,
+    module_parameters, split_list)
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_http import Endpoint
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_info import AgentInfo, Host
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_wait import (
+    WaitResult, agent_reason, host_clock, wait_for_agent)
+
+BACKUP_ROOT = "/var/lib/mesos-xfs-quota/backups"
+# backups an earlier release of the agent role left beside the live files (Mesos reads them there)
+LEGACY_BACKUP_SUFFIX = ".mxq-previous"
+
+
+class AgentChangeError(Exception):
+    """A change that cannot be planned or made; ``changed`` says whether anything was changed before."""
+
+    def __init__(self, message: str, changed: bool = False, details: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.changed = changed
+        self.details = details or {}
+
+
+@dataclass
+class Desired:
+    """What the agent should run: ``present`` with our library and module, or not."""
+
+    present: bool
+    module: str
+    library: str = ""
+    parameters: list[tuple[str, str]] = field(default_factory=list)
+    other_hooks: list[str] = field(default_factory=list)
+    # flag -> items (list flags) or value, from the FLAGS table: flags of ours beyond modules and hooks
+    extra_flags: dict[str, Any] = field(default_factory=dict)
+    manifest_name: str = "mesos-xfs-quota.json"
+    modules_file: str = ""
+    modules_dir: str = ""
+
+
+def _legacy_backups(host: Host, directories: list[str]) -> list[str]:
+    found = []
+    for directory in sorted({d for d in directories if d}):
+        for name in host.listdir(directory) or []:
+            if name.endswith(LEGACY_BACKUP_SUFFIX):
+                found.append(os.path.join(directory, name))
+    return found
+
+
+def plan(host: Host, info: AgentInfo, desired: Desired, delivery: FlagDelivery) -> Plan:
+    """The files (path -> content, None: absent) and the flags the agent must show afterwards."""
+    result = Plan()
+    modules_dir = desired.modules_dir or info.modules_dir
+    result.modules_dir = modules_dir
+    ours_in_manifest = desired.library and desired.present
+    if modules_dir:
+        if info.flags.get("modules") and not desired.modules_dir:
+            result.conflicts.append(f"the agent has both --modules and --modules_dir ({modules_dir}); "
+                                    "Mesos refuses that: remove one of them")
+        own = os.path.join(modules_dir, desired.manifest_name)
+        # every other file there that declares our module would be loaded too: it goes
+        for path, manifest in info.modules_files.items():
+            if path != own and module_parameters(manifest, desired.module) is not None:
+                result.files[path] = None
+        result.files[own] = manifest_text({"libraries": manifest_with(None, desired.library, desired.module,
+                                                                       desired.parameters)["libraries"]}) \
+            if ours_in_manifest else None
+        result.manifest_path = own
+        result.manifest = manifest_with(None, desired.library, desired.module, desired.parameters) \
+            if ours_in_manifest else {"libraries": []}
+        modules_flag = None
+    else:
+        path = desired.modules_file or info.modules_path
+        current = info.modules if not desired.modules_file else _read_manifest(host, path)
+        manifest = (manifest_with(current, desired.library, desired.module, desired.parameters) if ours_in_manifest
+                    else manifest_without(current, desired.module))
+        result.manifest, result.manifest_path = manifest, path
+        if ours_in_manifest or host.read(path) is not None:
+            result.files[path] = manifest_text(manifest)
+        modules_flag = f"file://{path}" if manifest.get("libraries") else None
+    values: dict[str, str | None] = {}
+    ours = [h for h in desired.other_hooks if h != desired.module] + ([desired.module] if desired.present else [])
+    values["hooks"] = merge_flag("hooks", info.flags.get("hooks"), ours, remove=None if desired.present else [desired.module])
+    if not modules_dir:
+        values["modules"] = modules_flag
+    elif delivery.style == "flag_files":
+        values["modules"] = None  # a stale modules flag file beside --modules_dir stops the agent
+    for name, wanted in desired.extra_flags.items():
+        if FLAGS[name].merge == "list":
+            values[name] = merge_flag(name, info.flags.get(name), wanted if desired.present else None,
+                                      remove=None if desired.present else wanted)
+        else:
+            values[name] = wanted if desired.present else merge_flag(name, info.flags.get(name), None, remove=wanted)
+    result.flags = values
+    result.files.update(delivery.files(values))
+    for path in _legacy_backups(host, [delivery.flags_dir if delivery.style == "flag_files" else "",
+                                       modules_dir, os.path.dirname(result.manifest_path),
+                                       os.path.dirname(delivery.dropin_path)]):
+        result.files[path] = None
+    result.conflicts += conflicts(info, values, delivery)
+    return result
+
+
+def _read_manifest(host: Host, path: str) -> dict[str, Any]:
+    text = host.read(path)
+    if not text or not text.strip():
+        return {"libraries": []}
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise AgentChangeError(f"modules_file: {path} is not JSON ({exc}); fix or remove it. Nothing was changed.") from None
+
+
+def conflicts(info: AgentInfo, values: dict[str, str | None], delivery: FlagDelivery) -> list[str]:
+    """Where the agent's own configuration would override a flag we set."""
+    found = []
+    for name, value in values.items():
+        source = info.sources.get(name)
+        if value is None or source is None:
+            continue
+        kind, path = source["kind"], source.get("path", "")
+        variable = f"MESOS_{name.upper()}"
+        keep = (f" (its value {info.flags.get(name, '')!r} is kept: {'the drop-in' if delivery.style == 'systemd_dropin' else 'the flag file'} "
+                f"lists its items before ours)" if FLAGS[name].merge == "list" and info.flags.get(name) else "")
+        if kind == "command_line":
+            found.append(f"the unit's ExecStart gives --{name}, which wins over {variable} and would be given twice with a "
+                         f"flag file: remove it from the ExecStart of {info.fragment_path or info.service}{keep}")
+        elif delivery.style == "systemd_dropin" and kind == "environment_file":
+            found.append(f"the EnvironmentFile {path} sets {variable}, which wins over the drop-in's Environment= "
+                         f"(systemd): remove that line there{keep}, or use agent_flags_style=flag_files")
+        elif delivery.style == "systemd_dropin" and kind == "dropin" and path != delivery.dropin_path \
+                and os.path.basename(path) > os.path.basename(delivery.dropin_path):
+            found.append(f"the drop-in {path} sets {variable} after ours ({delivery.dropin_path}), so it wins: "
+                         f"remove that line there{keep}")
+    return found
+
+
+def expectation(desired: Desired, plan_: Plan, work_dir: str) -> Callable[[dict[str, str]], str]:
+    """What /flags must show once the agent runs on the planned files ("" when it does)."""
+    def check(flags: dict[str, str]) -> str:
+        problems = []
+        hooks = plan_.flags.get("hooks") or ""
+        if split_list(flags.get("hooks")) != split_list(hooks):
+            problems.append(f"hooks={flags.get('hooks', '')} (expected {hooks or 'none'})")
+        loaded = modules_from_text(flags.get("modules", "")).get("libraries", [])
+        names = {m.get("name") for lib in loaded for m in lib.get("modules", [])}
+        if plan_.modules_dir:
+            if flags.get("modules_dir", "") != plan_.modules_dir:
+                problems.append(f"modules_dir={flags.get('modules_dir', '')} (expected {plan_.modules_dir})")
+        elif desired.present:
+            ours = plan_.manifest["libraries"][-1]
+            if ours not in loaded:
+                problems.append(f"modules without {ours['file']} and its parameters")
+        if not desired.present and desired.module in names:
+            problems.append(f"the modules still load {desired.module}")
+        for name, value in plan_.flags.items():
+            if name in ("hooks", "modules") or name not in flags and value is None:
+                continue
+            if FLAGS[name].merge == "list" and split_list(flags.get(name)) != split_list(value):
+                problems.append(f"{name}={flags.get(name, '')} (expected {value})")
+            elif FLAGS[name].merge == "value" and flags.get(name) != value and value is not None:
+                problems.append(f"{name}={flags.get(name, '')} (expected {value})")
+        if desired.present and work_dir and flags.get("work_dir", "") != work_dir:
+            problems.append(f"work_dir={flags.get('work_dir', '')} but the hook was given work_dir={work_dir}: every "
+                            "sandbox would be refused and run without a limit")
+        return ", ".join(problems)
+    return check
+
+
+# ---- files, backups ---------------------------------------------------------------------------------
+
+@dataclass
+class FileChange:
+    path: str
+    before: str | None
+    after: str | None
+
+
+def changes_of(host: Host, files: dict[str, str | None]) -> list[FileChange]:
+    out = []
+    for path, after in files.items():
+        before = host.read(path)
+        if before != after:
+            out.append(FileChange(path, before, after))
+    return out
+
+
+def diff_of(changes: list[FileChange]) -> list[dict[str, str]]:
+    return [{"before_header": c.path + ("" if c.before is not None else " (absent)"), "before": c.before or "",
+             "after_header": c.path + ("" if c.after is not None else " (removed)"), "after": c.after or ""}
+            for c in changes]
+
+
+def backup(changes: list[FileChange], root: str, service: str, keep: int) -> str:
+    """Copy the files ``changes`` touch (and whether they existed) into a new backup; prune to ``keep``."""
+    now = time.time_ns()
+    service_root = os.path.join(root, service)
+    os.makedirs(service_root, mode=0o700, exist_ok=True)
+    # names sort by time; mkdtemp makes two runs in one nanosecond two backups
+    directory = tempfile.mkdtemp(prefix=time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 10**9))
+                                 + f".{now % 10**9:09d}Z-", dir=service_root)
+    os.makedirs(os.path.join(directory, "content"), mode=0o700)
+    records = []
+    for index, change in enumerate(changes):
+        record: dict[str, Any] = {"path": change.path, "existed": change.before is not None}
+        if change.before is not None:
+            st = os.stat(change.path)
+            record.update(mode=stat.S_IMODE(st.st_mode), uid=st.st_uid, gid=st.st_gid, content=f"content/{index}")
+            shutil.copyfile(change.path, os.path.join(directory, "content", str(index)))
+        records.append(record)
+    atomic_write(os.path.join(directory, "files.json"), json.dumps({"service": service, "files": records}, indent=2))
+    prune(os.path.join(root, service), keep)
+    return directory
+
+
+def prune(service_root: str, keep: int) -> list[str]:
+    names = sorted(n for n in os.listdir(service_root) if os.path.isfile(os.path.join(service_root, n, "files.json")))
+    removed = []
+    for name in names[:max(0, len(names) - max(keep, 1))]:
+        shutil.rmtree(os.path.join(service_root, name), ignore_errors=True)
+        removed.append(name)
+    return removed
+
+
+def restore(directory: str) -> list[str]:
+    """Put every file of a backup back as it was (a file that did not exist is removed)."""
+    with open(os.path.join(directory, "files.json"), encoding="utf-8") as f:
+        records = json.load(f)["files"]
+    restored = []
+    for record in records:
+        path = record["path"]
+        if record["existed"]:
+            with open(os.path.join(directory, record["content"]), "rb") as f:
+                content = f.read()
+            os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+            atomic_write(path, content, default_mode=record["mode"])
+            os.chmod(path, record["mode"])
+            os.chown(path, record["uid"], record["gid"])
+        elif os.path.lexists(path):
+            os.unlink(path)
+        restored.append(path)
+    return restored
+
+
+def write(changes: list[FileChange]) -> None:
+    for change in changes:
+        if change.after is None:
+            if os.path.lexists(change.path):
+                os.unlink(change.path)
+            continue
+        os.makedirs(os.path.dirname(change.path), mode=0o755, exist_ok=True)
+        atomic_write(change.path, change.after, default_mode=0o644)
+
+
+# ---- restart and roll back -------------------------------------------------------------------------
+
+def _systemd(host: Host, *argv: str) -> tuple[int, str]:
+    rc, out, err = host.run(["systemctl", *argv])
+    return rc, (err or out).strip()
+
+
+def restart(host: Host, service: str, reload_units: bool, start_only: bool = False) -> str:
+    """Restart (or start) the agent; "" or systemd's error."""
+    if reload_units:
+        rc, said = _systemd(host, "daemon-reload")
+        if rc != 0:
+            return f"systemctl daemon-reload failed: {said}"
+    # a unit that crash-looped may have hit StartLimitBurst=, which refuses our start too
+    _systemd(host, "reset-failed", service)
+    rc, said = _systemd(host, "start" if start_only else "restart", service)
+    return "" if rc == 0 else f"systemctl {'start' if start_only else 'restart'} {service} failed: {said}"
+
+
+@dataclass
+class Outcome:
+    changed: bool
+    files: list[str]
+    diff: list[dict[str, str]]
+    restarted: bool = False
+    backup: str = ""
+    wait: WaitResult | None = None
+    message: str = ""
+    failed: bool = False
+
+
+def converge(host: Host, info: AgentInfo, desired: Desired, delivery: FlagDelivery, endpoint: Endpoint,
+             check_mode: bool, wait_timeout: float, wait_delay: float, backup_root: str = BACKUP_ROOT,
+             keep: int = 5) -> Outcome:
+    """Write the planned files, restart, wait and verify; roll back and fail on any failure."""
+    planned = plan(host, info, desired, delivery)
+    if planned.conflicts:
+        raise AgentChangeError("The agent's own configuration would override the hook's flags: "
+                               + "; ".join(planned.conflicts) + ". Nothing was changed.")
+    changes = changes_of(host, planned.files)
+    work_dir = dict(desired.parameters).get("work_dir", "") if desired.present else ""
+    expect = expectation(desired, planned, work_dir)
+    reload_units = any(c.path.startswith(("/etc/systemd/", "/run/systemd/", "/usr/lib/systemd/")) for c in changes)
+    outcome = Outcome(changed=bool(changes) or not info.running, files=[c.path for c in changes], diff=diff_of(changes))
+    if check_mode:
+        return outcome
+    lock_dir = os.path.join(backup_root, info.service)
+    os.makedirs(lock_dir, mode=0o700, exist_ok=True)
+    with locked(os.path.join(os.path.dirname(backup_root), f"{info.service}.lock")):
+        if not changes and info.running:
+            # the files are right: the running agent must show them too (it may not have been restarted)
+            settled = wait_for_agent(host, info.service, endpoint, timeout=wait_timeout, delay=wait_delay, expect=expect)
+            if settled.ok or settled.state_status != 200:
+                outcome.wait = settled
+                if not settled.ok:
+                    raise AgentChangeError(f"The agent did not come up: {settled.reason}. Nothing was changed.",
+                                           details={"wait": settled.__dict__})
+                return outcome
+            outcome.changed = True  # running on other files than these: a restart is due
+        outcome.backup = backup(changes, backup_root, info.service, keep) if changes else ""
+        clock = host_clock(host)
+        write(changes)
+        started = restart(host, info.service, reload_units, start_only=not info.running)
+        outcome.restarted = True
+        waited = wait_for_agent(host, info.service, endpoint, timeout=wait_timeout, delay=wait_delay, expect=expect) \
+            if not started else WaitResult(ok=False, reason=started)
+        outcome.wait = waited
+        if waited.ok:
+            return outcome
+        reason = waited.reason
+        said = agent_reason(host, info.service, clock)
+        what = "with" if desired.present else "without"
+        message = f"The agent did not come up {what} {desired.module}: {reason}." + (f" {said}." if said else "")
+        if not outcome.backup:
+            outcome.failed, outcome.message = True, message + " No file had changed, so there was nothing to put back."
+            raise AgentChangeError(outcome.message, changed=True, details={"wait": waited.__dict__})
+        restored = restore(outcome.backup)
+        again = restart(host, info.service, reload_units)
+        back = wait_for_agent(host, info.service, endpoint, timeout=wait_timeout, delay=wait_delay) \
+            if not again else WaitResult(ok=False, reason=again)
+        health = ("it is healthy again (recovered)" if back.ok
+                  else f"it is NOT healthy ({back.reason}): journalctl -u {info.service}")
+        outcome.failed = True
+        outcome.message = (f"{message} The previous files are back ({', '.join(restored)}; backup {outcome.backup}) "
+                           f"and the agent was restarted on them: {health}.")
+        raise AgentChangeError(outcome.message, changed=True,
+                               details={"wait": waited.__dict__, "rollback_wait": back.__dict__, "backup": outcome.backup,
+                                        "files": outcome.files})

@@ -1,0 +1,242 @@
+#!/usr/bin/python
+# Copyright (c) mesos.xfs_quota contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: mesos_agent_hook
+short_description: Put a hook module into a Mesos agent, or take it out, and prove the agent runs with it
+version_added: 0.3.0
+description:
+  - "With O(state=present): asks the hook library whether its module would start with O(parameters) on
+    this host (its own C(<module>_check_parameters), in a child process with the agent's library path)
+    before anything is written; then writes the modules manifest (C(--modules), or a manifest of its own
+    in the agent's C(--modules_dir)) and the agent's C(--hooks) (and the O(flags) of the collection's
+    table) in the agent's flag style: a systemd drop-in (C(MESOS_<FLAG>)) or C(mesos-init-wrapper)'s flag
+    files; every other library, hook and file of the agent is kept."
+  - "Then restarts the agent (starts it when it was stopped), waits until it has recovered (C(GET /state)
+    answers 200) and its C(/flags) show what was asked, and sees a crash loop at once in the unit's state
+    (C(NRestarts), C(auto-restart), C(failed)). On any failure it puts every file back from its backup,
+    restarts the agent, waits, and fails with the agent's own reason (the hook's log line first, then
+    stout's C(EXIT with status) line) and whether the agent is healthy again."
+  - "Backups are kept in O(backup_dir), where nothing of Mesos reads them (C(--modules_dir) loads every
+    file of its directory; C(mesos-init-wrapper) turns every file of its directory into a flag), the
+    newest O(backup_keep) per service. Backups that an earlier release left beside the live files
+    (C(*.mxq-previous)) are removed."
+  - With O(state=absent), takes the module out of the manifest and C(--hooks) (and our O(flags) items out),
+    restarts, verifies the same way.
+  - Nothing is restarted when nothing changed and the running agent already shows what was asked.
+extends_documentation_fragment:
+  - mesos.xfs_quota.mesos_agent
+attributes:
+  check_mode:
+    support: full
+    description: Reports the files that would change, with a diff; nothing is written or restarted.
+  diff_mode:
+    support: full
+    description: Each changed file, before and after.
+  platform:
+    support: full
+    platforms: posix
+    description: Linux with systemd.
+options:
+  state:
+    description: Whether the agent runs the hook.
+    type: str
+    default: present
+    choices: [present, absent]
+  module:
+    description: The hook's module name (its symbol, in C(--hooks) and the manifest).
+    type: str
+    default: mesos_xfs_quota_hook
+  library:
+    description: Path of the hook library on the agent host. Required with O(state=present).
+    type: path
+  parameters:
+    description: The hook's parameters. C(work_dir) is the agent's C(--work_dir) when not given.
+    type: dict
+    default: {}
+  check_parameters:
+    description: Ask the library's own parameter check before anything is written.
+    type: bool
+    default: true
+  library_path:
+    description: C(LD_LIBRARY_PATH) of the child that runs the parameter check. Empty, the agent's own.
+    type: list
+    elements: path
+  other_hooks:
+    description: Hooks the agent should run before ours (those it already runs are kept, in their order).
+    type: list
+    elements: str
+    default: []
+  flags:
+    description:
+      - Further agent flags of the collection's table (C(isolation) items, C(seccomp_config_dir),
+        C(seccomp_profile_name)); a list flag takes a list of items that are added to the agent's own.
+      - With O(state=absent) the same items are taken out again.
+    type: dict
+    default: {}
+  modules_dir:
+    description: The agent's C(--modules_dir). Empty, its own when it runs with one.
+    type: path
+    default: ""
+  modules_dir_manifest:
+    description: The file name of our manifest in C(--modules_dir).
+    type: str
+    default: mesos-xfs-quota.json
+  wait_timeout:
+    description: Seconds to wait for the agent to recover after a restart (a crash loop ends the wait at once).
+    type: float
+    default: 120
+  wait_delay:
+    description: Seconds between two questions to the agent.
+    type: float
+    default: 2
+  backup_dir:
+    description: Where the previous files are kept (one directory per service and run).
+    type: path
+    default: /var/lib/mesos-xfs-quota/backups
+  backup_keep:
+    description: How many backups to keep per service.
+    type: int
+    default: 5
+author:
+  - mesos.xfs_quota developers (@mesos-xfs-quota)
+"""
+
+EXAMPLES = r"""
+- name: The agent runs the hook
+  mesos.xfs_quota.mesos_agent_hook:
+    library: /usr/lib/mesos/modules/libmesos_xfs_quota_hook-mesos1.11.0.so
+    parameters: {project_ids: "20000-29999", default_limit: 10g}
+
+- name: The off switch
+  mesos.xfs_quota.mesos_agent_hook:
+    state: absent
+"""
+
+RETURN = r"""
+files:
+  description: The files that changed (or would change in check mode).
+  returned: always
+  type: list
+  elements: str
+restarted:
+  description: Whether the agent was restarted (or started).
+  returned: always
+  type: bool
+backup:
+  description: The backup of the previous files (empty when nothing was written).
+  returned: always
+  type: str
+flags:
+  description: The agent's C(/flags) after the change (empty in check mode and when nothing changed).
+  returned: always
+  type: dict
+service:
+  description: The agent's unit.
+  returned: always
+  type: str
+flags_style:
+  description: The flag style used.
+  returned: always
+  type: str
+seconds:
+  description: How long the agent took to come up after the restart.
+  returned: always
+  type: float
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_args import AGENT_ARGS, agent_of
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_change import (
+    AgentChangeError, Desired, converge)
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_config import (
+    FLAGS, AgentConfigError, FlagDelivery)
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_info import AgentReadError, Host
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_module import MesosModuleError, check_parameters
+
+
+def _flags(module: AnsibleModule) -> dict:
+    out = {}
+    for name, value in module.params["flags"].items():
+        if name not in FLAGS or name in ("hooks", "modules"):
+            module.fail_json(msg=f"flags: {name!r} is not a flag this module sets; known: "
+                                 f"{', '.join(n for n in sorted(FLAGS) if n not in ('hooks', 'modules'))}")
+        if FLAGS[name].merge == "list":
+            out[name] = [str(v) for v in (value if isinstance(value, list) else str(value).split(","))]
+        else:
+            out[name] = str(value)
+    return out
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=dict(
+            AGENT_ARGS,
+            state={"type": "str", "default": "present", "choices": ["present", "absent"]},
+            module={"type": "str", "default": "mesos_xfs_quota_hook"},
+            library={"type": "path"},
+            parameters={"type": "dict", "default": {}},
+            check_parameters={"type": "bool", "default": True},
+            library_path={"type": "list", "elements": "path"},
+            other_hooks={"type": "list", "elements": "str", "default": []},
+            flags={"type": "dict", "default": {}},
+            modules_dir={"type": "path", "default": ""},
+            modules_dir_manifest={"type": "str", "default": "mesos-xfs-quota.json"},
+            wait_timeout={"type": "float", "default": 120.0},
+            wait_delay={"type": "float", "default": 2.0},
+            backup_dir={"type": "path", "default": "/var/lib/mesos-xfs-quota/backups"},
+            backup_keep={"type": "int", "default": 5},
+        ),
+        required_if=[("state", "present", ("library",))],
+        supports_check_mode=True,
+    )
+    p = module.params
+    present = p["state"] == "present"
+    host = Host(module.run_command)
+    result = {"changed": False, "files": [], "restarted": False, "backup": "", "flags": {}, "seconds": 0.0}
+    try:
+        info, endpoint = agent_of(host, p)
+        result.update(service=info.service, flags_style=info.flags_style)
+        parameters = {"work_dir": info.work_dir, **{k: str(v) for k, v in p["parameters"].items()}}
+        if present and not parameters["work_dir"]:
+            module.fail_json(msg="parameters: the agent has no --work_dir that could be read (it is not running, and "
+                                 "its unit and flag files do not say): give parameters.work_dir. Nothing was changed.",
+                             **result)
+        if present and info.authenticate_http_readonly and not p["http_user"]:
+            module.fail_json(msg="http_user: the agent runs with --authenticate_http_readonly: give http_user and "
+                                 "http_password for its /state and /flags. Nothing was changed.", **result)
+        if present and p["check_parameters"]:
+            verdict = check_parameters(p["library"], p["module"], list(parameters.items()),
+                                       p["library_path"] if p["library_path"] is not None else info.library_path)
+            if not verdict.ok:
+                module.fail_json(msg=f"parameters: the hook would not start with these parameters on this host: "
+                                     f"{verdict.message}. Nothing was changed.", **result)
+            if not verdict.exported:
+                module.warn(f"{verdict.message}: its parameters are checked only when the agent starts it")
+        desired = Desired(present=present, module=p["module"], library=p["library"] or "",
+                          parameters=list(parameters.items()), other_hooks=p["other_hooks"], extra_flags=_flags(module),
+                          manifest_name=p["modules_dir_manifest"], modules_file=p["modules_file"] or "",
+                          modules_dir=p["modules_dir"] or "")
+        delivery = FlagDelivery(style=info.flags_style, service=info.service, flags_dir=info.flags_dir)
+        outcome = converge(host, info, desired, delivery, endpoint, module.check_mode, p["wait_timeout"],
+                           p["wait_delay"], backup_root=p["backup_dir"], keep=p["backup_keep"])
+    except AgentChangeError as exc:
+        module.fail_json(msg=str(exc), changed=exc.changed, **{k: v for k, v in result.items() if k != "changed"},
+                         **exc.details)
+    except (AgentReadError, AgentConfigError, MesosModuleError, OSError) as exc:
+        module.fail_json(msg=str(exc), **result)
+    result.update(changed=outcome.changed, files=outcome.files, restarted=outcome.restarted, backup=outcome.backup)
+    if outcome.wait is not None:
+        result.update(flags=outcome.wait.flags, seconds=round(outcome.wait.seconds, 1))
+    if module._diff:  # pylint: disable=protected-access
+        result["diff"] = outcome.diff
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

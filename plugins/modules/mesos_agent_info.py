@@ -1,0 +1,147 @@
+#!/usr/bin/python
+# Copyright (c) mesos.xfs_quota contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: mesos_agent_info
+short_description: Read a Mesos agent as it runs, or as its unit will start it
+version_added: 0.3.0
+description:
+  - "Reads a Mesos agent's systemd unit, its flag style and where each flag comes from (the unit's
+    C(ExecStart), C(Environment=) of the unit and its drop-ins, C(EnvironmentFile=)s, the flag files of
+    C(mesos-init-wrapper)), its flags (of its running process, else as its unit would start it), its
+    C(work_dir), modules and hooks, whether it serves TLS (libprocess's C(LIBPROCESS_SSL_*) in its
+    environment), whether its read-only endpoints need credentials, and its Mesos version (C(GET /version))."
+  - With O(library), also asks the hook library whether its module would start with O(parameters) on this
+    host (the library's own C(<module>_check_parameters), run in a child process with the agent's library
+    path) and fails naming the parameter when it would not. Nothing is changed.
+  - With O(wait_timeout), waits that long for an agent whose unit is starting (after a reboot or a drain it
+    may start later than sshd) until it has recovered, before it asks its version.
+extends_documentation_fragment:
+  - mesos.xfs_quota.mesos_agent
+attributes:
+  check_mode:
+    support: full
+    description: Read-only.
+  diff_mode:
+    support: none
+    description: Nothing changes.
+  platform:
+    support: full
+    platforms: posix
+    description: Linux with systemd.
+options:
+  module:
+    description: The hook's module name.
+    type: str
+    default: mesos_xfs_quota_hook
+  library:
+    description: A hook library on this host whose parameter check to run with O(parameters).
+    type: path
+  parameters:
+    description: The hook's parameters, as they will be deployed; C(work_dir) is the agent's when not given.
+    type: dict
+    default: {}
+  library_path:
+    description: C(LD_LIBRARY_PATH) for the child that loads O(library). Empty, the agent's own.
+    type: list
+    elements: path
+  wait_timeout:
+    description: Seconds to wait for a starting agent to recover before asking its version (0, do not wait).
+    type: float
+    default: 0
+author:
+  - mesos.xfs_quota developers (@mesos-xfs-quota)
+"""
+
+EXAMPLES = r"""
+- name: Read the agent before anything changes
+  mesos.xfs_quota.mesos_agent_info:
+    library: /usr/lib/mesos/modules/libmesos_xfs_quota_hook-mesos1.11.0.so
+    parameters: {project_ids: "20000-29999", default_limit: 10g}
+  register: agent
+"""
+
+RETURN = r"""
+agent:
+  description: The agent.
+  returned: always
+  type: dict
+  contains:
+    service: {description: Its systemd unit., type: str}
+    running: {description: Whether its process runs., type: bool}
+    flags_style: {description: "V(systemd_dropin) or V(flag_files).", type: str}
+    flags: {description: Its flags (name to value)., type: dict}
+    sources: {description: Where each flag comes from (kind and path)., type: dict}
+    work_dir: {description: Its C(--work_dir)., type: str}
+    modules_dir: {description: Its C(--modules_dir)., type: str}
+    modules_path: {description: The file of its C(--modules) (or where it would be)., type: str}
+    modules: {description: The manifest of its C(--modules)., type: dict}
+    hooks: {description: Its C(--hooks)., type: list}
+    url: {description: Its HTTP endpoint., type: str}
+    version: {description: Its Mesos version (empty when it does not answer)., type: str}
+    authenticate_http_readonly: {description: Whether its C(/flags) and C(/state) need credentials., type: bool}
+hook_parameters:
+  description: The parameters the agent's manifest gives the hook's module now (empty when it does not load it).
+  returned: always
+  type: dict
+parameters_checked:
+  description: Whether the library's own parameter check ran (false when O(library) is not given or has none).
+  returned: always
+  type: bool
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_args import AGENT_ARGS, agent_of
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_config import module_parameters
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_info import AgentReadError, Host, read_version
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_wait import wait_for_agent
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_module import MesosModuleError, check_parameters
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=dict(
+            AGENT_ARGS,
+            module={"type": "str", "default": "mesos_xfs_quota_hook"},
+            library={"type": "path"},
+            parameters={"type": "dict", "default": {}},
+            library_path={"type": "list", "elements": "path"},
+            wait_timeout={"type": "float", "default": 0.0},
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    host = Host(module.run_command)
+    try:
+        info, endpoint = agent_of(host, p)
+        if p["wait_timeout"] > 0 and (info.running or info.active_state == "activating"):
+            waited = wait_for_agent(host, info.service, endpoint, timeout=p["wait_timeout"], delay=2.0)
+            if not waited.ok and waited.tls_error:
+                module.fail_json(msg=f"The agent {info.service} does not answer over TLS: {waited.reason}")
+        read_version(info, endpoint)
+        checked = False
+        if p["library"]:
+            parameters = {"work_dir": info.work_dir, **{k: str(v) for k, v in p["parameters"].items()}}
+            verdict = check_parameters(p["library"], p["module"], list(parameters.items()),
+                                       p["library_path"] if p["library_path"] is not None else info.library_path)
+            if not verdict.ok:
+                module.fail_json(msg=f"parameters: the hook would not start with these parameters on this host: "
+                                     f"{verdict.message}. Nothing was changed.", agent=info.as_result())
+            if not verdict.exported:
+                module.warn(f"{verdict.message}: its parameters are checked only when the agent starts it")
+            checked = verdict.exported
+    except (AgentReadError, MesosModuleError) as exc:
+        module.fail_json(msg=str(exc))
+    ours = module_parameters(info.modules, p["module"])
+    for manifest in info.modules_files.values():
+        ours = ours or module_parameters(manifest, p["module"])
+    module.exit_json(changed=False, agent=info.as_result(), hook_parameters=dict(ours or []), parameters_checked=checked)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,214 @@
+"""The mesos_agent_* logic against a modelled agent host (fake_agent.py) and recorded answers."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_change import (
+    AgentChangeError, Desired, converge, plan)
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_config import (
+    FlagDelivery, environment_file, flags_from, merge_flag, modules_from_text)
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_info import read_agent
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_wait import (
+    reason_from_journal, wait_for_agent)
+from ansible_collections.mesos.xfs_quota.tests.unit.plugins.module_utils.fake_agent import (
+    FIXTURES, FakeAgentHost, FakeEndpoint)
+
+LIB = "/usr/lib/mesos/modules/libmesos_xfs_quota_hook-mesos1.11.0-aaaa.so"
+LIB2 = "/usr/lib/mesos/modules/libmesos_xfs_quota_hook-mesos1.11.0-bbbb.so"
+
+
+def agent(tmp_path, style="systemd_dropin", modules_dir=False, **kwargs):
+    root = tmp_path
+    (root / "var/lib/mesos").mkdir(parents=True)
+    (root / "etc/mesos-agent").mkdir(parents=True, exist_ok=True)
+    flags = [f"--work_dir={root}/var/lib/mesos", "--ip=127.0.0.1", "--port=5051"]
+    if modules_dir:
+        (root / "etc/mesos-agent/modules.d").mkdir(exist_ok=True)
+        flags.append(f"--modules_dir={root}/etc/mesos-agent/modules.d")
+    host = FakeAgentHost(root, style=style, argv_flags=flags, **kwargs)
+    host.start()
+    return host
+
+
+def run(host, tmp_path, library=LIB, present=True, check_mode=False, **params):
+    info = read_agent(host, host.service, flags_dir=str(host.flags_dir),
+                      modules_file=str(tmp_path / "etc/mesos-agent/modules.json"))
+    parameters = [("work_dir", info.work_dir), *sorted({"project_ids": "20000-29999", **params}.items())]
+    desired = Desired(present=present, module="mesos_xfs_quota_hook", library=library, parameters=parameters)
+    delivery = FlagDelivery(style=info.flags_style, service=host.service, flags_dir=str(host.flags_dir),
+                            unit_dir=str(tmp_path / "etc/systemd/system"))
+    return converge(host, info, desired, delivery, FakeEndpoint(host), check_mode, wait_timeout=10, wait_delay=0,
+                    backup_root=str(tmp_path / "var/lib/mesos-xfs-quota/backups"))
+
+
+def mesos_read_files(tmp_path):
+    """Every file that Mesos or mesos-init-wrapper reads as configuration."""
+    out = []
+    for directory in ("etc/mesos-slave", "etc/mesos-agent/modules.d", "etc/systemd/system/mesos-agent.service.d"):
+        if (tmp_path / directory).is_dir():
+            out += sorted(p.name for p in (tmp_path / directory).iterdir())
+    return out
+
+
+@pytest.mark.parametrize("style, modules_dir", [("systemd_dropin", False), ("flag_files", False),
+                                                ("systemd_dropin", True)],
+                         ids=["systemd drop-in", "flag files", "modules_dir"])
+def test_parameter_changes_and_upgrades_twice_converge_in_every_flag_style(tmp_path, style, modules_dir):
+    host = agent(tmp_path, style=style, modules_dir=modules_dir)
+    steps = [(LIB, "10g"), (LIB, "20g"), (LIB, "30g"), (LIB2, "30g"), (LIB, "30g")]
+    for library, limit in steps:
+        outcome = run(host, tmp_path, library=library, default_limit=limit)
+        assert outcome.changed and outcome.restarted, (library, limit)
+        assert host.running and host.n_restarts == 0, host.journal
+        assert "mesos_xfs_quota_hook" in host.flags_shown["hooks"]
+        assert run(host, tmp_path, library=library, default_limit=limit).changed is False
+    # nothing of ours that Mesos reads besides the live files; the backups elsewhere, pruned to 5
+    assert not [n for n in mesos_read_files(tmp_path) if "previous" in n or n.startswith(".")]
+    backups = tmp_path / "var/lib/mesos-xfs-quota/backups/mesos-agent"
+    assert len(list(backups.iterdir())) == 5
+    off = run(host, tmp_path, present=False)
+    assert off.changed and host.running and "mesos_xfs_quota_hook" not in host.flags_shown.get("hooks", "")
+    assert run(host, tmp_path, present=False).changed is False
+
+
+def test_a_backup_beside_the_live_files_is_what_breaks_the_agent(tmp_path):
+    """The model refuses what Mesos refuses: the previous manifest left in --modules_dir."""
+    host = agent(tmp_path, modules_dir=True)
+    run(host, tmp_path, default_limit="10g")
+    live = tmp_path / "etc/mesos-agent/modules.d/mesos-xfs-quota.json"
+    (live.parent / "mesos-xfs-quota.json.mxq-previous").write_text(live.read_text())
+    live.write_text(live.read_text().replace("10g", "20g"))
+    host.start()
+    assert not host.running and "same name but different parameters" in host.journal[-1]
+    # the module removes the earlier release's leftover, and the agent comes up
+    outcome = run(host, tmp_path, default_limit="20g")
+    assert host.running and any(f.endswith(".mxq-previous") for f in outcome.files)
+
+
+def test_a_crash_loop_is_seen_at_once_and_rolled_back_with_the_hooks_own_words(tmp_path):
+    host = agent(tmp_path, style="flag_files", hook_refuses="10x")
+    run(host, tmp_path, default_limit="10g")
+    before = {p.name: p.read_text() for p in (tmp_path / "etc/mesos-slave").iterdir()}
+    with pytest.raises(AgentChangeError) as failed:
+        run(host, tmp_path, default_limit="10x")
+    message = str(failed.value)
+    assert failed.value.changed
+    assert "the agent exited" in message and "seen at try 1" in message
+    assert message.index("The hook said: mesos_xfs_quota_hook: default_limit: cannot read '10x'") < \
+        message.index("It exited: EXIT with status 1: Error installing hooks")
+    assert "it is healthy again" in message
+    assert {p.name: p.read_text() for p in (tmp_path / "etc/mesos-slave").iterdir()} == before
+    assert host.running
+
+
+def test_check_mode_changes_nothing_and_shows_the_diff(tmp_path):
+    host = agent(tmp_path)
+    snapshot = sorted(str(p) for p in tmp_path.rglob("*"))
+    outcome = run(host, tmp_path, check_mode=True, default_limit="10g")
+    assert outcome.changed and not outcome.restarted
+    assert sorted(str(p) for p in tmp_path.rglob("*")) == snapshot
+    assert any("MESOS_HOOKS=mesos_xfs_quota_hook" in d["after"] for d in outcome.diff)
+
+
+def test_a_stopped_agent_is_started_and_that_is_a_change(tmp_path):
+    host = agent(tmp_path)
+    run(host, tmp_path, default_limit="10g")
+    host.running, host.state = False, "inactive"
+    outcome = run(host, tmp_path, default_limit="10g")
+    assert outcome.changed and outcome.files == [] and host.running
+
+
+def test_an_environment_file_that_sets_hooks_is_refused_saying_where_they_go(tmp_path):
+    env = tmp_path / "etc/default/mesos-agent"
+    env.parent.mkdir(parents=True)
+    env.write_text(f"MESOS_HOOKS=org_example_other_hook\nMESOS_MODULES_DIR={tmp_path}/etc/mesos-agent/modules.d\n")
+    (tmp_path / "etc/mesos-agent/modules.d").mkdir(parents=True)
+    (tmp_path / "etc/mesos-agent/modules.d/10-other.json").write_text(json.dumps(
+        {"libraries": [{"file": "/usr/local/lib/libother.so", "modules": [{"name": "org_example_other_hook"}]}]}))
+    host = agent(tmp_path, env_file=str(env))
+    with pytest.raises(AgentChangeError) as failed:
+        run(host, tmp_path, default_limit="10g")
+    message = str(failed.value)
+    assert "sets MESOS_HOOKS" in message and "MESOS_MODULES_DIR" not in message
+    assert "its value 'org_example_other_hook' is kept" in message and "Nothing was changed" in message
+    env.write_text(f"MESOS_MODULES_DIR={tmp_path}/etc/mesos-agent/modules.d\n")
+    host.start()
+    run(host, tmp_path, default_limit="10g")  # MESOS_MODULES_DIR there is fine: the drop-in never sets it
+    assert host.flags_shown["hooks"] == "mesos_xfs_quota_hook"
+
+
+def test_other_hooks_and_libraries_are_kept_in_their_order(tmp_path):
+    host = agent(tmp_path)
+    modules = tmp_path / "etc/mesos-agent/modules.json"
+    modules.write_text(json.dumps({"libraries": [{"file": "/usr/local/lib/libother.so",
+                                                  "modules": [{"name": "org_example_other_hook"}]}]}))
+    (host.dropins / "40-operator.conf").write_text(
+        f"[Service]\nEnvironment=MESOS_HOOKS=org_example_other_hook\nEnvironment=MESOS_MODULES=file://{modules}\n")
+    host.start()
+    run(host, tmp_path, default_limit="10g")
+    assert host.flags_shown["hooks"] == "org_example_other_hook,mesos_xfs_quota_hook"
+    run(host, tmp_path, present=False)
+    assert host.flags_shown["hooks"] == "org_example_other_hook"
+    assert [lib["file"] for lib in json.loads(modules.read_text())["libraries"]] == ["/usr/local/lib/libother.so"]
+
+
+def test_the_seccomp_flags_are_a_table_entry():
+    assert merge_flag("isolation", "posix/cpu,posix/mem", ["linux/seccomp"]) == "posix/cpu,posix/mem,linux/seccomp"
+    assert merge_flag("isolation", "posix/cpu,linux/seccomp", None, remove=["linux/seccomp"]) == "posix/cpu"
+    assert merge_flag("seccomp_profile_name", None, "default.json") == "default.json"
+
+
+def test_wait_sees_recovery_then_the_flags():
+    class Host:  # systemd says it runs
+        def run(self, argv):
+            return 0, "ActiveState=active\nSubState=running\nNRestarts=0\nMainPID=42\nExecMainStatus=0\nResult=success\n", ""
+
+    class Endpoint:
+        url, asked = "http://127.0.0.1:5051", []
+
+        def get(self, path):
+            from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_http import Response
+            self.asked.append(path)
+            if path == "/state" and self.asked.count("/state") < 3:
+                return Response(503, (FIXTURES / "state_recovering.txt").read_text())
+            return Response(200, (FIXTURES / "flags.json").read_text())
+
+    result = wait_for_agent(Host(), "mesos-agent", Endpoint(), timeout=10, delay=0,
+                            expect=lambda f: "" if "mesos_xfs_quota_hook" in f["hooks"] else "no hook")
+    assert result.ok and result.tries == 3 and result.flags["work_dir"] == "/var/lib/mesos"
+
+
+def test_the_reason_is_the_hooks_line_then_the_exit_line_never_a_flags_dump():
+    bad = reason_from_journal((FIXTURES / "journal_bad_parameter.txt").read_text().splitlines())
+    assert bad.startswith("The hook said: mesos_xfs_quota_hook: unknown parameter 'default_limt'")
+    assert "It exited: EXIT with status 1: Error installing hooks" in bad
+    recovery = reason_from_journal((FIXTURES / "journal_recovery_failed.txt").read_text().splitlines())
+    assert "It exited: EXIT with status 1: Failed to perform recovery: Incompatible agent info detected" in recovery
+    assert 'key: "default_limit"' not in recovery and "parameters {" not in recovery
+
+
+def test_the_recorded_flags_read_back():
+    flags = json.loads((FIXTURES / "flags.json").read_text())["flags"]
+    libraries = modules_from_text(flags["modules"])["libraries"]
+    assert libraries[-1]["modules"][0]["parameters"][2] == {"key": "default_limit", "value": "10g"}
+
+
+def test_flags_and_environment_files_are_read_as_stout_and_systemd_do():
+    assert flags_from(["mesos-agent", "--hooks=a", "--no-strict", "--x"], ["MESOS_HOOKS=b", "MESOS_WORK_DIR=/w"]) == \
+        {"hooks": "a", "work_dir": "/w", "strict": "false", "x": "true"}
+    assert environment_file('# c\nexport MESOS_A="x y"\n; d\nMESOS_B=1\nnot a line\n') == [("MESOS_A", "x y"), ("MESOS_B", "1")]
+
+
+def test_a_plan_in_modules_dir_removes_other_manifests_that_declare_our_module(tmp_path):
+    host = agent(tmp_path, modules_dir=True)
+    stray = tmp_path / "etc/mesos-agent/modules.d/90-copy.json"
+    stray.write_text(json.dumps({"libraries": [{"file": LIB, "modules": [{"name": "mesos_xfs_quota_hook"}]}]}))
+    info = read_agent(host, host.service)
+    planned = plan(host, info, Desired(present=True, module="mesos_xfs_quota_hook", library=LIB,
+                                       parameters=[("work_dir", info.work_dir)]),
+                   FlagDelivery("systemd_dropin", host.service, unit_dir=str(tmp_path / "etc/systemd/system")))
+    assert planned.files[str(stray)] is None
+    assert os.path.basename(planned.manifest_path) == "mesos-xfs-quota.json"
