@@ -86,6 +86,7 @@ class Endpoint:
             return ("validate_certs is false, so the certificate is not the reason: check the URL, the scheme and "
                     "the agent's LIBPROCESS_SSL_CIPHERS")
         return ("the agent's certificate (LIBPROCESS_SSL_CERT_FILE) must validate against "
-                + (f"ca_path={self.ca_path}" if self.ca_path else "the system's CAs (no CA file given)")
+                + (f"agent_http_ca_path={self.ca_path}" if self.ca_path
+                   else "the system's CAs (agent_http_ca_path is empty)")
                 + " and name the URL's host: set agent_http_ca_path to the CA file on the agent host that signed it, "
                   "or agent_http_validate_certs=false to skip the check")

@@ -291,11 +291,16 @@ def endpoint_for(info: AgentInfo, user: str = "", password: str = "", validate_c
 
 
 def read_version(info: AgentInfo, endpoint: Endpoint) -> None:
-    """The running agent's Mesos version (GET /version, never authenticated)."""
+    """The running agent's Mesos version (GET /version, never authenticated). A running agent that
+    does not answer over TLS is an error: a certificate we do not trust must show before any change,
+    not as a roll-back after the restart."""
     if not info.running:
         info.version_error = "the agent does not run"
         return
     answer = endpoint.get("/version")
+    if answer.tls_error:
+        raise AgentReadError(f"The agent's {endpoint.url}/version does not answer over TLS: {answer.error}. "
+                             f"{endpoint.tls_hint()[0].upper()}{endpoint.tls_hint()[1:]}. Nothing was changed.")
     if answer.status == 200:
         try:
             info.version = str(answer.json().get("version", ""))

@@ -22,6 +22,7 @@ HOOK_LOG_PREFIX = "mesos_xfs_quota_hook: "
 _EXIT = re.compile(r"EXIT with status [1-9][0-9]*: .*")
 # lines that quote the agent's whole configuration: long, and never the reason
 _DUMP = re.compile(r"Flags at startup:|^\s*(libraries|modules|parameters)\s*\{|^\s*(key|value|file|name):\s*\"")
+_GLOG_INFO = re.compile(r"I\d{4} ")
 _STATE_PROPS = ("ActiveState", "SubState", "NRestarts", "MainPID", "ExecMainStatus", "Result")
 
 
@@ -61,7 +62,9 @@ def _sentence(text: str) -> str:
 
 def reason_from_journal(journal: list[str], lines: int = 8, hook_prefix: str = HOOK_LOG_PREFIX) -> str:
     parts = []
-    hook = [line[line.index(hook_prefix):] for line in journal if hook_prefix in line]
+    # the hook's errors and warnings (glog's E and W lines); its information lines are not a reason
+    hook = [line[line.index(hook_prefix):] for line in journal
+            if hook_prefix in line and not _GLOG_INFO.match(line.lstrip())]
     if hook:
         parts.append(f"The hook said: {_sentence(hook[-1])}")
     exits = [m.group(0) for m in (_EXIT.search(line) for line in journal) if m]

@@ -143,6 +143,14 @@ flags_style:
   description: The flag style used.
   returned: always
   type: str
+work_dir:
+  description: The agent's C(--work_dir).
+  returned: always
+  type: str
+previous_parameters:
+  description: The parameters the agent's manifest gave the module before this run (empty when it did not load it).
+  returned: always
+  type: dict
 seconds:
   description: How long the agent took to come up after the restart.
   returned: always
@@ -155,8 +163,8 @@ from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_args 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_change import (
     AgentChangeError, Desired, converge)
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_config import (
-    FLAGS, AgentConfigError, FlagDelivery)
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_info import AgentReadError, Host
+    FLAGS, AgentConfigError, FlagDelivery, module_parameters)
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_info import AgentReadError, Host, read_version
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_module import MesosModuleError, check_parameters
 
 
@@ -201,7 +209,11 @@ def main() -> None:
     result = {"changed": False, "files": [], "restarted": False, "backup": "", "flags": {}, "seconds": 0.0}
     try:
         info, endpoint = agent_of(host, p)
-        result.update(service=info.service, flags_style=info.flags_style)
+        result.update(service=info.service, flags_style=info.flags_style, work_dir=info.work_dir)
+        before = module_parameters(info.modules, p["module"])
+        for manifest in info.modules_files.values():
+            before = before or module_parameters(manifest, p["module"])
+        result["previous_parameters"] = dict(before or [])
         parameters = {"work_dir": info.work_dir, **{k: str(v) for k, v in p["parameters"].items()}}
         if present and not parameters["work_dir"]:
             module.fail_json(msg="parameters: the agent has no --work_dir that could be read (it is not running, and "
@@ -210,6 +222,7 @@ def main() -> None:
         if present and info.authenticate_http_readonly and not p["http_user"]:
             module.fail_json(msg="http_user: the agent runs with --authenticate_http_readonly: give http_user and "
                                  "http_password for its /state and /flags. Nothing was changed.", **result)
+        read_version(info, endpoint)  # a running agent that we cannot ask over TLS stops us here
         if present and p["check_parameters"]:
             verdict = check_parameters(p["library"], p["module"], list(parameters.items()),
                                        p["library_path"] if p["library_path"] is not None else info.library_path)

@@ -88,6 +88,10 @@ hook_parameters:
   description: The parameters the agent's manifest gives the hook's module now (empty when it does not load it).
   returned: always
   type: dict
+hook_library:
+  description: The library file that declares the hook's module in the agent's manifests now (empty when none does).
+  returned: always
+  type: str
 parameters_checked:
   description: Whether the library's own parameter check ran (false when O(library) is not given or has none).
   returned: always
@@ -137,10 +141,12 @@ def main() -> None:
             checked = verdict.exported
     except (AgentReadError, MesosModuleError) as exc:
         module.fail_json(msg=str(exc))
-    ours = module_parameters(info.modules, p["module"])
-    for manifest in info.modules_files.values():
-        ours = ours or module_parameters(manifest, p["module"])
-    module.exit_json(changed=False, agent=info.as_result(), hook_parameters=dict(ours or []), parameters_checked=checked)
+    manifests = [info.modules] + list(info.modules_files.values())
+    ours = next((found for found in (module_parameters(m, p["module"]) for m in manifests) if found is not None), [])
+    library = next((entry.get("file", entry.get("name", "")) for m in manifests for entry in m.get("libraries", [])
+                    if module_parameters({"libraries": [entry]}, p["module"]) is not None), "")
+    module.exit_json(changed=False, agent=info.as_result(), hook_parameters=dict(ours), hook_library=library,
+                     parameters_checked=checked)
 
 
 if __name__ == "__main__":
