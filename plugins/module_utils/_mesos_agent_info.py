@@ -20,8 +20,8 @@ from typing import Any, Callable
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_config import (
     AgentConfigError, environment_file, exec_start_argv, flags_from, libprocess_ssl, split_list, unit_environment)
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_http import Endpoint
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._platform import AGENT_UNITS, PlatformError, agent_unit
 
-AGENT_UNITS = ("mesos-agent", "mesos-slave")
 UNIT_PROPERTIES = ("Id", "LoadState", "ActiveState", "SubState", "MainPID", "ExecStart", "Environment",
                    "EnvironmentFiles", "DropInPaths", "FragmentPath", "NRestarts", "ExecMainStatus", "Result")
 # mesos-init-wrapper (Mesosphere's packages) turns every file of its directory into a flag
@@ -76,17 +76,10 @@ def systemctl_show(host: Host, service: str, properties: tuple[str, ...] = UNIT_
 def find_service(host: Host, candidates: list[str] | tuple[str, ...] = AGENT_UNITS) -> str:
     """The first of ``candidates`` that systemd has a unit for."""
     rc, out, _err = host.run(["systemctl", "show", "--property=Id,LoadState", "--", *candidates])
-    loaded = set()
-    for block in out.strip().split("\n\n") if rc == 0 else []:
-        props = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
-        unit = props.get("Id", "")
-        if props.get("LoadState") == "loaded" and unit:
-            loaded.add(unit[:-len(".service")] if unit.endswith(".service") else unit)
-    for unit in candidates:
-        if unit in loaded:
-            return unit
-    raise AgentReadError(f"service: none of the units {', '.join(candidates)} exists on this host; "
-                         f"set agent_service to the agent's systemd service")
+    try:
+        return agent_unit(out if rc == 0 else "", list(candidates))
+    except PlatformError as exc:
+        raise AgentReadError(str(exc)) from None
 
 
 @dataclass

@@ -3,7 +3,6 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.mesos.xfs_quota.plugins.filter.mesos_agent_unit import mesos_agent_unit
 from ansible_collections.mesos.xfs_quota.plugins.filter.os_command import os_command
 from ansible_collections.mesos.xfs_quota.plugins.filter.os_packages import os_packages
 
@@ -45,27 +44,3 @@ def test_an_unknown_family_names_the_need_and_the_family():
 def test_an_unknown_need_lists_the_known_ones():
     with pytest.raises(AnsibleFilterError, match="'gcc' is not one of c\\+\\+ compiler, cmake, make"):
         os_packages(["gcc"], {"os_family": "Debian"})
-
-
-def show(*units):
-    """systemctl show --property=Id,LoadState for (name, loaded) pairs, as systemd prints it."""
-    return "\n\n".join(f"Id={name}.service\nLoadState={'loaded' if loaded else 'not-found'}" for name, loaded in units) + "\n"
-
-
-@pytest.mark.parametrize("units,expected", [
-    ([("mesos-agent", True), ("mesos-slave", False)], "mesos-agent"),      # Apache's naming, newer packages
-    ([("mesos-agent", False), ("mesos-slave", True)], "mesos-slave"),      # Mesosphere's packages
-    ([("mesos-agent", True), ("mesos-slave", True)], "mesos-agent"),       # both: the first candidate
-])
-def test_the_agent_unit_is_the_first_candidate_systemd_has(units, expected):
-    assert mesos_agent_unit(show(*units)) == expected
-
-
-def test_candidates_can_be_given():
-    text = show(("mesos-agent", False), ("mesos-slave", False), ("mesos-agent-double", True))
-    assert mesos_agent_unit(text, ["mesos-agent", "mesos-slave", "mesos-agent-double"]) == "mesos-agent-double"
-
-
-def test_no_agent_unit_asks_for_agent_service():
-    with pytest.raises(AnsibleFilterError, match="agent_service: none of the units mesos-agent, mesos-slave exists"):
-        mesos_agent_unit(show(("mesos-agent", False), ("mesos-slave", False)))
