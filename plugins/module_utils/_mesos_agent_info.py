@@ -225,7 +225,10 @@ def read_agent(host: Host, service: str, flags_style: str = "", flags_dir: str =
     style = flags_style or ("flag_files" if WRAPPER.search(os.path.basename(program)) else "systemd_dropin")
     if style not in ("flag_files", "systemd_dropin"):
         raise AgentReadError(f"flags_style: {style!r} is not a flag style; use systemd_dropin or flag_files")
-    wrapper_dir = next((d for unit, d in WRAPPER_DIRS.items() if unit in program or unit == service), "/etc/mesos-slave")
+    # the packaged wrapper is started as `mesos-init-wrapper slave` (or `agent`) and reads /etc/mesos-<that>
+    role = unit_argv[1] if len(unit_argv) > 1 and unit_argv[1] in ("slave", "agent") else ""
+    wrapper_dir = (f"/etc/mesos-{role}" if role else
+                   next((d for unit, d in WRAPPER_DIRS.items() if unit in program or unit == service), "/etc/mesos-slave"))
     flags_dir = flags_dir or wrapper_dir
     unit_env, sources, environment_files = _environment(host, props, style)
     file_argv, file_sources = _flag_files(host, flags_dir) if style == "flag_files" else ([], {})

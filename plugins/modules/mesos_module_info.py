@@ -19,8 +19,8 @@ description:
   - The descriptor is built by the library's static initializers, so the library must be loaded; its
     dependencies (for example C(libmesos.so)) are looked up with O(library_path), or with the
     C(LD_LIBRARY_PATH) of O(agent_service), as the agent finds them. Nothing the library does at load
-    time reaches the module's own process: the child answers on a pipe of its own (what the library
-    prints is not read), within O(timeout), and does not wait for processes the library starts.
+    time reaches the module's own process. The child answers on a pipe of its own (what the library
+    prints is not read), within O(timeout), and processes the library starts are not waited for.
 attributes:
   check_mode:
     support: full
@@ -47,9 +47,9 @@ options:
     default: Hook
   agent_version:
     description:
-      - The agent's Mesos version (for example V("1.11.0")) to check the module against.
-      - Give it as text (quoted in YAML): an unquoted V(1.10) is the number 1.1 to YAML, another Mesos
-        release, and is refused.
+      - The agent's Mesos version (for example V(1.11.0)) to check the module against.
+      - "Give it as text (quoted in YAML): an unquoted V(1.10) is the number 1.1 to YAML, another Mesos
+        release, and is refused."
     type: raw
   timeout:
     description: Seconds the child process that loads the library may take (a constructor or
