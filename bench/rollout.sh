@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154  # repo and vm_sh are set by common.bash
 # The rollout's time per agent, and how it grows with the number of agents and the batch size:
 # N agent TEST DOUBLES (not Mesos) in one VM, each its own unit, port and work_dir, rolled out by
 # playbooks/site.yml (-e rollout_batch=B, forks = B), then a second run (nothing to change) and a

@@ -86,12 +86,10 @@ def plan(host: Host, info: AgentInfo, desired: Desired, delivery: FlagDelivery) 
         for path, manifest in info.modules_files.items():
             if path != own and module_parameters(manifest, desired.module) is not None:
                 result.files[path] = None
-        result.files[own] = manifest_text({"libraries": manifest_with(None, desired.library, desired.module,
-                                                                       desired.parameters)["libraries"]}) \
-            if ours_in_manifest else None
+        ours = manifest_with(None, desired.library, desired.module, desired.parameters)
+        result.files[own] = manifest_text(ours) if ours_in_manifest else None
         result.manifest_path = own
-        result.manifest = manifest_with(None, desired.library, desired.module, desired.parameters) \
-            if ours_in_manifest else {"libraries": []}
+        result.manifest = ours if ours_in_manifest else {"libraries": []}
         modules_flag = None
     else:
         path = desired.modules_file or info.modules_path

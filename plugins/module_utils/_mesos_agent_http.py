@@ -9,14 +9,14 @@ requires one, basic authentication, and a timeout on every request."""
 
 from __future__ import annotations
 
-import base64
 import json
 import socket
 import ssl
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
+from urllib.error import HTTPError, URLError
+
+from ansible.module_utils.urls import SSLValidationError, open_url
 
 
 @dataclass(frozen=True)
@@ -42,44 +42,31 @@ class Endpoint:
     client_key: str = ""
     timeout: float = 10.0
 
-    def _context(self) -> ssl.SSLContext | None:
-        if not self.url.startswith("https://"):
-            return None
-        context = ssl.create_default_context(cafile=self.ca_path or None)
-        if not self.validate_certs:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        if self.ciphers:
-            try:
-                context.set_ciphers(self.ciphers)
-            except ssl.SSLError:
-                pass  # none of the agent's ciphers is known here: the handshake says so
-        if self.client_cert and self.client_key:
-            context.load_cert_chain(self.client_cert, self.client_key)
-        return context
-
     def get(self, path: str) -> Response:
-        request = urllib.request.Request(self.url.rstrip("/") + path)
-        if self.user:
-            token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
-            request.add_header("Authorization", f"Basic {token}")
+        """GET ``path``: its status and body, or status 0 and why there was no answer."""
         try:
-            context = self._context()
-        except (OSError, ssl.SSLError) as exc:
-            return Response(0, "", f"cannot set up TLS: {exc}", tls_error=True)
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout, context=context) as answer:  # nosec B310
+            answer = open_url(
+                self.url.rstrip("/") + path, method="GET", timeout=self.timeout, validate_certs=self.validate_certs,
+                url_username=self.user or None, url_password=self.password or None, force_basic_auth=bool(self.user),
+                ca_path=self.ca_path or None, ciphers=self.ciphers.split(":") if self.ciphers else None,
+                client_cert=self.client_cert or None, client_key=self.client_key or None,
+                use_proxy=False, use_netrc=False, follow_redirects="none")
+            with answer:
                 return Response(answer.status, answer.read(16 << 20).decode("utf-8", "replace"))
-        except urllib.error.HTTPError as exc:
+        except HTTPError as exc:
             return Response(exc.code, exc.read(65536).decode("utf-8", "replace"), f"HTTP {exc.code} {exc.reason}")
-        except urllib.error.URLError as exc:
+        except SSLValidationError as exc:
+            return Response(0, "", str(exc), tls_error=True)
+        except URLError as exc:
             reason = exc.reason
             tls = isinstance(reason, ssl.SSLError) or "CERTIFICATE" in str(reason) or "SSL" in str(reason)
             return Response(0, "", str(reason), tls_error=tls)
         except (socket.timeout, TimeoutError):
             return Response(0, "", f"no answer within {self.timeout:g} s")
-        except (OSError, ssl.SSLError) as exc:
-            return Response(0, "", str(exc), tls_error=isinstance(exc, ssl.SSLError))
+        except ssl.SSLError as exc:
+            return Response(0, "", str(exc), tls_error=True)
+        except OSError as exc:
+            return Response(0, "", str(exc))
 
     def tls_hint(self) -> str:
         if not self.validate_certs:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_http import Endpoint
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_info import Host, systemctl_show
