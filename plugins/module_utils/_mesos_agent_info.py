@@ -272,6 +272,27 @@ def read_agent(host: Host, service: str, flags_style: str = "", flags_dir: str =
         library_path=library_path)
 
 
+def _unescape_mount(field: str) -> str:
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def has_project_quota(path: str, mounts: str) -> bool:
+    """Whether ``path`` lies on an XFS mounted with project quota enforced (``mounts``: /proc/self/mounts),
+    judged by the longest mount point above it."""
+    best, enforced = "", False
+    path = os.path.normpath(path)
+    for line in mounts.splitlines():
+        fields = line.split()
+        if len(fields) < 4:
+            continue
+        point = _unescape_mount(fields[1])
+        inside = path == point or path.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            options = fields[3].split(",")
+            best, enforced = point, fields[2] == "xfs" and ("prjquota" in options or "pquota" in options)
+    return enforced
+
+
 def endpoint_for(info: AgentInfo, user: str = "", password: str = "", validate_certs: bool = True,
                  ca_path: str = "", timeout: float = 10.0) -> Endpoint:
     """How to ask this agent: its URL, its ciphers, the CA (given, else the agent's own

@@ -49,6 +49,15 @@ options:
     description: C(LD_LIBRARY_PATH) for the child that loads O(library). Empty, the agent's own.
     type: list
     elements: path
+  defer_until_disk_is_ready:
+    description:
+      - When the library refuses O(parameters) while the agent's C(work_dir) is not yet on an XFS with project
+        quota enforced (the xfs role has not run yet), do not fail but return the verdict
+        (RV(parameters_refused)): the library's check includes the C(work_dir)'s file system, so only the check
+        before the restart (M(mesos.xfs_quota.mesos_agent_hook)) can decide then.
+      - A refusal where the C(work_dir) already has project quota fails at once.
+    type: bool
+    default: false
   wait_timeout:
     description: Seconds to wait for a starting agent to recover before asking its version (0, do not wait).
     type: float
@@ -92,6 +101,10 @@ hook_library:
   description: The library file that declares the hook's module in the agent's manifests now (empty when none does).
   returned: always
   type: str
+parameters_refused:
+  description: What the library said when it refused O(parameters) and O(defer_until_disk_is_ready) let the run go on.
+  returned: always
+  type: str
 parameters_checked:
   description: Whether the library's own parameter check ran (false when O(library) is not given or has none).
   returned: always
@@ -102,7 +115,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_args import AGENT_ARGS, agent_of
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_config import module_parameters
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_info import AgentReadError, Host, read_version
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_info import (
+    AgentReadError, Host, has_project_quota, read_version)
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_wait import wait_for_agent
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_module import MesosModuleError, check_parameters
 
@@ -128,14 +142,19 @@ def main() -> None:
             if not waited.ok and waited.tls_error:
                 module.fail_json(msg=f"The agent {info.service} does not answer over TLS: {waited.reason}")
         read_version(info, endpoint)
-        checked = False
+        checked, refused = False, ""
         if p["library"]:
             parameters = {"work_dir": info.work_dir, **{k: str(v) for k, v in p["parameters"].items()}}
             verdict = check_parameters(p["library"], p["module"], list(parameters.items()),
                                        p["library_path"] if p["library_path"] is not None else info.library_path)
-            if not verdict.ok:
+            disk_ready = has_project_quota(parameters["work_dir"], host.read("/proc/self/mounts") or "")
+            if not verdict.ok and (disk_ready or not p["defer_until_disk_is_ready"]):
                 module.fail_json(msg=f"parameters: the hook would not start with these parameters on this host: "
                                      f"{verdict.message}. Nothing was changed.", agent=info.as_result())
+            if not verdict.ok:
+                refused = verdict.message
+                module.warn(f"the hook library refuses the parameters while {parameters['work_dir']} has no project "
+                            f"quota yet ({verdict.message}); they are checked again before the agent is restarted")
             if not verdict.exported:
                 module.warn(f"{verdict.message}: its parameters are checked only when the agent starts it")
             checked = verdict.exported
@@ -146,7 +165,7 @@ def main() -> None:
     library = next((entry.get("file", entry.get("name", "")) for m in manifests for entry in m.get("libraries", [])
                     if module_parameters({"libraries": [entry]}, p["module"]) is not None), "")
     module.exit_json(changed=False, agent=info.as_result(), hook_parameters=dict(ours), hook_library=library,
-                     parameters_checked=checked)
+                     parameters_checked=checked, parameters_refused=refused)
 
 
 if __name__ == "__main__":

@@ -122,3 +122,13 @@ def test_no_agent_unit_asks_for_agent_service():
     assert find_service(Units({"x"}), ["mesos-agent", "x"]) == "x"
     with pytest.raises(AgentReadError, match="agent_service: none of the units mesos-agent, mesos-slave exists"):
         find_service(Units(set()))
+
+
+def test_project_quota_is_judged_on_the_mount_that_holds_the_work_dir():
+    from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_info import has_project_quota
+    mounts = ("/dev/vda / ext4 rw 0 0\n/dev/vdb /var/lib/mesos xfs rw,relatime,prjquota 0 0\n"
+              "/dev/vdc /var/lib/mesos/x xfs rw,pqnoenforce 0 0\n/dev/vdd /srv/a\\040b xfs rw,pquota 0 0\n")
+    assert has_project_quota("/var/lib/mesos", mounts) and has_project_quota("/var/lib/mesos/slaves", mounts)
+    assert not has_project_quota("/var/lib/mesos/x/y", mounts)  # accounting only
+    assert not has_project_quota("/var/lib/mesosx", mounts) and not has_project_quota("/tmp", mounts)
+    assert has_project_quota("/srv/a b/w", mounts)
