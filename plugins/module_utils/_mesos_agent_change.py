@@ -60,6 +60,8 @@ class Desired:
     manifest_name: str = "mesos-xfs-quota.json"
     modules_file: str = ""
     modules_dir: str = ""
+    # with present=False: also remove a --modules manifest left without libraries
+    purge: bool = False
 
 
 def _legacy_backups(host: Host, directories: list[str]) -> list[str]:
@@ -97,7 +99,9 @@ def plan(host: Host, info: AgentInfo, desired: Desired, delivery: FlagDelivery) 
         manifest = (manifest_with(current, desired.library, desired.module, desired.parameters) if ours_in_manifest
                     else manifest_without(current, desired.module))
         result.manifest, result.manifest_path = manifest, path
-        if ours_in_manifest or host.read(path) is not None:
+        if desired.purge and not manifest.get("libraries"):
+            result.files[path] = None
+        elif ours_in_manifest or host.read(path) is not None:
             result.files[path] = manifest_text(manifest)
         modules_flag = f"file://{path}" if manifest.get("libraries") else None
     values: dict[str, str | None] = {}

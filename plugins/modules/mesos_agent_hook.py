@@ -78,6 +78,13 @@ options:
       - With O(state=absent) the same items are taken out again.
     type: dict
     default: {}
+  purge:
+    description:
+      - With O(state=absent), also remove what the collection leaves by choice otherwise (for an uninstall):
+        a C(--modules) manifest left without any library, and this service's backups in O(backup_dir)
+        once the agent runs without the hook.
+    type: bool
+    default: false
   modules_dir:
     description: The agent's C(--modules_dir). Empty, its own when it runs with one.
     type: path
@@ -158,6 +165,7 @@ seconds:
 """
 
 import os
+import shutil
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -195,6 +203,7 @@ def main() -> None:
             library_path={"type": "list", "elements": "path"},
             other_hooks={"type": "list", "elements": "str", "default": []},
             flags={"type": "dict", "default": {}},
+            purge={"type": "bool", "default": False},
             modules_dir={"type": "path", "default": ""},
             modules_dir_manifest={"type": "str", "default": "mesos-xfs-quota.json"},
             wait_timeout={"type": "float", "default": 120.0},
@@ -239,7 +248,7 @@ def main() -> None:
         desired = Desired(present=present, module=p["module"], library=p["library"] or "",
                           parameters=list(parameters.items()), other_hooks=p["other_hooks"], extra_flags=_flags(module),
                           manifest_name=p["modules_dir_manifest"], modules_file=p["modules_file"] or "",
-                          modules_dir=p["modules_dir"] or "")
+                          modules_dir=p["modules_dir"] or "", purge=p["purge"] and not present)
         delivery = FlagDelivery(style=info.flags_style, service=info.service, flags_dir=info.flags_dir)
         outcome = converge(host, info, desired, delivery, endpoint, module.check_mode, p["wait_timeout"],
                            p["wait_delay"], backup_root=p["backup_dir"], keep=p["backup_keep"])
@@ -249,6 +258,11 @@ def main() -> None:
     except (AgentReadError, AgentConfigError, MesosModuleError, OSError) as exc:
         module.fail_json(msg=str(exc), **result)
     result.update(changed=outcome.changed, files=outcome.files, restarted=outcome.restarted, backup=outcome.backup)
+    if p["purge"] and not present and not module.check_mode:
+        service_backups = os.path.join(p["backup_dir"], result["service"])
+        if os.path.isdir(service_backups):
+            shutil.rmtree(service_backups)
+            result.update(changed=True, backup="")
     if outcome.wait is not None:
         result.update(flags=outcome.wait.flags, seconds=round(outcome.wait.seconds, 1))
     if module._diff:  # pylint: disable=protected-access

@@ -212,3 +212,15 @@ def test_a_plan_in_modules_dir_removes_other_manifests_that_declare_our_module(t
                    FlagDelivery("systemd_dropin", host.service, unit_dir=str(tmp_path / "etc/systemd/system")))
     assert planned.files[str(stray)] is None
     assert os.path.basename(planned.manifest_path) == "mesos-xfs-quota.json"
+
+
+def test_a_purging_removal_leaves_no_emptied_manifest(tmp_path):
+    host = agent(tmp_path)
+    run(host, tmp_path, default_limit="10g")
+    info = read_agent(host, host.service, modules_file=str(tmp_path / "etc/mesos-agent/modules.json"))
+    desired = Desired(present=False, module="mesos_xfs_quota_hook", purge=True)
+    delivery = FlagDelivery("systemd_dropin", host.service, unit_dir=str(tmp_path / "etc/systemd/system"))
+    converge(host, info, desired, delivery, FakeEndpoint(host), False, wait_timeout=10, wait_delay=0,
+             backup_root=str(tmp_path / "var/lib/mesos-xfs-quota/backups"))
+    assert not (tmp_path / "etc/mesos-agent/modules.json").exists() and host.running
+    assert not list((tmp_path / "etc/systemd/system/mesos-agent.service.d").iterdir())
