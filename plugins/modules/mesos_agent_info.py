@@ -140,7 +140,7 @@ def main() -> None:
         if p["wait_timeout"] > 0 and (info.running or info.active_state == "activating"):
             waited = wait_for_agent(host, info.service, endpoint, timeout=p["wait_timeout"], delay=2.0)
             if not waited.ok and waited.tls_error:
-                module.fail_json(msg=f"The agent {info.service} does not answer over TLS: {waited.reason}")
+                module.fail_json(msg=f"The agent {info.service} does not answer over TLS: {waited.reason}. Nothing was changed.")
         read_version(info, endpoint)
         checked, refused = False, ""
         if p["library"]:
