@@ -80,9 +80,9 @@ options:
     default: {}
   purge:
     description:
-      - With O(state=absent), also remove what the collection leaves by choice otherwise (for an uninstall):
+      - "With O(state=absent), also remove what the collection leaves by choice otherwise (for an uninstall):
         a C(--modules) manifest left without any library, and this service's backups in O(backup_dir)
-        once the agent runs without the hook.
+        once the agent runs without the hook."
     type: bool
     default: false
   modules_dir:

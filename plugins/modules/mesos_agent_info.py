@@ -51,10 +51,10 @@ options:
     elements: path
   defer_until_disk_is_ready:
     description:
-      - When the library refuses O(parameters) while the agent's C(work_dir) is not yet on an XFS with project
+      - "When the library refuses O(parameters) while the agent's C(work_dir) is not yet on an XFS with project
         quota enforced (the xfs role has not run yet), do not fail but return the verdict
         (RV(parameters_refused)): the library's check includes the C(work_dir)'s file system, so only the check
-        before the restart (M(mesos.xfs_quota.mesos_agent_hook)) can decide then.
+        before the restart (M(mesos.xfs_quota.mesos_agent_hook)) can decide then."
       - A refusal where the C(work_dir) already has project quota fails at once.
     type: bool
     default: false
@@ -129,6 +129,7 @@ def main() -> None:
             library={"type": "path"},
             parameters={"type": "dict", "default": {}},
             library_path={"type": "list", "elements": "path"},
+            defer_until_disk_is_ready={"type": "bool", "default": False},
             wait_timeout={"type": "float", "default": 0.0},
         ),
         supports_check_mode=True,

@@ -1,0 +1,37 @@
+"""The mesos_agent_* modules and mesos_module_info: every documented option is in the argument spec
+and the other way round (a missing one fails a play with 'Unsupported parameters')."""
+from __future__ import annotations
+
+import ast
+import importlib
+import os
+
+import pytest
+import yaml
+
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_args import AGENT_ARGS
+
+MODULES = ["mesos_agent_info", "mesos_agent_hook", "mesos_agent_wait", "mesos_module_info"]
+FRAGMENT = yaml.safe_load(importlib.import_module(
+    "ansible_collections.mesos.xfs_quota.plugins.doc_fragments.mesos_agent").ModuleDocFragment.DOCUMENTATION)["options"]
+
+
+def spec_of(name):
+    source = open(os.path.join(os.path.dirname(__file__), "../../../../plugins/modules", f"{name}.py"), encoding="utf-8").read()
+    doc = yaml.safe_load(next(n.value.value for n in ast.parse(source).body
+                              if isinstance(n, ast.Assign) and n.targets[0].id == "DOCUMENTATION"))
+    options = dict(doc["options"])
+    if "mesos.xfs_quota.mesos_agent" in doc.get("extends_documentation_fragment", []):
+        options.update(FRAGMENT)
+    call = next(n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "AnsibleModule")
+    spec = next(k.value for k in call.keywords if k.arg == "argument_spec")
+    names = {k.arg for k in spec.keywords if k.arg}
+    if any(k.arg is None for k in spec.keywords) or any(isinstance(a, ast.Name) and a.id == "AGENT_ARGS" for a in spec.args):
+        names |= set(AGENT_ARGS)
+    return set(options), names
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_documented_options_are_the_argument_spec(name):
+    documented, accepted = spec_of(name)
+    assert documented == accepted
