@@ -33,10 +33,59 @@ TaskKey task_key(const json& request)
   return {request.at("framework").get<std::string>(), request.at("executor").get<std::string>()};
 }
 
-// The task a launch names: its disk (disk_mb) and labels.
+// The task's ContainerInfo (include/mesos/mesos.proto): for the Docker containerizer DOCKER with
+// the image, `privileged` and the DockerInfo parameters; for the Mesos containerizer MESOS only when
+// the task opts out of seccomp (`seccomp_unconfined`: LinuxInfo.seccomp.unconfined).
+std::optional<mesos::ContainerInfo> container_of(const json& request)
+{
+  mesos::ContainerInfo container;
+  if (request.value("containerizer", "mesos") == "docker") {
+    container.type_ = mesos::ContainerInfo::DOCKER;
+    mesos::ContainerInfo::DockerInfo docker;
+    docker.set_image(request.value("image", ""));
+    docker.privileged_ = request.value("privileged", false);
+    for (const json& parameter : request.value("parameters", json::array())) {
+      mesos::Parameter added;
+      added.set_key(parameter.at("key").get<std::string>());
+      added.set_value(parameter.at("value").get<std::string>());
+      docker.parameters_.push_back(added);
+    }
+    container.docker_ = docker;
+    return container;
+  }
+  if (!request.value("seccomp_unconfined", false)) {
+    return std::nullopt;
+  }
+  container.type_ = mesos::ContainerInfo::MESOS;
+  mesos::SeccompInfo seccomp;
+  seccomp.unconfined_ = true;
+  container.linux_info_ = mesos::LinuxInfo{seccomp};
+  return container;
+}
+
+// A ContainerInfo as protobuf's JSON shows it, for the launch's response.
+json json_of(const mesos::ContainerInfo& container)
+{
+  json shown = {{"type", container.type() == mesos::ContainerInfo::DOCKER ? "DOCKER" : "MESOS"}};
+  if (container.has_docker()) {
+    json parameters = json::array();
+    for (const mesos::Parameter& parameter : container.docker().parameters()) {
+      parameters.push_back({{"key", parameter.key()}, {"value", parameter.value()}});
+    }
+    shown["docker"] = {{"image", container.docker().image()}, {"privileged", container.docker().privileged()},
+                       {"parameters", parameters}};
+  }
+  if (container.has_linux_info() && container.linux_info().has_seccomp()) {
+    shown["linux_info"] = {{"seccomp", {{"unconfined", container.linux_info().seccomp().unconfined()}}}};
+  }
+  return shown;
+}
+
+// The task a launch names: its disk (disk_mb), labels and container.
 mesos::TaskInfo task_of(const json& request)
 {
   mesos::TaskInfo task;
+  task.container_ = container_of(request);
   if (request.value("disk_mb", 0.0) > 0) {
     mesos::Resource disk;
     disk.set_name("disk");
@@ -62,6 +111,10 @@ void fetch(const std::string& sandbox, const json& request)
     const std::string kind = item.value("kind", "file");
     if (kind == "fifo") {
       mkfifo(path.c_str(), 0644);
+    } else if (kind == "hardlink") {
+      // an archive with a hard-link pair, extracted (src/launcher/fetcher.cpp extract, which keeps
+      // hard links): `path` is a second name of the fetched `target`
+      fs::create_hard_link(sandbox + "/" + item.at("target").get<std::string>(), path);
     } else if (kind == "symlink") {
       fs::create_symlink(item.at("target").get<std::string>(), path);
     } else {
@@ -91,6 +144,13 @@ json Agent::handle(const std::string& op, const json& request)
   response["elapsed_us"] =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
   return response;
+}
+
+mesos::SlaveInfo Agent::agent_info() const
+{
+  mesos::SlaveInfo agent;
+  agent.id_.set_value(agent_id_);
+  return agent;
 }
 
 std::string Agent::executor_dir(const json& request) const
@@ -166,22 +226,28 @@ json Agent::launch(const json& request)
 {
   auto [framework, executor] = framework_and_executor(request);
   const mesos::TaskInfo task = task_of(request);
+  // Slave::getExecutorInfo (src/slave/slave.cpp): a command task's executor carries the task's
+  // container; a custom executor's ExecutorInfo is the framework's (the double gives it none)
+  if (request.value("executor_kind", "command") == "command") {
+    executor.container_ = task.container_;
+  }
   mesos::ContainerID container;
   container.set_value(request.at("container").get<std::string>());
   // Slave::run (src/slave/slave.cpp): the label decorator with the agent's own SlaveInfo, before
   // the executor's directory exists
-  mesos::SlaveInfo agent;
-  agent.id_.set_value(agent_id_);
-  hooks_.slave_run_task_label_decorator(task, executor, framework, agent);
+  hooks_.slave_run_task_label_decorator(task, executor, framework, agent_info());
   const std::string sandbox = create_run_directory(request, container);
   // Slave::launchExecutor -> executorEnvironment -> HookManager::slaveExecutorEnvironmentDecorator
   // (src/slave/slave.cpp, src/hook/manager.cpp): on the agent's actor, before
   // containerizer->launch and so before any fetch; an error is only logged
   hooks_.slave_executor_environment_decorator(executor);
-  if (request.value("containerizer", "mesos") != "docker") {
-    return launch_in_mesos_containerizer(request, container, sandbox);
+  json response = request.value("containerizer", "mesos") == "docker"
+                      ? launch_in_docker_containerizer(request, task, executor, container, sandbox)
+                      : launch_in_mesos_containerizer(request, container, sandbox);
+  if (task.has_container()) {
+    response["container"] = json_of(task.container());
   }
-  return launch_in_docker_containerizer(request, task, executor, container, sandbox);
+  return response;
 }
 
 // MesosContainerizerProcess::fetch (src/slave/containerizer/mesos/containerizer.cpp): the
@@ -263,6 +329,11 @@ json Agent::launch_in_docker_containerizer(const json& request, const mesos::Tas
 // that directory and a ContainerID whose parent is the executor's container.
 json Agent::launch_nested(const json& request)
 {
+  // Slave::run (src/slave/slave.cpp): every task of the group through the label decorator, before
+  // the default executor launches its nested containers
+  auto [framework, executor] = framework_and_executor(request);
+  const mesos::TaskInfo task = task_of(request);
+  hooks_.slave_run_task_label_decorator(task, executor, framework, agent_info());
   auto parent = std::make_shared<mesos::ContainerID>();
   parent->set_value(request.at("container").get<std::string>());
   std::string directory = executor_dir(request) + "/runs/" + parent->value();
@@ -277,7 +348,11 @@ json Agent::launch_nested(const json& request)
   fs::create_directories(directory);
   fetch(directory, request);
   const std::vector<std::string> errors = hooks_.slave_post_fetch_hook(nested, directory);
-  return {{"ok", errors.empty()}, {"launched", true}, {"sandbox", directory}, {"errors", errors}};
+  json response = {{"ok", errors.empty()}, {"launched", true}, {"sandbox", directory}, {"errors", errors}};
+  if (task.has_container()) {
+    response["container"] = json_of(task.container());
+  }
+  return response;
 }
 
 } // namespace agent_double

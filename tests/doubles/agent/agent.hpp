@@ -5,11 +5,14 @@
 // when it launches, removes and garbage-collects executors, in its order (src/slave/slave.cpp, the
 // Docker and Mesos containerizers). Driven by the double's own test ops (README.md here):
 //   launch {framework, executor, container, containerizer: docker|mesos, disk_mb, labels,
-//           fetch: [{path, kind: file|fifo|symlink, size_kib, target}], executor_kind: command|custom,
-//           and for a Docker task with a container: image, command (a shell command),
-//           env {name: value}, parameters [{key, value}], cpus, mem_mb}
+//           fetch: [{path, kind: file|fifo|symlink|hardlink, size_kib, target}],
+//           executor_kind: command|custom, seccomp_unconfined (Mesos containerizer), and for a
+//           Docker task: image, privileged, parameters [{key, value}], and to run a container:
+//           command (a shell command), env {name: value}, cpus, mem_mb}; the response echoes the
+//           task's ContainerInfo as "container"
 //   wait {framework, executor} (until the task's `docker run` exits)
-//   launch_nested {framework, executor, container, nested: [id, ...], fetch} (a task group's nested container)
+//   launch_nested {framework, executor, container, nested: [id, ...], fetch, disk_mb, labels,
+//           seccomp_unconfined} (a task of a task group in its nested container)
 //   remove_executor {framework, executor}
 //   gc {framework, executor} (what the agent's sandbox GC does: delete the tree)
 
@@ -50,6 +53,7 @@ private:
   std::string create_run_directory(const nlohmann::json& request, const mesos::ContainerID& container) const;
   std::string docker_work_directory(const std::string& sandbox, const mesos::ContainerID& container) const;
   std::string executor_dir(const nlohmann::json& request) const;
+  mesos::SlaveInfo agent_info() const;
 
   Flags flags_;
   HookManager hooks_;

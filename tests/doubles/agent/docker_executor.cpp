@@ -74,6 +74,9 @@ std::vector<std::string> DockerExecutor::run_argv(const json& request, const std
   const std::string mapped = flag_or(flags_, "sandbox_directory", "/mnt/mesos/sandbox");
   std::vector<std::string> argv = docker_cli();
   argv.push_back("run");
+  if (request.value("privileged", false)) { // Docker::RunOptions::create: DockerInfo.privileged
+    argv.push_back("--privileged");
+  }
   if (request.contains("cpus")) { // CPU_SHARES_PER_CPU, MIN_CPU_SHARES
     const auto shares = static_cast<unsigned long>(1024 * request["cpus"].get<double>());
     argv.insert(argv.end(), {"--cpu-shares", std::to_string(std::max(shares, 2UL))});

@@ -200,3 +200,36 @@ def test_modules_dir_manifests_load_alphabetically_and_hooks_must_name_a_loaded_
     assert flags["flags"]["modules_dir"] == str(manifests) and "modules" not in flags["flags"]
     run, _responses = drive(tmp_path, [], f"--modules_dir={manifests}", "--hooks=other")
     assert "Error installing hooks: No hook module named 'other' available" in run.stderr
+
+
+def test_a_tasks_container_info_is_the_one_mesos_builds_for_each_containerizer(tmp_path):
+    _run, [docker, plain, unconfined, nested] = drive(tmp_path, [
+        {"op": "launch", "framework": "F1", "executor": "E1", "container": "C1", "containerizer": "docker",
+         "privileged": True, "parameters": [{"key": "security-opt", "value": "seccomp=unconfined"}]},
+        {"op": "launch", "framework": "F1", "executor": "E2", "container": "C2"},
+        {"op": "launch", "framework": "F1", "executor": "E3", "container": "C3", "seccomp_unconfined": True},
+        {"op": "launch_nested", "framework": "F1", "executor": "E4", "container": "C4", "nested": ["N1"],
+         "seccomp_unconfined": True},
+    ])
+    assert docker["container"] == {"type": "DOCKER", "docker": {
+        "image": "", "privileged": True, "parameters": [{"key": "security-opt", "value": "seccomp=unconfined"}]}}
+    assert "container" not in plain
+    assert unconfined["container"] == nested["container"] == {
+        "type": "MESOS", "linux_info": {"seccomp": {"unconfined": True}}}
+
+
+def test_a_privileged_docker_task_runs_with_privileged_first_as_docker_run_gets_it(tmp_path):
+    cli = fake_docker(tmp_path)
+    _run, [launched] = drive(tmp_path / "work", [
+        {"op": "launch", "framework": "F1", "executor": "E1", "container": "C1", "containerizer": "docker",
+         "image": "mxq-busybox:1", "command": "true", "privileged": True}], f"--docker={cli}")
+    assert launched["ok"], launched
+    assert launched["docker_run"][:5] == [str(cli), "-H", "unix:///var/run/docker.sock", "run", "--privileged"]
+
+
+def test_a_fetched_hard_link_pair_is_two_names_of_one_file(tmp_path):
+    _run, [launched] = drive(tmp_path, [
+        {"op": "launch", "framework": "F1", "executor": "E1", "container": "C1",
+         "fetch": [{"path": "a", "size_kib": 2}, {"path": "b", "kind": "hardlink", "target": "a"}]}])
+    first, second = os.stat(launched["sandbox"] + "/a"), os.stat(launched["sandbox"] + "/b")
+    assert (first.st_ino, first.st_nlink) == (second.st_ino, 2)
