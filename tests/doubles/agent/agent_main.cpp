@@ -4,7 +4,9 @@
 // mesos-agent-double: a TEST DOUBLE of the Mesos agent, not Mesos. Mesos is not obtainable in
 // this environment, so the hook's tests need something that loads it the way the agent does. Its
 // main follows the agent's (src/slave/main.cpp), one file per part:
-//   * agent_flags: the agent's flag syntax (--name=value, or MESOS_NAME in the environment);
+//   * agent_flags, mesos_releases: the agent's flags as stout loads them (--name=value, or
+//     MESOS_NAME in the environment; unknown flags refused), those of the Mesos release it plays
+//     (tests/vectors/mesos_releases.json, --double_mesos_version);
 //   * module_manifest, module_manager: --modules (file:// or inline JSON) / --modules_dir loaded like
 //     Mesos's ModuleManager: dlopen, the module symbol, ModuleBase checks (fields set, API "2", known
 //     kind, mesosVersion equal to the agent's unless compatible() admits it); any error exits;
@@ -35,6 +37,7 @@
 #include "hook_manager.hpp"
 #include "http_endpoints.hpp"
 #include "libprocess_ssl.hpp"
+#include "mesos_releases.hpp"
 #include "module_manager.hpp"
 #include "module_manifest.hpp"
 #include "recovery.hpp"
@@ -46,10 +49,10 @@ using namespace agent_double;
 namespace {
 
 // --double_mesos_version: the MESOS_VERSION of the agent this double plays (also every kind's
-// minimum version, as ModuleManager::initialize sets it).
-std::string agent_version_of(const Flags& flags)
+// minimum version, as ModuleManager::initialize sets it, and the release whose flags it has).
+std::string agent_version_of(int argc, char** argv)
 {
-  const std::string version = flag_or(flags, "double_mesos_version", MESOS_VERSION);
+  const std::string version = version_to_play(argc, argv, environ, MESOS_VERSION);
   if (std::holds_alternative<std::string>(Version::parse(version))) {
     die("--double_mesos_version: '" + version + "' is not a version");
   }
@@ -75,11 +78,27 @@ int main(int argc, char** argv)
 {
   google::InitGoogleLogging(argv[0]); // as the agent does; modules log through the agent's glog
   FLAGS_logtostderr = true;
-  const Flags flags = parse_flags(argc, argv);
-  if (flags.count("work_dir") == 0) {
-    die("Flag 'work_dir' is required");
+  const std::string agent_version = agent_version_of(argc, argv);
+  const AgentRelease& release = agent_release_for(std::get<Version>(Version::parse(agent_version)));
+
+  // src/slave/main.cpp: flags.load("MESOS_", argc, argv); --help and --version before its error
+  const LoadedFlags loaded = load_flags(argc, argv, environ, release);
+  if (flag_or(loaded.values, "help") == "true") {
+    std::cout << usage(release) << std::endl;
+    return EXIT_SUCCESS;
   }
-  const std::string agent_version = agent_version_of(flags);
+  if (flag_or(loaded.values, "version") == "true") {
+    std::cout << "mesos " << agent_version << std::endl;
+    return EXIT_SUCCESS;
+  }
+  if (loaded.error) {
+    std::cerr << *loaded.error << "\n\nSee `mesos-agent --help` for a list of supported flags." << std::endl;
+    return EXIT_FAILURE;
+  }
+  for (const std::string& warning : loaded.warnings) {
+    LOG(WARNING) << warning;
+  }
+  const Flags flags = flags_in_effect(loaded, release);
 
   // src/slave/main.cpp: process::initialize (libprocess's socket, with TLS when LIBPROCESS_SSL_ENABLED)
   // comes before modules and hooks
@@ -96,7 +115,7 @@ int main(int argc, char** argv)
 
   // /flags shows every flag stringified (Http::_flags in src/slave/http.cpp): --modules as the
   // Modules message's DebugString, not the value that was passed
-  Flags shown = flags;
+  Flags shown = flags_shown(loaded, release);
   if (modules_flag) {
     shown["modules"] = debug_string(*modules_flag);
   }

@@ -6,18 +6,18 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <variant>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include <mesos/version.hpp>
 
 #include "exits.hpp"
 #include "stout_version.hpp"
 
-using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace agent_double {
@@ -163,8 +163,34 @@ std::optional<std::string> load_manifest(const Modules& manifest, const std::str
   return std::nullopt;
 }
 
-// ModuleManager::load(const string& modulesDir): every manifest of the directory, sorted.
-void load_modules_dir(const std::string& modules_dir, const std::string& agent_version, LoadedModules& loaded)
+// os::read (3rdparty/stout/include/stout/os/read.hpp): fopen, fread; the error is strerror's text.
+std::optional<std::string> read_manifest(const std::string& path, std::string& text)
+{
+  FILE* file = std::fopen(path.c_str(), "r");
+  if (file == nullptr) {
+    return std::string(std::strerror(errno));
+  }
+  char buffer[BUFSIZ];
+  while (true) {
+    const size_t read = std::fread(buffer, 1, sizeof buffer, file);
+    if (std::ferror(file)) {
+      const int error = errno;
+      std::fclose(file);
+      return std::string(std::strerror(error));
+    }
+    text.append(buffer, read);
+    if (read != sizeof buffer) {
+      break;
+    }
+  }
+  std::fclose(file);
+  return std::nullopt;
+}
+
+// ModuleManager::load(const string& modulesDir): every entry of the directory (os::ls), sorted,
+// read and loaded as a manifest, whatever its name; the first error.
+std::optional<std::string> load_modules_dir(const std::string& modules_dir, const std::string& agent_version,
+                                            LoadedModules& loaded)
 {
   std::vector<std::string> files;
   std::error_code error;
@@ -172,20 +198,24 @@ void load_modules_dir(const std::string& modules_dir, const std::string& agent_v
     files.push_back(entry.path().filename());
   }
   if (error) {
-    die("Error loading modules: Error loading module manifests from '" + modules_dir + "' directory: " +
-        error.message());
+    return "Error loading module manifests from '" + modules_dir + "' directory: " + error.message();
   }
   std::sort(files.begin(), files.end());
   for (const std::string& file : files) {
     const std::string path = modules_dir + "/" + file;
-    json parsed = json::parse(read_file_or_die(path), nullptr, false);
-    if (parsed.is_discarded() || !parsed.is_object()) {
-      die("Error loading modules: Error parsing module manifest file '" + path + "': not a JSON object");
+    std::string text;
+    if (auto failed = read_manifest(path, text)) {
+      return "Error reading module manifest file '" + path + "': " + *failed;
     }
-    if (auto failed = load_manifest(parse_modules(parsed, "'" + path + "'"), agent_version, loaded)) {
-      die("Error loading modules: Error loading modules from '" + path + "': " + *failed);
+    auto manifest = parse_modules(text);
+    if (std::holds_alternative<std::string>(manifest)) {
+      return "Error parsing module manifest file '" + path + "': " + std::get<std::string>(manifest);
+    }
+    if (auto failed = load_manifest(std::get<Modules>(manifest), agent_version, loaded)) {
+      return "Error loading modules from '" + path + "': " + *failed;
     }
   }
+  return std::nullopt;
 }
 
 } // namespace
@@ -195,14 +225,16 @@ void load_modules(const Flags& flags, const std::optional<Modules>& modules_flag
 {
   auto modules_dir = flags.find("modules_dir");
   if (modules_flag && modules_dir != flags.end()) {
-    die("Only one of --modules or --modules_dir should be specified");
+    exit_as_agent("Only one of --modules or --modules_dir should be specified");
   }
   if (modules_dir != flags.end()) {
-    load_modules_dir(modules_dir->second, agent_version, loaded);
+    if (auto failed = load_modules_dir(modules_dir->second, agent_version, loaded)) {
+      exit_as_agent("Error loading modules: " + *failed);
+    }
   }
   if (modules_flag) {
     if (auto failed = load_manifest(*modules_flag, agent_version, loaded)) {
-      die("Error loading modules: " + *failed);
+      exit_as_agent("Error loading modules: " + *failed);
     }
   }
 }

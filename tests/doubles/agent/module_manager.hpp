@@ -31,7 +31,8 @@ struct LoadedModule
 using LoadedModules = std::map<std::string, LoadedModule>;
 
 // src/slave/main.cpp: --modules and --modules_dir exclude each other; --modules_dir's manifests
-// are loaded in alphabetical order (ModuleManager::load(dir)), then --modules. Exits on any error.
+// are loaded in alphabetical order (ModuleManager::load(dir)), then --modules. Any error exits the
+// agent ("Error loading modules: …", stout's EXIT).
 void load_modules(const Flags& flags, const std::optional<Modules>& modules_flag, const std::string& agent_version,
                   LoadedModules& loaded);
 

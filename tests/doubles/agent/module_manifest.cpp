@@ -5,6 +5,8 @@
 
 #include <cstdio>
 
+#include <nlohmann/json.hpp>
+
 #include "exits.hpp"
 
 using nlohmann::json;
@@ -42,8 +44,12 @@ std::string c_escape(const std::string& text)
 
 } // namespace
 
-Modules parse_modules(const json& config, const std::string& source)
+std::variant<Modules, std::string> parse_modules(const std::string& text)
 {
+  const json config = json::parse(text, nullptr, false);
+  if (config.is_discarded() || !config.is_object()) {
+    return std::string("not a JSON object");
+  }
   Modules modules;
   try {
     for (const json& library : config.value("libraries", json::array())) {
@@ -64,7 +70,7 @@ Modules parse_modules(const json& config, const std::string& source)
       modules.push_back(std::move(spec));
     }
   } catch (const json::exception& error) {
-    die("Error parsing module manifest " + source + ": " + error.what());
+    return std::string(error.what());
   }
   return modules;
 }
@@ -77,11 +83,11 @@ Modules read_modules_flag(const std::string& value)
   } else if (value.rfind("/", 0) == 0) {
     text = read_file_or_die(value);
   }
-  json parsed = json::parse(text, nullptr, false);
-  if (parsed.is_discarded() || !parsed.is_object()) {
-    die("Failed to load flag 'modules': not a JSON object");
+  auto parsed = parse_modules(text);
+  if (std::holds_alternative<std::string>(parsed)) {
+    die("Failed to load flag 'modules': " + std::get<std::string>(parsed));
   }
-  return parse_modules(parsed, "--modules");
+  return std::get<Modules>(parsed);
 }
 
 std::string debug_string(const Modules& modules)

@@ -11,9 +11,8 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace agent_double {
 
@@ -34,7 +33,8 @@ using Modules = std::vector<LibrarySpec>;
 
 // JSON -> Modules, as stout's protobuf::parse does for flags::parse<Modules> (src/common/parse.hpp):
 // the message's fields are taken, other keys ignored; a parameter needs key and value (required).
-Modules parse_modules(const nlohmann::json& config, const std::string& source);
+// The message, or the error.
+std::variant<Modules, std::string> parse_modules(const std::string& text);
 
 // A --modules value as stout's flags read it: file://path is fetched, a value starting with '/' is
 // a file too (stout/flags/parse.hpp, deprecated form), anything else is inline JSON.

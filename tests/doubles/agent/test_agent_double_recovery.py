@@ -44,6 +44,7 @@ def fixture_start(tmp_path):
             time.sleep(0.05)
         return agent, port
 
+    start.work_dir = tmp_path
     yield start
     for agent in agents:
         agent.kill()
@@ -58,7 +59,8 @@ def test_health_answers_while_state_waits_for_the_end_of_recovery(start):
     status, content_type, body = get(port, "/state")
     assert (status, content_type) == (200, "application/json")
     state = json.loads(body)
-    assert state["version"] == "1.11.0" and state["flags"]["double_recovery_secs"] == "2"
+    assert state["version"] == "1.11.0" and state["flags"]["work_dir"] == str(start.work_dir)
+    assert "double_recovery_secs" not in state["flags"]  # the double's own flags are not Mesos's
     assert state["pid"] == f"slave(1)@127.0.0.1:{port}"
 
 
