@@ -127,7 +127,7 @@ int main(int argc, char** argv)
   }
   const Recovery recovery = Recovery::from_flags(flags);
   std::optional<Credentials> credentials = read_credentials(flags);
-  serve(agent, Endpoints{shown, credentials, agent_version, flag_or(flags, "ip", "127.0.0.1"),
+  serve(agent, Endpoints{&release, shown, credentials, agent_version, flag_or(flags, "ip", "127.0.0.1"),
                          std::stoi(flag_or(flags, "port", "5051"))},
         transport, recovery);
 }

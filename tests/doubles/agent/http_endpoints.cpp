@@ -146,7 +146,8 @@ json state_of(const Endpoints& endpoints, double start_time)
 HttpResponse state_response(const Endpoints& endpoints, double start_time)
 {
   if (!recovered()) {
-    return {503, "Agent has not finished recovery", "text/plain; charset=utf-8", ""};
+    return {endpoints.release->state_status_while_recovering, endpoints.release->state_body_while_recovering,
+            "text/plain; charset=utf-8", ""};
   }
   return {200, state_of(endpoints, start_time).dump()};
 }
@@ -166,24 +167,30 @@ HttpResponse double_op_response(Agent& agent, const HttpRequest& request)
   return {200, agent.handle(request.target.substr(8), parsed).dump()};
 }
 
+// Slave::initialize's routes (and VersionProcess's /version) of the release: a route in a realm
+// that is guarded (--authenticate_http_readonly) needs its credentials first; then its handler.
 HttpResponse respond_to_get(const Endpoints& endpoints, double start_time, const HttpRequest& request)
 {
-  const std::string& target = request.target;
-  // /flags and /state are in the realm 'mesos-agent-readonly', checked before their handlers run
-  const bool readonly = target == "/flags" || target == "/state";
-  if (readonly && endpoints.credentials && !authenticated(request.headers, *endpoints.credentials)) {
-    return {401, "", "application/json", "WWW-Authenticate: Basic realm=\"mesos-agent-readonly\"\r\n"};
+  const std::string target = request.target == "/version/" ? "/version" : request.target;
+  auto route = endpoints.release->endpoints.find(target);
+  if (route == endpoints.release->endpoints.end()) {
+    return not_found();
   }
-  if (target == "/health") {
-    return {200, ""}; // Http::health: OK() with no body, no authentication realm
+  const Endpoint& endpoint = route->second;
+  if (endpoint.realm == std::optional<std::string>("mesos-agent-readonly") && endpoints.credentials &&
+      !authenticated(request.headers, *endpoints.credentials)) {
+    return {401, "", "application/json", "WWW-Authenticate: Basic realm=\"" + *endpoint.realm + "\"\r\n"};
   }
-  if (target == "/flags") {
+  if (endpoint.handler == "health") {
+    return {200, ""}; // Http::health: OK() with no body
+  }
+  if (endpoint.handler == "flags") {
     return {200, json({{"flags", endpoints.shown_flags}}).dump()};
   }
-  if (target == "/state") {
+  if (endpoint.handler == "state") {
     return state_response(endpoints, start_time);
   }
-  if (target == "/version" || target == "/version/") {
+  if (endpoint.handler == "version") {
     return {200, version_of(endpoints.agent_version).dump()};
   }
   return not_found();

@@ -21,7 +21,8 @@ namespace {
 
 AgentRelease agent_release_from(const std::string& version, const json& agent)
 {
-  AgentRelease release{version, {}, {}};
+  AgentRelease release;
+  release.version = version;
   for (const auto& [name, spec] : agent.at("flags").items()) {
     FlagSpec flag;
     flag.boolean = spec.value("boolean", false);
@@ -36,6 +37,17 @@ AgentRelease agent_release_from(const std::string& version, const json& agent)
   for (const auto& [alias, name] : aliases.items()) {
     release.flag_aliases[alias] = name.get<std::string>();
   }
+  const json endpoints = agent.at("endpoints");
+  for (const auto& [path, route] : endpoints.items()) {
+    Endpoint endpoint{route.at("handler").is_string() ? route["handler"].get<std::string>() : "", std::nullopt};
+    if (route.at("realm").is_string()) {
+      endpoint.realm = route["realm"].get<std::string>();
+    }
+    release.endpoints[path] = endpoint;
+  }
+  const json recovering = agent.at("state_while_recovering");
+  release.state_status_while_recovering = recovering.at("status").get<int>();
+  release.state_body_while_recovering = recovering.at("body").get<std::string>();
   return release;
 }
 

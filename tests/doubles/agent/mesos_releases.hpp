@@ -24,11 +24,21 @@ struct FlagSpec
   std::optional<std::string> default_value; // what /flags shows when it is not given, when the table knows it
 };
 
+// One HTTP route of the agent (Slave::initialize): the Http method answering it, its realm.
+struct Endpoint
+{
+  std::string handler;              // "state", "flags", "health", "version", ...
+  std::optional<std::string> realm; // e.g. "mesos-agent-readonly"; none: never authenticated
+};
+
 struct AgentRelease
 {
   std::string version;
   std::map<std::string, FlagSpec> flags;
   std::map<std::string, std::string> flag_aliases; // deprecated name -> name
+  std::map<std::string, Endpoint> endpoints;       // path -> route
+  int state_status_while_recovering = 503;         // Http::state while RECOVERING
+  std::string state_body_while_recovering;
 };
 
 // The release whose behaviour an agent of `version` has: that release, else the newest older one

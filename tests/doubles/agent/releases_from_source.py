@@ -10,7 +10,9 @@ stout's `help` (3rdparty/stout/include/stout/flags/flags.hpp, FlagsBase::FlagsBa
   is a literal, a stout Duration or Bytes, or a constant this script can evaluate; absent when the
   default is an expression it cannot evaluate (the flag then has a value, unknown here);
 - `requires`: the build option (`ENABLE_SECCOMP_ISOLATOR`, ...) whose `#if` the flag is under.
-Deprecated names (`flags::DeprecatedName`) go to `flag_aliases`.
+Deprecated names (`flags::DeprecatedName`) go to `flag_aliases`. `endpoints`: the agent's HTTP routes
+(path -> the `Http` method answering it and its authentication realm); `state_while_recovering`: what
+`/state` answers until recovery ends.
 
 Usage: releases_from_source.py --git-dir /work/.mirror/apache+mesos/repo --tags 1.10.0,1.11.0 FILE
 Merges into FILE (keeps every other key of each release) and writes it back. Reads no Mesos code
@@ -252,6 +254,52 @@ def proto_default(git_dir: str, tag: str, message: str, field: str) -> str | Non
     return match.group(1).strip() if match else None
 
 
+def calls(text: str, function: str) -> list[list[str]]:
+    """The arguments of every call of `function(` in `text`."""
+    found = []
+    for match in re.finditer(r"\b" + re.escape(function) + r"\(", text):
+        depth, i = 1, match.end()
+        while depth:
+            c = text[i]
+            if c in "\"'":
+                j = i + 1
+                while text[j] != c:
+                    j += 2 if text[j] == "\\" else 1
+                i = j + 1
+                continue
+            depth += {"(": 1, ")": -1}.get(c, 0)
+            i += 1
+        found.append(split_arguments(text[match.end():i - 1]))
+    return found
+
+
+def agent_endpoints(git_dir: str, tag: str, constants: dict[str, str]) -> dict:
+    """The agent's routes (Slave::initialize, src/slave/slave.cpp): path -> the Http method that
+    answers it and its authentication realm (null: none), plus /version (VersionProcess, spawned by
+    src/slave/main.cpp)."""
+    text = strip_comments(show(git_dir, tag, "src/slave/slave.cpp"))
+    endpoints = {}
+    for arguments in calls(text, "route"):
+        path = string_literal(arguments[0]) if arguments else None
+        if not path or not path.startswith("/"):
+            continue
+        realm = arguments[1] if arguments[1].endswith("_REALM") else None
+        handler = re.search(r"\bhttp\.(\w+)\(", ",".join(arguments[1:]))
+        endpoints[path] = {"handler": handler.group(1) if handler else None,
+                           "realm": string_literal(constants[realm]) if realm in constants else None}
+    if "VersionProcess" in show(git_dir, tag, "src/slave/main.cpp"):
+        endpoints["/version"] = {"handler": "version", "realm": None}
+    return dict(sorted(endpoints.items()))
+
+
+def state_while_recovering(git_dir: str, tag: str) -> dict | None:
+    """What Http::state (src/slave/http.cpp) answers while the agent is RECOVERING."""
+    text = strip_comments(show(git_dir, tag, "src/slave/http.cpp"))
+    body = re.search(r"\nFuture<Response> Http::state\((.*?)\n\}\n", text, re.S)
+    match = body and re.search(r"RECOVERING\)\s*\{\s*return\s+ServiceUnavailable\((\"[^\"]*\")\)", body.group(1))
+    return {"status": 503, "body": string_literal(match.group(1))} if match else None
+
+
 def agent_flags(git_dir: str, tag: str) -> dict:
     constants = constants_of(git_dir, tag)
     for message, field in (("SlaveInfo", "port"),):
@@ -282,7 +330,9 @@ def agent_flags(git_dir: str, tag: str) -> dict:
             if option:
                 flag["requires"] = option
             flags[name] = flag
-    return {"flags": dict(sorted(flags.items())), "flag_aliases": dict(sorted(aliases.items()))}
+    return {"flags": dict(sorted(flags.items())), "flag_aliases": dict(sorted(aliases.items())),
+            "endpoints": agent_endpoints(git_dir, tag, constants),
+            "state_while_recovering": state_while_recovering(git_dir, tag)}
 
 
 def main() -> int:

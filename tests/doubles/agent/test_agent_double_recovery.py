@@ -91,3 +91,17 @@ def test_state_needs_the_read_only_credentials_before_it_says_recovering(start, 
     assert get(port, "/state")[0] == 401
     assert get(port, "/flags")[0] == 401
     assert get(port, "/health")[0] == 200
+
+
+RELEASES = json.load(open(os.path.join(os.path.dirname(__file__), "../../vectors/mesos_releases.json"),
+                          encoding="utf-8"))["releases"]
+SERVED = {"health", "flags", "state", "version"}  # the routes the double answers; others 404 (README)
+
+
+@pytest.mark.parametrize("version", sorted(RELEASES))
+def test_the_routes_are_the_releases(start, version):
+    _agent, port = start(f"--double_mesos_version={version}")
+    endpoints = RELEASES[version]["agent"]["endpoints"]
+    for path, route in endpoints.items():
+        assert get(port, path)[0] == (200 if route["handler"] in SERVED else 404), path
+    assert get(port, "/state.json")[0] == (200 if "/state.json" in endpoints else 404)
