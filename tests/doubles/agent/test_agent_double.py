@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-DOUBLE = os.path.join(os.path.dirname(__file__), "../../../.build/hook/mesos-agent-double")
+from ansible_collections.mesos.xfs_quota.tests.doubles.agent.test_agent_double_version import DOUBLE
 
 
 def drive(work_dir, requests, *flags):
@@ -200,3 +200,78 @@ def test_modules_dir_manifests_load_alphabetically_and_hooks_must_name_a_loaded_
     assert flags["flags"]["modules_dir"] == str(manifests) and "modules" not in flags["flags"]
     run, _responses = drive(tmp_path, [], f"--modules_dir={manifests}", "--hooks=other")
     assert "Error installing hooks: No hook module named 'other' available" in run.stderr
+
+
+def test_a_tasks_container_info_is_the_one_mesos_builds_for_each_containerizer(tmp_path):
+    _run, [docker, plain, unconfined, nested] = drive(tmp_path, [
+        {"op": "launch", "framework": "F1", "executor": "E1", "container": "C1", "containerizer": "docker",
+         "privileged": True, "parameters": [{"key": "security-opt", "value": "seccomp=unconfined"}]},
+        {"op": "launch", "framework": "F1", "executor": "E2", "container": "C2"},
+        {"op": "launch", "framework": "F1", "executor": "E3", "container": "C3", "seccomp_unconfined": True},
+        {"op": "launch_nested", "framework": "F1", "executor": "E4", "container": "C4", "nested": ["N1"],
+         "seccomp_unconfined": True},
+    ])
+    assert docker["container"] == {"type": "DOCKER", "docker": {
+        "image": "", "privileged": True, "parameters": [{"key": "security-opt", "value": "seccomp=unconfined"}]}}
+    assert "container" not in plain
+    assert unconfined["container"] == nested["container"] == {
+        "type": "MESOS", "linux_info": {"seccomp": {"unconfined": True}}}
+
+
+def test_a_privileged_docker_task_runs_with_privileged_first_as_docker_run_gets_it(tmp_path):
+    cli = fake_docker(tmp_path)
+    _run, [launched] = drive(tmp_path / "work", [
+        {"op": "launch", "framework": "F1", "executor": "E1", "container": "C1", "containerizer": "docker",
+         "image": "mxq-busybox:1", "command": "true", "privileged": True}], f"--docker={cli}")
+    assert launched["ok"], launched
+    assert launched["docker_run"][:5] == [str(cli), "-H", "unix:///var/run/docker.sock", "run", "--privileged"]
+
+
+def test_a_fetched_hard_link_pair_is_two_names_of_one_file(tmp_path):
+    _run, [launched] = drive(tmp_path, [
+        {"op": "launch", "framework": "F1", "executor": "E1", "container": "C1",
+         "fetch": [{"path": "a", "size_kib": 2}, {"path": "b", "kind": "hardlink", "target": "a"}]}])
+    first, second = os.stat(launched["sandbox"] + "/a"), os.stat(launched["sandbox"] + "/b")
+    assert (first.st_ino, first.st_nlink) == (second.st_ino, 2)
+
+
+def manifest(library_path, parameters):
+    return json.dumps({"libraries": [{"file": str(library_path), "modules": [
+        {"name": "vec_hook", "parameters": [{"key": k, "value": v} for k, v in parameters.items()]}]}]})
+
+
+def test_a_stray_backup_beside_a_manifest_in_modules_dir_is_loaded_too_and_stops_the_agent(tmp_path, library):
+    # ModuleManager::load(modulesDir) loads every file, sorted; the agent's main EXITs on the error
+    manifests = tmp_path / "modules.d"
+    manifests.mkdir()
+    (manifests / "hook.json").write_text(manifest(library / "libmxqvec.so", {"limit": "2g"}))
+    (manifests / "hook.json.previous").write_text(manifest(library / "libmxqvec.so", {"limit": "1g"}))
+    run, _responses = drive(tmp_path, [], f"--modules_dir={manifests}")
+    assert run.returncode == 1
+    assert (f"] EXIT with status 1: Error loading modules: Error loading modules from '{manifests}/hook.json.previous': "
+            "Error loading module 'vec_hook'; this is potentially due to duplicate module names; "
+            "A module with same name but different parameters already exists\n") in run.stderr
+
+
+def test_a_backup_of_an_upgraded_library_in_modules_dir_is_the_module_in_two_libraries(tmp_path, library):
+    upgraded = tmp_path / "libmxqvec-2.so"
+    shutil.copy(library / "libmxqvec.so", upgraded)
+    manifests = tmp_path / "modules.d"
+    manifests.mkdir()
+    (manifests / "hook.json").write_text(manifest(upgraded, {}))
+    (manifests / "hook.json.previous").write_text(manifest(library / "libmxqvec.so", {}))
+    run, _responses = drive(tmp_path, [], f"--modules_dir={manifests}")
+    assert run.returncode == 1
+    assert ("] EXIT with status 1: Error loading modules: "
+            f"Error loading modules from '{manifests}/hook.json.previous': Error loading module 'vec_hook'; "
+            "this is potentially due to duplicate module names; The same module appears in two different module "
+            f"libraries - '{library}/libmxqvec.so' and '{upgraded}'\n") in run.stderr
+
+
+def test_a_directory_in_modules_dir_is_read_as_a_manifest_too(tmp_path):
+    manifests = tmp_path / "modules.d"
+    (manifests / "old").mkdir(parents=True)
+    run, _responses = drive(tmp_path, [], f"--modules_dir={manifests}")
+    assert run.returncode == 1
+    assert (f"] EXIT with status 1: Error loading modules: Error reading module manifest file '{manifests}/old': "
+            "Is a directory\n") in run.stderr

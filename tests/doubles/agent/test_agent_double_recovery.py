@@ -44,6 +44,7 @@ def fixture_start(tmp_path):
             time.sleep(0.05)
         return agent, port
 
+    start.work_dir = tmp_path
     yield start
     for agent in agents:
         agent.kill()
@@ -58,7 +59,8 @@ def test_health_answers_while_state_waits_for_the_end_of_recovery(start):
     status, content_type, body = get(port, "/state")
     assert (status, content_type) == (200, "application/json")
     state = json.loads(body)
-    assert state["version"] == "1.11.0" and state["flags"]["double_recovery_secs"] == "2"
+    assert state["version"] == "1.11.0" and state["flags"]["work_dir"] == str(start.work_dir)
+    assert "double_recovery_secs" not in state["flags"]  # the double's own flags are not Mesos's
     assert state["pid"] == f"slave(1)@127.0.0.1:{port}"
 
 
@@ -89,3 +91,17 @@ def test_state_needs_the_read_only_credentials_before_it_says_recovering(start, 
     assert get(port, "/state")[0] == 401
     assert get(port, "/flags")[0] == 401
     assert get(port, "/health")[0] == 200
+
+
+RELEASES = json.load(open(os.path.join(os.path.dirname(__file__), "../../vectors/mesos_releases.json"),
+                          encoding="utf-8"))["releases"]
+SERVED = {"health", "flags", "state", "version"}  # the routes the double answers; others 404 (README)
+
+
+@pytest.mark.parametrize("version", sorted(RELEASES))
+def test_the_routes_are_the_releases(start, version):
+    _agent, port = start(f"--double_mesos_version={version}")
+    endpoints = RELEASES[version]["agent"]["endpoints"]
+    for path, route in endpoints.items():
+        assert get(port, path)[0] == (200 if route["handler"] in SERVED else 404), path
+    assert get(port, "/state.json")[0] == (200 if "/state.json" in endpoints else 404)

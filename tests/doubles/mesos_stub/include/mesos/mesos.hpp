@@ -119,24 +119,67 @@ struct Environment
   std::vector<Variable> variables_;
 };
 
+// include/mesos/mesos.proto: SeccompInfo, LinuxInfo (seccomp = 5), ContainerInfo.DockerInfo
+// (privileged = 4, parameters = 5), ContainerInfo (type = 1, docker = 3, linux_info = 8)
+struct SeccompInfo
+{
+  MXQ_STUB_STRING_FIELD(profile_name)
+  bool unconfined() const { return unconfined_; }
+  bool unconfined_ = false;
+};
+
+struct LinuxInfo
+{
+  bool has_seccomp() const { return seccomp_.has_value(); }
+  const SeccompInfo& seccomp() const { return *seccomp_; }
+  std::optional<SeccompInfo> seccomp_;
+};
+
+struct ContainerInfo
+{
+  enum Type { DOCKER = 1, MESOS = 2 };
+  struct DockerInfo
+  {
+    MXQ_STUB_STRING_FIELD(image)
+    bool privileged() const { return privileged_; }
+    const std::vector<Parameter>& parameters() const { return parameters_; }
+    bool privileged_ = false;
+    std::vector<Parameter> parameters_;
+  };
+  Type type() const { return type_; }
+  bool has_docker() const { return docker_.has_value(); }
+  const DockerInfo& docker() const { return *docker_; }
+  bool has_linux_info() const { return linux_info_.has_value(); }
+  const LinuxInfo& linux_info() const { return *linux_info_; }
+  Type type_ = MESOS;
+  std::optional<DockerInfo> docker_;
+  std::optional<LinuxInfo> linux_info_;
+};
+
 struct ExecutorInfo
 {
   const ExecutorID& executor_id() const { return executor_id_; }
   const FrameworkID& framework_id() const { return framework_id_; }
   const std::vector<Resource>& resources() const { return resources_; }
   const Labels& labels() const { return labels_; }
+  bool has_container() const { return container_.has_value(); }
+  const ContainerInfo& container() const { return *container_; }
   ExecutorID executor_id_;
   FrameworkID framework_id_;
   std::vector<Resource> resources_;
   Labels labels_;
+  std::optional<ContainerInfo> container_;
 };
 
 struct TaskInfo
 {
   const std::vector<Resource>& resources() const { return resources_; }
   const Labels& labels() const { return labels_; }
+  bool has_container() const { return container_.has_value(); }
+  const ContainerInfo& container() const { return *container_; }
   std::vector<Resource> resources_;
   Labels labels_;
+  std::optional<ContainerInfo> container_;
 };
 
 struct DockerTaskExecutorPrepareInfo
