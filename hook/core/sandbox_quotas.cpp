@@ -288,51 +288,19 @@ Expected<Prepared> SandboxQuotas::sandbox_created(const std::string& framework_i
     return Error{what + ": runs/latest points to " + latest.value() +
                  ", which is not a run directory of that executor below work_dir; refusing to touch it"};
   }
-  Prepared prepared;
-  prepared.sandbox = config_.work_dir + "/" + std::string(path->relative);
   const Launching* recorded = launching(key);
-  const Decision decision = decide(recorded != nullptr ? &recorded->request : &executor);
-  prepared.note = decision.note;
-  prepared.label_refused = decision.label_refused;
+  const DiskRequest* asked = recorded != nullptr ? &recorded->request : &executor;
   auto known = by_path_.find(path->relative);
   if (known != by_path_.end()) {
-    Sandbox& sandbox = sandboxes_.at(known->second);
-    raise_limit(known->second, sandbox, decision.limits, "executor " + key);
-    prepared.project_id = known->second;
-    prepared.limits = sandbox.limits;
-    prepared.reused = true;
-    prepared.assigned_at_creation = sandbox.assigned_at_creation;
-    return prepared;
+    return seen_before(known->second, resolved.value(), *path, asked);
   }
-  const std::string_view run_id = path->relative.substr(runs->size() + 1);
-  Fd run = open_beneath(runs_fd.get(), std::string(run_id).c_str());
+  const std::string run_id(path->relative.substr(runs->size() + 1));
+  Fd run = open_beneath(runs_fd.get(), run_id.c_str());
   if (!run.valid()) {
-    return Error{"sandbox " + prepared.sandbox + ": cannot open it below work_dir (no symlinks, no other mounts): " +
+    return Error{"sandbox " + resolved.value() + ": cannot open it below work_dir (no symlinks, no other mounts): " +
                  std::strerror(errno)};
   }
-  Expected<uint32_t> id = allocate(prepared.sandbox);
-  if (!id.ok()) {
-    return Error{id.error()};
-  }
-  prepared.project_id = id.value();
-  prepared.limits = decision.limits;
-  prepared.assigned_at_creation = true;
-  // registered before anything is set: a failure half-way still gets released with the sandbox
-  register_sandbox(id.value(), *path, decision.limits, false).assigned_at_creation = true;
-  // the limit first, then the project: from the first file on, everything is counted and limited
-  Status limited = apply_limits(id.value(), decision.limits);
-  if (!limited.ok()) {
-    return Error{project_of(prepared.sandbox, id.value()) + ": " + limited.error()};
-  }
-  // Empty: Mesos made it a moment ago under a fresh container id (src/slave/slave.cpp
-  // Framework::addExecutor), and nothing writes into it before containerizer->launch.
-  Expected<bool> assigned = assign_project(run.get(), id.value(), true);
-  if (!assigned.ok()) {
-    return Error{project_of(prepared.sandbox, id.value()) + ": the limit is set but the run directory could not be "
-                 "given its project: " + assigned.error()};
-  }
-  report_opt_out(key, prepared.sandbox);
-  return prepared;
+  return assign(resolved.value(), *path, std::move(run), asked);
 }
 
 Expected<Prepared> SandboxQuotas::prepare(const std::string& sandbox, const std::optional<DiskRequest>& request)
@@ -350,25 +318,36 @@ Expected<Prepared> SandboxQuotas::prepare(const std::string& sandbox, const std:
   const Launching* recorded = launching(path.executor_key);
   const DiskRequest* asked = request.has_value() ? &*request : recorded != nullptr ? &recorded->request : nullptr;
   auto known = by_path_.find(path.relative);
-  if (known == by_path_.end()) {
-    return first_seen(sandbox, path, asked);
+  if (known != by_path_.end()) {
+    return seen_before(known->second, sandbox, path, asked);
   }
-  // assigned at creation (or earlier): what is created from now on is born in the project
+  Fd run = open_beneath(volume_->dir.get(), std::string(path.relative).c_str());
+  if (!run.valid()) {
+    return Error{"sandbox " + sandbox + ": cannot open it below work_dir (no symlinks, no other mounts): " +
+                 std::strerror(errno)};
+  }
+  return assign(sandbox, path, std::move(run), asked);
+}
+
+Expected<Prepared> SandboxQuotas::seen_before(uint32_t id, const std::string& named, const SandboxPath& path,
+                                              const DiskRequest* asked)
+{
+  // What is created from now on is born in the project: only the limit may have to grow.
   Prepared prepared;
-  prepared.project_id = known->second;
+  prepared.project_id = id;
   prepared.sandbox = config_.work_dir + "/" + std::string(path.relative);
   prepared.reused = true;
-  Sandbox& entry = sandboxes_.at(known->second);
-  prepared.assigned_at_creation = entry.assigned_at_creation;
+  Sandbox& entry = sandboxes_.at(id);
+  prepared.assigned_empty = entry.assigned_empty;
   if (asked != nullptr) {
     const Decision decision = decide(asked);
     prepared.note = decision.note;
     prepared.label_refused = decision.label_refused;
     if (higher(decision.limits, entry.limits)) {
       // a later call only raises (a task group added disk)
-      Status limited = apply_limits(known->second, decision.limits);
+      Status limited = apply_limits(id, decision.limits);
       if (!limited.ok()) {
-        return Error{project_of(sandbox, known->second) + ": " + limited.error()};
+        return Error{project_of(named, id) + ": " + limited.error()};
       }
       entry.limits = decision.limits;
     }
@@ -377,18 +356,12 @@ Expected<Prepared> SandboxQuotas::prepare(const std::string& sandbox, const std:
   return prepared;
 }
 
-Expected<Prepared> SandboxQuotas::first_seen(const std::string& sandbox, const SandboxPath& path,
-                                             const DiskRequest* asked)
+Expected<Prepared> SandboxQuotas::assign(const std::string& named, const SandboxPath& path, Fd run,
+                                         const DiskRequest* asked)
 {
-  const std::string run_relative(path.relative);
-  Fd run = open_beneath(volume_->dir.get(), run_relative.c_str());
-  if (!run.valid()) {
-    return Error{"sandbox " + sandbox + ": cannot open it below work_dir (no symlinks, no other mounts): " +
-                 std::strerror(errno)};
-  }
   Prepared prepared;
-  prepared.sandbox = config_.work_dir + "/" + run_relative;
-  Expected<uint32_t> id = allocate(sandbox);
+  prepared.sandbox = config_.work_dir + "/" + std::string(path.relative);
+  Expected<uint32_t> id = allocate(named);
   if (!id.ok()) {
     return Error{id.error()};
   }
@@ -397,21 +370,32 @@ Expected<Prepared> SandboxQuotas::first_seen(const std::string& sandbox, const S
   prepared.limits = decision.limits;
   prepared.note = decision.note;
   prepared.label_refused = decision.label_refused;
+  // registered before anything is set: a failure half-way still gets released with the sandbox
   Sandbox& entry = register_sandbox(id.value(), path, decision.limits, false);
-  const std::string where = project_of(sandbox, id.value());
+  const std::string where = project_of(named, id.value());
+  // the limits first: from the first file on, everything born in the project is limited
   Status limited = apply_limits(id.value(), decision.limits);
   if (!limited.ok()) {
     return Error{where + ": " + limited.error()};
   }
-  // Marked before the project is assigned: an agent stopped anywhere from here on leaves a run
-  // directory that recovery finds with our id and the mark, and walks again.
-  Status marked = mark_walk_pending(run.get());
+  // Empty when Mesos has just made it (a fresh container id: src/slave/slave.cpp
+  // Framework::addExecutor): one getdents64, then the project, and nothing ever needs a walk.
+  prepared.assigned_empty = directory_is_empty(run.get());
+  // Otherwise marked before the project is assigned: an agent stopped anywhere from here on
+  // leaves a run directory that recovery finds with our id and the mark, and walks again.
+  Status marked = prepared.assigned_empty ? Status(Ok{}) : mark_walk_pending(run.get());
   if (!marked.ok()) {
     logger_(Severity::Warning, where + ": " + marked.error() + "; a walk cut short by an agent stop is not resumed");
   }
   Expected<bool> assigned = assign_project(run.get(), id.value(), true);
   if (!assigned.ok()) {
-    return Error{where + ": the limit is set but the sandbox could not be given its project: " + assigned.error()};
+    return Error{where + ": the limit is set but the run directory could not be given its project: " +
+                 assigned.error()};
+  }
+  entry.assigned_empty = prepared.assigned_empty;
+  report_opt_out(std::string(path.executor_key), prepared.sandbox);
+  if (prepared.assigned_empty) {
+    return prepared;
   }
   // What is already there: a small tree here, a big one on the worker (never on the agent's
   // actor: its time would grow with the sandbox).
@@ -443,7 +427,6 @@ Expected<Prepared> SandboxQuotas::first_seen(const std::string& sandbox, const S
       logger_(Severity::Warning, where + ": " + cleared.error() + "; the next start of the agent walks it again");
     }
   }
-  report_opt_out(std::string(path.executor_key), prepared.sandbox);
   return prepared;
 }
 

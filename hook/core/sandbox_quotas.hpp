@@ -57,7 +57,7 @@ struct Prepared
   uint32_t project_id = 0;
   Limits limits;
   std::string sandbox;         // the run directory the project is on (a link or nested path resolved)
-  bool assigned_at_creation = false; // the run directory had its project before anything was in it
+  bool assigned_empty = false; // the run directory got its project before anything was in it
   bool reused = false;         // the sandbox already had its project (a later hook call for it)
   bool walk_queued = false;    // what was already there is being assigned by the worker thread
   WalkStats tree;              // what was assigned before returning
@@ -87,16 +87,18 @@ public:
 
   // Mesos has just created the executor's run directory (and pointed runs/latest at it); nothing
   // is in it yet. Its limits, then its project and PROJINHERIT, in O(1): everything the fetcher
-  // and the task create in it is born in the project. `executor` (the ExecutorInfo's resources and
-  // labels) is used when no task_launching recorded the request.
+  // and the task create in it is born in the project. (Were something in it already, it would be
+  // walked as prepare() walks.) `executor` (the ExecutorInfo's resources and labels) is used when
+  // no task_launching recorded the request.
   Expected<Prepared> sandbox_created(const std::string& framework_id, const std::string& executor_id,
                                      const DiskRequest& executor);
 
-  // A later hook call names the sandbox (post-fetch, the Docker decorator). A sandbox assigned at
-  // creation only has its limit raised if the request grew, O(1). One first seen here gets its
-  // limit and project, and what is already in it is assigned: here when it is small
-  // (inline_tree_entries), otherwise by the worker thread, off the agent's actor. `request` is
-  // empty when the caller does not know the task (post-fetch): the recorded request applies.
+  // A later hook call names the sandbox (post-fetch, the Docker decorator). A sandbox seen before
+  // only has its limit raised if the request grew, O(1). One first seen here gets its limits and
+  // project, and what is already in it is assigned: here when it is small (inline_tree_entries),
+  // otherwise by the worker thread, off the agent's actor; a walk-pending mark on the run
+  // directory makes the next start of the agent walk again if it is cut short. `request` is empty
+  // when the caller does not know the task (post-fetch): the recorded request applies.
   Expected<Prepared> prepare(const std::string& sandbox, const std::optional<DiskRequest>& request);
 
   // The executor is gone; its sandboxes are released once garbage-collected.
@@ -116,7 +118,7 @@ private:
     size_t executor_key_size = 0;
     Limits limits;
     bool removed = false;
-    bool assigned_at_creation = false;
+    bool assigned_empty = false;
     unsigned walks = 0; // walks queued or running: the id is not released meanwhile
     std::string_view executor_key() const
     {
@@ -168,7 +170,12 @@ private:
   Sandbox& register_sandbox(uint32_t id, const SandboxPath& path, Limits limits, bool queue_for_check);
   Status apply_limits(uint32_t id, const Limits& limits);
   void raise_limit(uint32_t id, Sandbox& sandbox, const Limits& wanted, const std::string& why);
-  Expected<Prepared> first_seen(const std::string& sandbox, const SandboxPath& path, const DiskRequest* asked);
+  // A run directory the hook has not seen: an id, its limits, its project; what is already in it
+  // (nothing, when Mesos has just made it) walked here or by the worker.
+  Expected<Prepared> assign(const std::string& named, const SandboxPath& path, Fd run, const DiskRequest* asked);
+  // A run directory registered before: its limit raised if `asked` needs more, O(1).
+  Expected<Prepared> seen_before(uint32_t id, const std::string& named, const SandboxPath& path,
+                                 const DiskRequest* asked);
   void queue_walk(uint32_t id, Sandbox& sandbox, Fd root, const std::string& path);
   void walk_done(WalkJob& job, const Status& walked, const WalkStats& stats);
   void report_opt_out(const std::string& executor_key, const std::string& sandbox);

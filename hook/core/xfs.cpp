@@ -427,6 +427,18 @@ Expected<uint64_t> filesystem_bytes(int fd)
   return static_cast<uint64_t>(fs.f_blocks) * static_cast<uint64_t>(fs.f_bsize);
 }
 
+bool directory_is_empty(int dir_fd)
+{
+  alignas(8) char buffer[DirReader::kBuffer];
+  int error = 0;
+  bool empty = false;
+  {
+    DirReader reader(dir_fd, false, buffer);
+    empty = reader.next(error) == nullptr && error == 0;
+  }
+  return lseek(dir_fd, 0, SEEK_SET) == 0 && empty;
+}
+
 std::vector<std::string> subdirectories(int dir_fd, const char* name, Fd& opened)
 {
   std::vector<std::string> names;

@@ -147,6 +147,10 @@ Expected<std::string> real_path(const std::string& path);
 // The size of the file system that holds `fd`, in bytes.
 Expected<uint64_t> filesystem_bytes(int fd);
 
+// No name in the directory but . and .. (one getdents64 for an empty one); read back to the start
+// afterwards. An error counts as not empty.
+bool directory_is_empty(int dir_fd);
+
 // Names of the subdirectories of `dir_fd`/`name` (symlinks such as runs/latest skipped);
 // `opened` keeps the directory open for the caller's next level.
 std::vector<std::string> subdirectories(int dir_fd, const char* name, Fd& opened);

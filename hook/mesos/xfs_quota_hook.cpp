@@ -115,8 +115,8 @@ void log_prepared(const std::string& named, const mxq::Prepared& done)
   std::string text = "sandbox " + named + ": project " + std::to_string(done.project_id) + ", hard limit " +
                      std::to_string(done.limits.hard_bytes) + " bytes, soft " + std::to_string(done.limits.soft_bytes) +
                      ", inodes " + std::to_string(done.limits.hard_inodes);
-  if (done.assigned_at_creation) {
-    text += ", assigned at creation";
+  if (done.assigned_empty) {
+    text += ", assigned before anything was in it";
   } else if (!done.reused) {
     text += ", " + mxq::describe(done.tree) + (done.walk_queued ? ", the rest by a tree walk in the background" : "");
   }

@@ -32,7 +32,7 @@ TEST_F(Xfs, TheRunDirectoryIsAssignedAtCreationAndEveryFileIsBornInTheProject)
   Expected<Prepared> created = core->sandbox_created("F1", "E1", DiskRequest{1, {}});
   ASSERT_TRUE(created.ok()) << created.error();
   EXPECT_EQ(created.value().project_id, first);
-  EXPECT_TRUE(created.value().assigned_at_creation);
+  EXPECT_TRUE(created.value().assigned_empty);
   EXPECT_EQ(created.value().sandbox, box);
   EXPECT_EQ(created.value().limits.hard_bytes, 4 * kMiB) << "the recorded request: executor + task";
   EXPECT_EQ(usage(first).hard_bytes, 4 * kMiB) << "the limit is there before anything is written";
@@ -46,7 +46,7 @@ TEST_F(Xfs, TheRunDirectoryIsAssignedAtCreationAndEveryFileIsBornInTheProject)
   Expected<Prepared> fetched = core->prepare(box, std::nullopt);
   ASSERT_TRUE(fetched.ok()) << fetched.error();
   EXPECT_TRUE(fetched.value().reused);
-  EXPECT_TRUE(fetched.value().assigned_at_creation);
+  EXPECT_TRUE(fetched.value().assigned_empty);
   EXPECT_EQ(fetched.value().tree.assigned + fetched.value().tree.unchanged, 0u) << "no walk after fetch";
   auto [written, err] = fill(box + "/dist/lib.so", 8);
   EXPECT_EQ(err, ENOSPC);
@@ -89,7 +89,7 @@ TEST_F(Xfs, PostFetchUsesTheRecordedTaskAndASecondCallKeepsTheProject)
   Expected<Prepared> fetched = core->prepare(box, std::nullopt);
   ASSERT_TRUE(fetched.ok()) << fetched.error();
   EXPECT_EQ(fetched.value().limits.hard_bytes, 6 * kMiB);
-  EXPECT_FALSE(fetched.value().assigned_at_creation);
+  EXPECT_TRUE(fetched.value().assigned_empty) << "empty when first seen: nothing to walk";
   std::ofstream(box + "/fetched-later") << "x";
   Expected<Prepared> again = core->prepare(box, std::nullopt);
   ASSERT_TRUE(again.ok());
