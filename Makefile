@@ -207,6 +207,6 @@ sanitize: hook-sanitized  ## kernel-free core tests under ASan + UBSan, then a 1
 fuzz: deps  ## the libFuzzer targets, FUZZ_SECONDS (60) each: executions and crashes per target
 	@cmake -S hook -B $(HOOK_FUZZ) -DMXQ_MESOS_STUB=ON -DMXQ_TESTS=OFF -DMXQ_FUZZ=ON \
 	    -DCMAKE_CXX_COMPILER=clang++-16 -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	@cmake --build $(HOOK_FUZZ) -j2 --target fuzz_config fuzz_size fuzz_labels fuzz_sandbox_path \
+	@cmake --build $(HOOK_FUZZ) -j2 --target fuzz_config fuzz_size fuzz_labels fuzz_sandbox_path fuzz_log_text \
 	    >$(HOOK_FUZZ)/build.log 2>&1 || { cat $(HOOK_FUZZ)/build.log; exit 1; }
 	@hook/fuzz/run.sh $(HOOK_FUZZ) $(FUZZ_SECONDS)

@@ -11,7 +11,9 @@
 #include <sys/ioctl.h>
 #include <sys/quota.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -49,9 +51,8 @@ namespace mxq {
 
 namespace {
 
-// Directories held open at once while walking; deeper trees are refused, not followed.
-constexpr size_t kMaxDepth = 256;
 constexpr uint64_t kBasicBlock = 512; // XFS keeps block limits in 512-byte units
+constexpr char kWalkPending[] = "trusted.mesos_xfs_quota.walk_pending";
 
 std::string errno_text(int err) { return std::strerror(err); }
 
@@ -60,7 +61,7 @@ Error sys_error(const std::string& what, const std::string& path, int err)
   return Error{what + " " + path + ": " + errno_text(err)};
 }
 
-// Which kernel interfaces the hook uses, chosen once by probe_kernel() (issue 12): the newer
+// Which kernel interfaces the hook uses, chosen once by probe_kernel(): the newer
 // calls where the kernel has them, otherwise fallbacks with the same guarantees.
 std::atomic<bool> g_openat2{true};     // else: openat one component at a time, O_NOFOLLOW, mount checked
 std::atomic<bool> g_statx_mount{true}; // else: fstatat + name_to_handle_at's mount id (Linux 2.6.39)
@@ -83,55 +84,6 @@ bool handle_mount_id(int dir_fd, const char* name, uint64_t& mount)
   return true;
 }
 
-// What the walk needs to know about a name before it opens anything.
-struct Entry
-{
-  mode_t mode = 0;
-  uint64_t links = 0;
-  uint64_t mount = 0;
-  dev_t dev = 0;
-};
-
-bool inspect(int dir_fd, const char* name, Entry& entry)
-{
-  if (g_statx_mount.load(std::memory_order_relaxed)) {
-    struct statx sx;
-    if (statx(dir_fd, name, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_NLINK | STATX_MNT_ID, &sx) != 0) {
-      return false;
-    }
-    entry = {sx.stx_mode, sx.stx_nlink, sx.stx_mnt_id, makedev(sx.stx_dev_major, sx.stx_dev_minor)};
-    return true;
-  }
-  struct stat st;
-  if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    return false;
-  }
-  entry = {st.st_mode, st.st_nlink, 0, st.st_dev};
-  // symlinks, FIFOs and devices are skipped on their type alone: no handle needed
-  return !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) || handle_mount_id(dir_fd, name, entry.mount);
-}
-
-// One inode the walk meets: relabel it unless it already carries the project.
-Status label(int fd, uint32_t id, bool is_dir, const std::string& path, TreeStats& stats)
-{
-  struct fsxattr attr;
-  if (ioctl(fd, FS_IOC_FSGETXATTR, &attr) != 0) {
-    return sys_error("FS_IOC_FSGETXATTR", path, errno);
-  }
-  const uint32_t flags = attr.fsx_xflags | (is_dir ? FS_XFLAG_PROJINHERIT : 0);
-  if (attr.fsx_projid == id && attr.fsx_xflags == flags) {
-    ++stats.unchanged;
-    return Ok{};
-  }
-  attr.fsx_projid = id;
-  attr.fsx_xflags = flags;
-  if (ioctl(fd, FS_IOC_FSSETXATTR, &attr) != 0) {
-    return sys_error("FS_IOC_FSSETXATTR", path, errno);
-  }
-  ++stats.labelled;
-  return Ok{};
-}
-
 std::string unescape_mountinfo(const std::string& field)
 {
   std::string out;
@@ -147,6 +99,26 @@ std::string unescape_mountinfo(const std::string& field)
 }
 
 } // namespace
+
+DirReader::DirReader(int fd, bool owned, char* buffer)
+  : fd_(fd), owned_(owned), owned_buffer_(buffer == nullptr ? new char[kBuffer] : nullptr),
+    buffer_(buffer != nullptr ? buffer : owned_buffer_.get())
+{
+}
+
+DirReader::DirReader(DirReader&& other) noexcept
+  : fd_(other.fd_), owned_(other.owned_), owned_buffer_(std::move(other.owned_buffer_)), buffer_(other.buffer_),
+    length_(other.length_), offset_(other.offset_), at_end_(other.at_end_), position_(other.position_)
+{
+  other.owned_ = false;
+}
+
+DirReader::~DirReader()
+{
+  if (owned_) {
+    ::close(fd_);
+  }
+}
 
 const char* DirReader::next(int& error, unsigned char* type)
 {
@@ -170,6 +142,7 @@ const char* DirReader::next(int& error, unsigned char* type)
     }
     auto* entry = reinterpret_cast<struct linux_dirent64*>(buffer_ + offset_);
     offset_ += entry->d_reclen;
+    position_ = entry->d_off;
     const char* name = entry->d_name;
     if (!(name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))) {
       if (type != nullptr) {
@@ -177,13 +150,6 @@ const char* DirReader::next(int& error, unsigned char* type)
       }
       return name;
     }
-  }
-}
-
-DirReader::~DirReader()
-{
-  if (owned_) {
-    ::close(fd_);
   }
 }
 
@@ -236,10 +202,98 @@ Expected<uint32_t> project_id(int fd)
   return attr.fsx_projid;
 }
 
-Status set_project(int fd, uint32_t id, bool is_dir, const std::string& path)
+Expected<bool> assign_project(int fd, uint32_t id, bool is_dir)
 {
-  TreeStats ignored;
-  return label(fd, id, is_dir, path, ignored);
+  struct fsxattr attr;
+  if (ioctl(fd, FS_IOC_FSGETXATTR, &attr) != 0) {
+    return Error{"FS_IOC_FSGETXATTR: " + errno_text(errno)};
+  }
+  const uint32_t flags = attr.fsx_xflags | (is_dir ? FS_XFLAG_PROJINHERIT : 0);
+  if (attr.fsx_projid == id && attr.fsx_xflags == flags) {
+    return false;
+  }
+  attr.fsx_projid = id;
+  attr.fsx_xflags = flags;
+  if (ioctl(fd, FS_IOC_FSSETXATTR, &attr) != 0) {
+    return Error{"FS_IOC_FSSETXATTR: " + errno_text(errno)};
+  }
+  return true;
+}
+
+Status mark_walk_pending(int dir_fd)
+{
+  if (fsetxattr(dir_fd, kWalkPending, "1", 1, 0) != 0) {
+    return Error{std::string("setting ") + kWalkPending + ": " + errno_text(errno)};
+  }
+  return Ok{};
+}
+
+Status clear_walk_pending(int dir_fd)
+{
+  if (fremovexattr(dir_fd, kWalkPending) != 0 && errno != ENODATA) {
+    return Error{std::string("removing ") + kWalkPending + ": " + errno_text(errno)};
+  }
+  return Ok{};
+}
+
+bool walk_pending(int dir_fd)
+{
+  char value[8];
+  return fgetxattr(dir_fd, kWalkPending, value, sizeof value) >= 0;
+}
+
+Expected<FileHandle> file_handle(int fd)
+{
+  struct
+  {
+    struct file_handle handle;
+    unsigned char bytes[MAX_HANDLE_SZ];
+  } buffer;
+  buffer.handle.handle_bytes = MAX_HANDLE_SZ;
+  int mount = 0;
+  if (name_to_handle_at(fd, "", &buffer.handle, &mount, AT_EMPTY_PATH) != 0) {
+    return Error{"name_to_handle_at: " + errno_text(errno)};
+  }
+  return FileHandle{buffer.handle.handle_type,
+                    std::string(reinterpret_cast<const char*>(buffer.handle.f_handle), buffer.handle.handle_bytes)};
+}
+
+Fd open_directory_by_handle(int mount_fd, const FileHandle& handle)
+{
+  struct
+  {
+    struct file_handle handle;
+    unsigned char bytes[MAX_HANDLE_SZ];
+  } buffer;
+  if (handle.bytes.size() > MAX_HANDLE_SZ) {
+    errno = EINVAL;
+    return Fd();
+  }
+  buffer.handle.handle_bytes = static_cast<unsigned int>(handle.bytes.size());
+  buffer.handle.handle_type = handle.type;
+  std::memcpy(buffer.handle.f_handle, handle.bytes.data(), handle.bytes.size());
+  return Fd(open_by_handle_at(mount_fd, &buffer.handle, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+}
+
+bool mount_ids_from_handles() { return !g_statx_mount.load(std::memory_order_relaxed); }
+
+bool inspect(int dir_fd, const char* name, NameInfo& info)
+{
+  if (g_statx_mount.load(std::memory_order_relaxed)) {
+    struct statx sx;
+    if (statx(dir_fd, name, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_NLINK | STATX_INO | STATX_MNT_ID, &sx) != 0) {
+      return false;
+    }
+    info = {sx.stx_mode, sx.stx_nlink, sx.stx_mnt_id, makedev(sx.stx_dev_major, sx.stx_dev_minor), sx.stx_ino};
+    return true;
+  }
+  struct stat st;
+  if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    return false;
+  }
+  info = {st.st_mode, st.st_nlink, 0, st.st_dev, st.st_ino};
+  // symlinks, FIFOs and devices are skipped on their type alone: no handle needed
+  return !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) || handle_mount_id(dir_fd, name, info.mount);
 }
 
 Fd open_directory(const std::string& path) { return Fd(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)); }
@@ -337,19 +391,15 @@ std::string probe_kernel(int dir_fd, const std::string& device)
          (fallback ? " (MXQ_KERNEL_FALLBACK=1)" : "");
 }
 
-Expected<std::string> read_link_beneath(int dir_fd, const std::string& relative_dir, const std::string& name)
+Expected<std::string> read_link(int dir_fd, const std::string& name)
 {
-  Fd dir = open_beneath(dir_fd, relative_dir.c_str());
-  if (!dir.valid()) {
-    return sys_error("open", relative_dir, errno);
-  }
   char target[PATH_MAX];
-  ssize_t n = readlinkat(dir.get(), name.c_str(), target, sizeof target);
+  ssize_t n = readlinkat(dir_fd, name.c_str(), target, sizeof target);
   if (n < 0) {
-    return sys_error("readlink", relative_dir + "/" + name, errno);
+    return sys_error("readlink", name, errno);
   }
   if (static_cast<size_t>(n) >= sizeof target) {
-    return Error{"readlink " + relative_dir + "/" + name + ": target too long"};
+    return Error{"readlink " + name + ": target too long"};
   }
   return std::string(target, static_cast<size_t>(n));
 }
@@ -368,6 +418,27 @@ Expected<std::string> real_path(const std::string& path)
   return std::string(resolved.get());
 }
 
+Expected<uint64_t> filesystem_bytes(int fd)
+{
+  struct statfs fs;
+  if (fstatfs(fd, &fs) != 0) {
+    return Error{"fstatfs: " + errno_text(errno)};
+  }
+  return static_cast<uint64_t>(fs.f_blocks) * static_cast<uint64_t>(fs.f_bsize);
+}
+
+bool directory_is_empty(int dir_fd)
+{
+  alignas(8) char buffer[DirReader::kBuffer];
+  int error = 0;
+  bool empty = false;
+  {
+    DirReader reader(dir_fd, false, buffer);
+    empty = reader.next(error) == nullptr && error == 0;
+  }
+  return lseek(dir_fd, 0, SEEK_SET) == 0 && empty;
+}
+
 std::vector<std::string> subdirectories(int dir_fd, const char* name, Fd& opened)
 {
   std::vector<std::string> names;
@@ -376,8 +447,7 @@ std::vector<std::string> subdirectories(int dir_fd, const char* name, Fd& opened
     return names;
   }
   alignas(8) char buffer[DirReader::kBuffer];
-  const std::string path = name; // DirReader's path is for messages only
-  DirReader reader(opened.get(), path, buffer);
+  DirReader reader(opened.get(), false, buffer);
   int error = 0;
   unsigned char type = DT_UNKNOWN;
   while (const char* entry = reader.next(error, &type)) {
@@ -388,113 +458,6 @@ std::vector<std::string> subdirectories(int dir_fd, const char* name, Fd& opened
     }
   }
   return names;
-}
-
-Status assign_tree(int root_fd, uint64_t root_mount, const std::string& root_path, uint32_t id, uint64_t max_entries,
-                   TreeStats& stats, const std::atomic<bool>* cancel)
-{
-  Status status = Ok{};
-  // without statx mount ids the device is checked too (mount ids then come from file handles)
-  const bool check_device = !g_statx_mount.load(std::memory_order_relaxed);
-  struct stat root_dev;
-  root_dev.st_dev = 0;
-  if (check_device && fstat(root_fd, &root_dev) != 0) {
-    return sys_error("fstat", root_path, errno);
-  }
-  // Most sandboxes are one directory when the hook runs: the root is read into a buffer on the
-  // stack, and the stack of subdirectories allocates only when there is one.
-  alignas(8) char root_buffer[DirReader::kBuffer];
-  DirReader root(root_fd, root_path, root_buffer);
-  std::vector<DirReader> stack;
-  uint64_t seen = 1;
-  bool root_done = false;
-  while (!root_done) {
-    DirReader& top = stack.empty() ? root : stack.back();
-    int error = 0;
-    const char* name = top.next(error);
-    if (name == nullptr) {
-      if (error != 0) {
-        return Status(sys_error("getdents64", top.path(), error));
-      }
-      if (stack.empty()) {
-        root_done = true;
-      } else {
-        stack.pop_back();
-      }
-      continue;
-    }
-    std::string path = top.path() + "/" + name;
-    if (++seen > max_entries) {
-      stats.truncated = true;
-      return Ok{};
-    }
-    if (cancel != nullptr && (seen & 1023) == 0 && cancel->load(std::memory_order_relaxed)) {
-      return Status(Error{"stopped: the hook is shutting down"});
-    }
-    // Type, link count and mount first, from the name: FIFOs and devices are never opened, and
-    // nothing on another mount (a bind mount of the same file system included) is touched.
-    Entry entry;
-    if (!inspect(top.fd(), name, entry)) {
-      if (errno == ENOENT) {
-        continue; // removed while we walk
-      }
-      return Status(sys_error("stat", path, errno));
-    }
-    const bool is_dir = S_ISDIR(entry.mode);
-    if (!is_dir && !S_ISREG(entry.mode)) {
-      ++stats.skipped_special;
-      continue;
-    }
-    if (entry.mount != root_mount || (check_device && entry.dev != root_dev.st_dev)) {
-      ++stats.skipped_mounts;
-      continue;
-    }
-    if (!is_dir && entry.links > 1) {
-      // another name of this inode may be outside the sandbox (a task can link a file it can
-      // read): relabelling it would move someone else's usage into the task's project
-      ++stats.skipped_hardlinks;
-      continue;
-    }
-    int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (is_dir ? O_DIRECTORY : 0);
-    Fd fd(openat(top.fd(), name, flags));
-    if (!fd.valid()) {
-      if (errno == ENOENT) {
-        continue;
-      }
-      if (errno == ELOOP || errno == ENOTDIR) {
-        ++stats.skipped_special; // replaced by a symlink or a file since statx
-        continue;
-      }
-      return Status(sys_error("open", path, errno));
-    }
-    if (!is_dir) {
-      // linked since statx: the fd is what counts
-      struct stat st;
-      if (fstat(fd.get(), &st) != 0 || st.st_nlink > 1) {
-        ++stats.skipped_hardlinks;
-        continue;
-      }
-    }
-    if (is_dir) {
-      // A mount may have appeared on the name since statx: the fd is what counts.
-      Expected<uint64_t> mount = mount_id(fd.get());
-      if (!mount.ok() || mount.value() != root_mount) {
-        ++stats.skipped_mounts;
-        continue;
-      }
-    }
-    status = label(fd.get(), id, is_dir, path, stats);
-    if (!status.ok()) {
-      return status;
-    }
-    if (is_dir) {
-      if (stack.size() >= kMaxDepth) {
-        return Status(Error{path + " is nested deeper than " + std::to_string(kMaxDepth) + " directories"});
-      }
-      stack.emplace_back(fd.release(), std::move(path));
-    }
-  }
-  return Ok{};
 }
 
 Expected<ProjectQuota> ProjectQuota::of(const std::string& path)
@@ -540,16 +503,19 @@ Expected<ProjectQuota> ProjectQuota::of(const std::string& path)
   return Error{path + ": its mount is not in /proc/self/mountinfo"};
 }
 
-Status ProjectQuota::set_limits(uint32_t id, uint64_t hard_bytes, uint64_t soft_bytes) const
+Status ProjectQuota::set_limits(uint32_t id, uint64_t hard_bytes, uint64_t soft_bytes, uint64_t hard_inodes,
+                                uint64_t soft_inodes) const
 {
   struct fs_disk_quota quota;
   std::memset(&quota, 0, sizeof quota);
   quota.d_version = FS_DQUOT_VERSION;
   quota.d_flags = FS_PROJ_QUOTA;
   quota.d_id = id;
-  quota.d_fieldmask = FS_DQ_BHARD | FS_DQ_BSOFT;
+  quota.d_fieldmask = FS_DQ_BHARD | FS_DQ_BSOFT | FS_DQ_IHARD | FS_DQ_ISOFT;
   quota.d_blk_hardlimit = (hard_bytes + kBasicBlock - 1) / kBasicBlock;
   quota.d_blk_softlimit = (soft_bytes + kBasicBlock - 1) / kBasicBlock;
+  quota.d_ino_hardlimit = hard_inodes;
+  quota.d_ino_softlimit = soft_inodes;
   if (quotactl(QCMD(Q_XSETQLIM, PRJQUOTA), device_.c_str(), static_cast<int>(id),
                reinterpret_cast<caddr_t>(&quota)) != 0) {
     return Error{"Q_XSETQLIM for project " + std::to_string(id) + " on " + device_ + ": " + errno_text(errno)};
@@ -557,19 +523,36 @@ Status ProjectQuota::set_limits(uint32_t id, uint64_t hard_bytes, uint64_t soft_
   return Ok{};
 }
 
-std::vector<uint32_t> ProjectQuota::limited_ids(uint32_t first, uint32_t last) const
+namespace {
+
+Usage usage_of(const struct fs_disk_quota& quota)
 {
-  std::vector<uint32_t> ids;
-  struct fs_disk_quota quota;
+  Usage usage;
+  usage.id = quota.d_id;
+  usage.used_bytes = quota.d_bcount * kBasicBlock;
+  usage.used_inodes = quota.d_icount;
+  usage.hard_bytes = quota.d_blk_hardlimit * kBasicBlock;
+  usage.soft_bytes = quota.d_blk_softlimit * kBasicBlock;
+  usage.hard_inodes = quota.d_ino_hardlimit;
+  usage.soft_inodes = quota.d_ino_softlimit;
+  return usage;
+}
+
+} // namespace
+
+std::vector<Usage> ProjectQuota::projects(uint32_t first, uint32_t last) const
+{
+  std::vector<Usage> found;
   if (!g_next_quota.load(std::memory_order_relaxed)) {
     for (uint64_t id = first; id <= last; ++id) {
       Expected<Usage> usage = this->usage(static_cast<uint32_t>(id));
-      if (usage.ok() && (usage.value().hard_bytes != 0 || usage.value().soft_bytes != 0)) {
-        ids.push_back(static_cast<uint32_t>(id));
+      if (usage.ok() && (usage.value().limited() || !usage.value().empty())) {
+        found.push_back(usage.value());
       }
     }
-    return ids;
+    return found;
   }
+  struct fs_disk_quota quota;
   uint32_t next = first;
   while (next <= last) {
     std::memset(&quota, 0, sizeof quota);
@@ -580,33 +563,33 @@ std::vector<uint32_t> ProjectQuota::limited_ids(uint32_t first, uint32_t last) c
     if (quota.d_id > last || quota.d_id < next) {
       break;
     }
-    if (quota.d_blk_hardlimit != 0 || quota.d_blk_softlimit != 0) {
-      ids.push_back(quota.d_id);
+    const Usage usage = usage_of(quota);
+    if (usage.limited() || !usage.empty()) {
+      found.push_back(usage);
     }
     if (quota.d_id == last) {
       break;
     }
     next = quota.d_id + 1;
   }
-  return ids;
+  return found;
 }
 
 Expected<Usage> ProjectQuota::usage(uint32_t id) const
 {
   struct fs_disk_quota quota;
   std::memset(&quota, 0, sizeof quota);
-  Usage usage;
   if (quotactl(QCMD(Q_XGETQUOTA, PRJQUOTA), device_.c_str(), static_cast<int>(id),
                reinterpret_cast<caddr_t>(&quota)) != 0) {
     if (errno == ENOENT) {
-      return usage; // no dquot: nothing used, no limit
+      Usage none;
+      none.id = id;
+      return none; // no dquot: nothing used, no limit
     }
     return Error{"Q_XGETQUOTA for project " + std::to_string(id) + " on " + device_ + ": " + errno_text(errno)};
   }
-  usage.used_bytes = quota.d_bcount * kBasicBlock;
-  usage.used_inodes = quota.d_icount;
-  usage.hard_bytes = quota.d_blk_hardlimit * kBasicBlock;
-  usage.soft_bytes = quota.d_blk_softlimit * kBasicBlock;
+  Usage usage = usage_of(quota);
+  usage.id = id;
   return usage;
 }
 

@@ -3,14 +3,15 @@
 //
 // The hook's kernel interface, and every system call the hook makes: XFS project ids
 // (FS_IOC_FSGETXATTR/FSSETXATTR), project quota (quotactl), mount identity (statx STATX_MNT_ID),
-// confined opens (openat2), directory listings and the sandbox tree walk. Syscalls only: this runs
-// under the agent's hook mutex on every task launch.
+// confined opens (openat2), file handles, directory listings and the walk-pending mark. Syscalls
+// only: this runs under the agent's hook mutex on every task launch.
 
 #ifndef MXQ_XFS_HPP
 #define MXQ_XFS_HPP
 
+#include <sys/types.h>
+
 #include <cstddef>
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -19,24 +20,6 @@
 #include "expected.hpp"
 
 namespace mxq {
-
-struct Usage
-{
-  uint64_t used_bytes = 0;
-  uint64_t used_inodes = 0;
-  uint64_t hard_bytes = 0; // 0: no limit
-  uint64_t soft_bytes = 0;
-};
-
-struct TreeStats
-{
-  uint64_t labelled = 0;        // inodes whose project id or inherit flag changed
-  uint64_t unchanged = 0;
-  uint64_t skipped_special = 0; // symlinks, FIFOs, sockets, devices: never opened
-  uint64_t skipped_mounts = 0;  // directories or files on another mount (bind mounts too)
-  uint64_t skipped_hardlinks = 0; // files with more than one name: the others may be outside
-  bool truncated = false;         // stopped after max_entries inodes; the rest keeps its project
-};
 
 // An open file descriptor that closes itself.
 class Fd
@@ -58,27 +41,17 @@ private:
 };
 
 // Directory entries straight from getdents64 into a buffer of our own: no DIR, no dup of the
-// fd, and no allocation for a directory read with a caller's buffer (the sandbox root, which
-// is usually the whole sandbox when the hook runs).
+// fd. Remembers where it is (the d_off of the last name returned), so that a directory closed
+// in the middle can be reopened and read on from there (XFS directory offsets are stable, as NFS
+// needs them to be).
 class DirReader
 {
 public:
   static constexpr size_t kBuffer = 8192;
 
-  // Owns its fd, path and buffer (a subdirectory in a walk).
-  DirReader(int fd, std::string path)
-    : fd_(fd), owned_(true), path_(std::move(path)), owned_buffer_(new char[kBuffer]), buffer_(owned_buffer_.get())
-  {
-  }
-  // Reads the caller's fd into the caller's buffer of kBuffer bytes; owns nothing.
-  DirReader(int fd, const std::string& path, char* buffer) : fd_(fd), owned_(false), root_path_(&path), buffer_(buffer) {}
-  DirReader(DirReader&& other) noexcept
-    : fd_(other.fd_), owned_(other.owned_), path_(std::move(other.path_)), root_path_(other.root_path_),
-      owned_buffer_(std::move(other.owned_buffer_)), buffer_(other.buffer_), length_(other.length_),
-      offset_(other.offset_), at_end_(other.at_end_)
-  {
-    other.owned_ = false;
-  }
+  // Reads `fd` (owned when `owned`) into `buffer` of kBuffer bytes, or into one of its own.
+  DirReader(int fd, bool owned, char* buffer = nullptr);
+  DirReader(DirReader&& other) noexcept;
   DirReader(const DirReader&) = delete;
   DirReader& operator=(const DirReader&) = delete;
   DirReader& operator=(DirReader&&) = delete;
@@ -89,31 +62,62 @@ public:
   const char* next(int& error, unsigned char* type = nullptr);
 
   int fd() const { return fd_; }
-  const std::string& path() const { return root_path_ != nullptr ? *root_path_ : path_; }
+  // Where to lseek a fresh fd of the same directory to read on after the last name returned.
+  int64_t position() const { return position_; }
 
 private:
   static constexpr size_t kLargestEntry = 24 + 256; // linux_dirent64 header + NAME_MAX + 1, 8-aligned
   int fd_;
   bool owned_;
-  std::string path_;
-  const std::string* root_path_ = nullptr;
   std::unique_ptr<char[]> owned_buffer_;
   char* buffer_;
   size_t length_ = 0;
   size_t offset_ = 0;
   bool at_end_ = false;
+  int64_t position_ = 0;
 };
+
+// A file handle (name_to_handle_at): a directory's identity without an open fd.
+struct FileHandle
+{
+  int type = 0;
+  std::string bytes;
+};
+Expected<FileHandle> file_handle(int fd);
+// Open a directory by its handle on the mount of `mount_fd` (open_by_handle_at; errno kept, ESTALE
+// when it is gone).
+Fd open_directory_by_handle(int mount_fd, const FileHandle& handle);
 
 // Mount id of an open fd (statx STATX_MNT_ID, Linux 5.8+, or name_to_handle_at's): tells a bind
 // mount of the same file system apart, which st_dev cannot.
 Expected<uint64_t> mount_id(int fd);
 
+// What a walk needs to know about a name before it opens anything (never followed).
+struct NameInfo
+{
+  mode_t mode = 0;
+  uint64_t links = 0;
+  uint64_t mount = 0;
+  dev_t dev = 0;
+  uint64_t inode = 0;
+};
+bool inspect(int dir_fd, const char* name, NameInfo& info); // errno kept on false
+// Without statx mount ids a walk also compares devices (mount ids then come from file handles).
+bool mount_ids_from_handles();
+
 // Project id of an open file or directory.
 Expected<uint32_t> project_id(int fd);
 
-// Give the open file or directory `fd` the project `id`; a directory also PROJINHERIT, so that
-// what is created in it from now on is counted in the project. O(1).
-Status set_project(int fd, uint32_t id, bool is_dir, const std::string& path);
+// Assign the project `id` to the open file or directory `fd`; a directory also gets PROJINHERIT,
+// so that what is created in it from now on is born in the project. O(1). True if it changed.
+Expected<bool> assign_project(int fd, uint32_t id, bool is_dir);
+
+// The mark that a tree walk of the directory has not finished: an extended attribute in the
+// `trusted.` namespace, which only CAP_SYS_ADMIN can read, set or remove (a task cannot forge or
+// clear it), kept by the file system across agent restarts.
+Status mark_walk_pending(int dir_fd);
+Status clear_walk_pending(int dir_fd);
+bool walk_pending(int dir_fd);
 
 // An absolute directory, symlinks followed (the operator's work_dir); errno is kept on failure.
 Fd open_directory(const std::string& path);
@@ -129,9 +133,9 @@ Fd open_beneath(int dir_fd, const char* relative);
 // environment variable MXQ_KERNEL_FALLBACK=1 forces the fallbacks (tests). Returns what is used.
 std::string probe_kernel(int dir_fd, const std::string& device);
 
-// The target of the symlink `name` in the directory `relative_dir` below `dir_fd` (the directory
-// opened with open_beneath); the link itself is read, never followed.
-Expected<std::string> read_link_beneath(int dir_fd, const std::string& relative_dir, const std::string& name);
+// The target of the symlink `name` in the directory `dir_fd`; the link itself is read, never
+// followed.
+Expected<std::string> read_link(int dir_fd, const std::string& name);
 
 // `relative` below `dir_fd` no longer exists (ENOENT without following a final symlink); any
 // other answer, errors included, counts as present.
@@ -140,19 +144,29 @@ bool gone_beneath(int dir_fd, const char* relative);
 // The canonical path of an existing path (realpath(3)); errno kept on failure.
 Expected<std::string> real_path(const std::string& path);
 
+// The size of the file system that holds `fd`, in bytes.
+Expected<uint64_t> filesystem_bytes(int fd);
+
+// No name in the directory but . and .. (one getdents64 for an empty one); read back to the start
+// afterwards. An error counts as not empty.
+bool directory_is_empty(int dir_fd);
+
 // Names of the subdirectories of `dir_fd`/`name` (symlinks such as runs/latest skipped);
 // `opened` keeps the directory open for the caller's next level.
 std::vector<std::string> subdirectories(int dir_fd, const char* name, Fd& opened);
 
-// Give every regular file and directory below the directory `root_fd` the project `id`,
-// directories also PROJINHERIT (the caller labels `root_fd` itself first, with set_project; the
-// fd must not have been read yet). Does not follow symlinks, never opens FIFOs,
-// sockets or devices, leaves files with more than one hard link alone (their other names may be
-// outside the sandbox), and does not touch anything on another mount than `root_mount` (the
-// mount id of `root_fd`). Stops after `max_entries` inodes (stats.truncated), or when `cancel`
-// becomes true. `stats` counts what was done so far, also when it fails.
-Status assign_tree(int root_fd, uint64_t root_mount, const std::string& root_path, uint32_t id, uint64_t max_entries,
-                   TreeStats& stats, const std::atomic<bool>* cancel = nullptr);
+struct Usage
+{
+  uint32_t id = 0;
+  uint64_t used_bytes = 0;
+  uint64_t used_inodes = 0;
+  uint64_t hard_bytes = 0; // 0: no limit
+  uint64_t soft_bytes = 0;
+  uint64_t hard_inodes = 0;
+  uint64_t soft_inodes = 0;
+  bool empty() const { return used_bytes == 0 && used_inodes == 0; }
+  bool limited() const { return hard_bytes != 0 || soft_bytes != 0 || hard_inodes != 0 || soft_inodes != 0; }
+};
 
 // The project quota of one XFS file system, addressed by its block device.
 class ProjectQuota
@@ -164,11 +178,13 @@ public:
 
   explicit ProjectQuota(std::string device) : device_(std::move(device)) {}
 
-  Status set_limits(uint32_t id, uint64_t hard_bytes, uint64_t soft_bytes) const;
-  Status clear_limits(uint32_t id) const { return set_limits(id, 0, 0); }
+  Status set_limits(uint32_t id, uint64_t hard_bytes, uint64_t soft_bytes, uint64_t hard_inodes,
+                    uint64_t soft_inodes) const;
+  Status clear_limits(uint32_t id) const { return set_limits(id, 0, 0, 0, 0); }
   Expected<Usage> usage(uint32_t id) const;
-  // The ids in first..last that have a block limit (Q_XGETNEXTQUOTA: only existing dquots).
-  std::vector<uint32_t> limited_ids(uint32_t first, uint32_t last) const;
+  // Every project in first..last that has a limit or something charged to it (Q_XGETNEXTQUOTA:
+  // only existing dquots; without it, a Q_XGETQUOTA of each id).
+  std::vector<Usage> projects(uint32_t first, uint32_t last) const;
   const std::string& device() const { return device_; }
 
 private:

@@ -57,7 +57,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
   MXQ_CHECK(config.max_limit == 0 || (config.default_limit != 0 && config.default_limit <= config.max_limit), got);
   MXQ_CHECK(config.default_limit <= 9223372036854775807ull && config.max_limit <= 9223372036854775807ull, got);
   MXQ_CHECK(config.headroom_percent <= 1000 && config.soft_limit_percent <= 100, got);
-  MXQ_CHECK(config.max_tree_entries >= 1 && config.max_tree_entries <= 100000000, got);
+  MXQ_CHECK(config.bytes_per_inode <= 9223372036854775807ull, got);
   MXQ_CHECK(config.reclaim_interval_secs <= 86400 && config.reclaim_per_launch <= 10000, got);
   MXQ_CHECK(config.inline_tree_entries <= 100000, got);
   MXQ_CHECK(!config.limit_label.empty() && config.limit_label.front() != ' ' && config.limit_label.back() != ' ' &&

@@ -13,7 +13,7 @@ shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(config size labels sandbox_path)
+    targets=(config size labels sandbox_path log_text)
 fi
 
 echo "fuzz: ${seconds} s per target"

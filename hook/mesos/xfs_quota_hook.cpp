@@ -4,7 +4,9 @@
 // The Mesos glue: a mesos::Hook that hands every task sandbox to the quota core, and the module
 // declaration the agent loads. Load it with
 //   --modules=file:///etc/mesos-agent/modules.json --hooks=mesos_xfs_quota_hook
-// All logic lives in hook/core; this file only translates Mesos types.
+// All logic lives in hook/core; this file only translates Mesos types. Every text it hands to the
+// agent (a log line, an error Mesos logs or sends to the framework) goes through escape_for_log:
+// paths, ids and labels come from frameworks and tasks.
 
 #include <map>
 #include <memory>
@@ -27,11 +29,18 @@
 #include <stout/result.hpp>
 #include <stout/try.hpp>
 
+#include "../core/log_text.hpp"
 #include "../core/sandbox_quotas.hpp"
 
 namespace {
 
 constexpr char kPrefix[] = "mesos_xfs_quota_hook: ";
+
+// One line of the agent's log, attributed to the hook.
+std::string line(const std::string& text)
+{
+  return kPrefix + mxq::escape_for_log(text);
+}
 
 // The sandbox's share of `resources`: scalar `disk` without persistent volumes or MOUNT/PATH
 // disks, which live elsewhere and have their own quota.
@@ -61,15 +70,60 @@ mxq::DiskRequest disk_request(const Message& message)
   return request;
 }
 
-// Called from the agent's actors and from the core's own threads (reclaim timer, labelling
-// worker): glog is thread-safe.
+// How a container leaves the seccomp profile (mxq::seccomp_opt_out), or empty.
+std::string opt_out(const mesos::ContainerInfo& container)
+{
+  mxq::ContainerRequest request;
+  if (container.has_docker()) {
+    request.docker_privileged = container.docker().privileged();
+    for (const mesos::Parameter& parameter : container.docker().parameters()) {
+      request.docker_parameters.emplace_back(parameter.key(), parameter.value());
+    }
+  }
+  request.seccomp_unconfined = container.has_linux_info() && container.linux_info().has_seccomp() &&
+                               container.linux_info().seccomp().unconfined();
+  return mxq::seccomp_opt_out(request);
+}
+
+// The task's container, else its executor's (a command task's executor carries the task's:
+// src/slave/slave.cpp Slave::getExecutorInfo).
+std::string opt_out(const mesos::TaskInfo* task, const mesos::ExecutorInfo& executor)
+{
+  if (task != nullptr && task->has_container()) {
+    return opt_out(task->container());
+  }
+  return executor.has_container() ? opt_out(executor.container()) : std::string();
+}
+
+// Called from the agent's actors and from the core's own threads (reclaim timer, walk worker):
+// glog is thread-safe.
 void log_to_glog(mxq::Severity severity, const std::string& message)
 {
   switch (severity) {
-  case mxq::Severity::Error: LOG(ERROR) << kPrefix << message; break;
-  case mxq::Severity::Warning: LOG(WARNING) << kPrefix << message; break;
-  case mxq::Severity::Info: LOG(INFO) << kPrefix << message; break;
+  case mxq::Severity::Error: LOG(ERROR) << line(message); break;
+  case mxq::Severity::Warning: LOG(WARNING) << line(message); break;
+  case mxq::Severity::Info: LOG(INFO) << line(message); break;
   }
+}
+
+// What a hook call did to a sandbox, for the agent's log.
+void log_prepared(const std::string& named, const mxq::Prepared& done)
+{
+  if (!done.note.empty()) {
+    LOG(WARNING) << line("sandbox " + named + ": " + done.note);
+  }
+  std::string text = "sandbox " + named + ": project " + std::to_string(done.project_id) + ", hard limit " +
+                     std::to_string(done.limits.hard_bytes) + " bytes, soft " + std::to_string(done.limits.soft_bytes) +
+                     ", inodes " + std::to_string(done.limits.hard_inodes);
+  if (done.assigned_empty) {
+    text += ", assigned before anything was in it";
+  } else if (!done.reused) {
+    text += ", " + mxq::describe(done.tree) + (done.walk_queued ? ", the rest by a tree walk in the background" : "");
+  }
+  if (done.sandbox != named) {
+    text += " (run directory " + done.sandbox + ")";
+  }
+  LOG(INFO) << line(text);
 }
 
 } // namespace
@@ -79,14 +133,35 @@ class XfsQuotaHook : public mesos::Hook
 public:
   explicit XfsQuotaHook(std::unique_ptr<mxq::SandboxQuotas> quotas) : quotas_(std::move(quotas)) {}
 
-  // Both containerizers: remember what the task asked for, for the post-fetch hook, which only
-  // gets the sandbox path. Labels are left unchanged.
+  // Slave::run, before the executor's directory exists: what the task asks for, and the agent's
+  // id (where its sandboxes are). Labels are left unchanged.
   Result<mesos::Labels> slaveRunTaskLabelDecorator(const mesos::TaskInfo& task, const mesos::ExecutorInfo& executor,
                                                    const mesos::FrameworkInfo& framework,
-                                                   const mesos::SlaveInfo&) override
+                                                   const mesos::SlaveInfo& agent) override
   {
-    quotas_->task_launching(framework.id().value(), executor.executor_id().value(), disk_request(executor),
-                            disk_request(task));
+    mxq::TaskLaunch launch;
+    launch.agent_id = agent.has_id() ? agent.id().value() : std::string();
+    launch.framework_id = framework.id().value();
+    launch.executor_id = executor.executor_id().value();
+    launch.executor = disk_request(executor);
+    launch.task = disk_request(task);
+    launch.seccomp_opt_out = opt_out(&task, executor);
+    quotas_->task_launching(launch);
+    return None();
+  }
+
+  // Slave::launchExecutor -> executorEnvironment, right after Framework::addExecutor created the
+  // run directory and before containerizer->launch: the earliest call with the directory there
+  // and nothing in it. The environment is left unchanged.
+  Result<mesos::Environment> slaveExecutorEnvironmentDecorator(const mesos::ExecutorInfo& executor) override
+  {
+    mxq::Expected<mxq::Prepared> created = quotas_->sandbox_created(
+        executor.framework_id().value(), executor.executor_id().value(), disk_request(executor));
+    if (!created.ok()) {
+      LOG(WARNING) << line(created.error());
+    } else {
+      log_prepared(created.value().sandbox, created.value());
+    }
     return None();
   }
 
@@ -96,24 +171,33 @@ public:
       const std::string& containerWorkDirectory, const std::string&,
       const Option<std::map<std::string, std::string>>&) override
   {
+    const std::string escape = opt_out(task.isSome() ? &task.get() : nullptr, executor);
+    if (!escape.empty() && quotas_->config().refuse_seccomp_opt_outs) {
+      const std::string refused = "container " + containerName + ": the task asks Docker for " + escape +
+                                  ", which lifts the seccomp profile that stops a task from changing its files' "
+                                  "project ids and so from writing past its disk quota; launch refused (hook "
+                                  "parameter refuse_seccomp_opt_outs=false lets such tasks run)";
+      LOG(ERROR) << line(refused);
+      return process::Failure(mxq::escape_for_log(refused));
+    }
     // the same merge as slaveRunTaskLabelDecorator's path: the task's label wins
     mxq::DiskRequest request =
         task.isSome() ? mxq::merge(disk_request(executor), disk_request(task.get())) : disk_request(executor);
     Try<mxq::Prepared> prepared = prepare(containerWorkDirectory, request);
     if (quotas_->config().strict) {
       if (prepared.isError()) {
-        return process::Failure("container " + containerName + ": " + prepared.error());
+        return process::Failure(mxq::escape_for_log("container " + containerName + ": ") + prepared.error());
       }
       if (prepared.get().label_refused) {
-        return process::Failure("container " + containerName + ": sandbox " + containerWorkDirectory + ": " +
-                                prepared.get().note);
+        return process::Failure(mxq::escape_for_log("container " + containerName + ": sandbox " +
+                                                    containerWorkDirectory + ": " + prepared.get().note));
       }
     }
     return None();
   }
 
-  // Mesos containerizer (and Docker's fetch): after the fetcher, so fetched files are included.
-  // Nested containers (task groups) come here with their sandbox below the executor's.
+  // Both containerizers, after the fetcher. Nested containers (task groups) come here with their
+  // sandbox below the executor's.
   Try<Nothing> slavePostFetchHook(const mesos::ContainerID&, const std::string& directory) override
   {
     Try<mxq::Prepared> prepared = prepare(directory, std::nullopt);
@@ -132,25 +216,16 @@ public:
   }
 
 private:
-  // The sandbox's quota, logged with the sandbox path.
+  // The sandbox's quota, logged with the sandbox path; an error comes back escaped.
   Try<mxq::Prepared> prepare(const std::string& sandbox, const std::optional<mxq::DiskRequest>& request)
   {
     mxq::Expected<mxq::Prepared> prepared = quotas_->prepare(sandbox, request);
     if (!prepared.ok()) {
-      LOG(ERROR) << kPrefix << prepared.error();
-      return Error(prepared.error());
+      LOG(ERROR) << line(prepared.error());
+      return Error(mxq::escape_for_log(prepared.error()));
     }
-    const mxq::Prepared& done = prepared.value();
-    if (!done.note.empty()) {
-      LOG(WARNING) << kPrefix << "sandbox " << sandbox << ": " << done.note;
-    }
-    LOG(INFO) << kPrefix << "sandbox " << sandbox << ": project " << done.project_id << ", hard limit "
-              << done.limits.hard_bytes << " bytes, soft " << done.limits.soft_bytes << ", " << done.tree.labelled
-              << " inodes labelled" << (done.tree.skipped_hardlinks ? ", hard-linked files left alone" : "")
-              << (done.tree.skipped_mounts ? ", mounts inside left alone" : "")
-              << (done.background ? ", the rest in the background" : "")
-              << (done.sandbox != sandbox ? " (run directory " + done.sandbox + ")" : "");
-    return done;
+    log_prepared(sandbox, prepared.value());
+    return prepared.value();
   }
 
   std::unique_ptr<mxq::SandboxQuotas> quotas_;
@@ -162,14 +237,16 @@ static mesos::Hook* createXfsQuotaHook(const mesos::Parameters& parameters)
   for (const mesos::Parameter& parameter : parameters.parameter()) {
     values.emplace_back(parameter.key(), parameter.value());
   }
+  // The agent follows a null with its own "Error creating Module instance": the reason is the
+  // one line before it that starts with the hook's name.
   mxq::Expected<mxq::Config> config = mxq::Config::parse(values);
   if (!config.ok()) {
-    LOG(ERROR) << kPrefix << "bad parameter in modules.json: " << config.error();
-    return nullptr; // the agent refuses to start
+    LOG(ERROR) << line("bad parameter in modules.json: " + config.error());
+    return nullptr;
   }
   mxq::Expected<std::unique_ptr<mxq::SandboxQuotas>> quotas = mxq::SandboxQuotas::create(config.value(), log_to_glog);
   if (!quotas.ok()) {
-    LOG(ERROR) << kPrefix << quotas.error();
+    LOG(ERROR) << line(quotas.error());
     return nullptr;
   }
   return new XfsQuotaHook(std::move(quotas.value()));

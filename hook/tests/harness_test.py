@@ -85,6 +85,76 @@ def wait_until_freed(mountpoint: str, first: int, last: int) -> None:
     raise AssertionError(f"inodes still counted for projects {first}-{last}: {inodes_in_use(mountpoint, first, last)}")
 
 
+def sandbox_bytes(path: str) -> int:
+    """Bytes of every inode below `path` (st_blocks, nothing followed): what the sandbox takes on
+    disk, whatever project its files are in."""
+    total = os.lstat(path).st_blocks * 512
+    for root, dirs, files in os.walk(path):
+        for name in dirs + files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_blocks * 512
+            except FileNotFoundError:
+                pass
+    return total
+
+
+def write_as_fast_as_possible(paths: list[str], stop_after: int) -> int:
+    """A task's writer: 1 MiB appended to each of `paths` in turn, from the moment it is called,
+    until each refuses (ENOSPC) or `stop_after` bytes are written; the bytes written."""
+    chunk = b"w" * MIB
+    fds = [os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644) for path in paths]
+    written = 0
+    try:
+        while fds and written < stop_after:
+            for fd in list(fds):
+                try:
+                    written += os.write(fd, chunk)
+                except OSError as exc:
+                    if exc.errno != errno.ENOSPC:
+                        raise
+                    fds.remove(fd)
+                    os.close(fd)
+                if written >= stop_after:
+                    break
+    finally:
+        for fd in fds:
+            os.fsync(fd)
+            os.close(fd)
+    return written
+
+
+def make_files(directory: str, count: int) -> None:
+    """`count` empty files f0..f{count-1} in `directory` (empty: no block, one inode each)."""
+    os.makedirs(directory, exist_ok=True)
+    for n in range(count):
+        os.close(os.open(os.path.join(directory, f"f{n}"), os.O_WRONLY | os.O_CREAT, 0o644))
+
+
+def wait_for_line(agent: "Agent", text: str, seconds: float) -> bool:
+    """Until the agent's log has `text` (the hook's worker reports a finished walk there)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with open(agent.log.name, encoding="utf-8", errors="replace") as log:
+            if text in log.read():
+                return True
+        time.sleep(0.1)
+    return False
+
+
+def check_parameters(parameters: dict[str, str], size: int = 4096) -> tuple[int, str]:
+    """mesos_xfs_quota_hook_check_parameters from the built library, loaded as a role's child
+    process loads it (dlopen); (status, message)."""
+    check = ctypes.CDLL(LIBRARY).mesos_xfs_quota_hook_check_parameters
+    check.restype = ctypes.c_int
+    check.argtypes = [ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_char_p), ctypes.c_size_t,
+                      ctypes.c_char_p, ctypes.c_size_t]
+    keys = (ctypes.c_char_p * len(parameters))(*(k.encode() for k in parameters))
+    values = (ctypes.c_char_p * len(parameters))(*(v.encode() for v in parameters.values()))
+    message = ctypes.create_string_buffer(size)
+    status = check(keys, values, len(parameters), message, size)
+    return status, message.value.decode()
+
+
 class Agent:
     """One run of the agent test double with our hook, driven through --drive (JSON lines)."""
 
@@ -116,6 +186,11 @@ class Agent:
         err = self.log.read()
         self.log.close()
         return err
+
+    def kill(self) -> str:
+        """SIGKILL: an agent that stops with nothing run after it (OOM killer, power loss)."""
+        self.proc.kill()
+        return self.stop()
 
 
 @unittest.skipUnless(os.geteuid() == 0 and XFS, "needs root and MXQ_TEST_XFS (the test VM)")
@@ -220,24 +295,6 @@ class HookHarness(unittest.TestCase):
         self.assertEqual(hard_limit(XFS, project_of(launched["sandbox"])), 2 * MIB)
         self.assertIn("does not exist yet", agent.stop())
 
-    def test_big_fetched_sandbox_is_labelled_off_the_launch_path(self) -> None:
-        agent = self.start(inline_tree_entries="10")
-        fetch = [{"path": f"dist/{n // 50}/f{n}", "size_kib": 1} for n in range(300)]
-        launched = agent("launch", framework="F1", executor="E1", container="C1", disk_mb=2, fetch=fetch)
-        self.assertTrue(launched["ok"], launched)
-        self.assertEqual(hard_limit(XFS, self.first), 2 * MIB, "the limit is there when the hook returns")
-        done = f"sandbox {launched['sandbox']}: project {self.first}: labelled in the background"
-        for _attempt in range(200):
-            with open(agent.log.name, encoding="utf-8") as log:
-                if done in log.read():
-                    break
-            time.sleep(0.05)
-        else:
-            self.fail(f"no '{done}' in the log")
-        for item in fetch:
-            self.assertEqual(project_of(os.path.join(launched["sandbox"], item["path"])), self.first, item)
-        self.assertIn("the rest in the background", agent.stop())
-
     def test_bad_parameters_stop_the_agent_with_the_parameter_named(self) -> None:
         self.assertIn("default_limit: cannot read '10x'", self.refused(default_limit="10x"))
         self.assertIn("project_ids: '9-3' must go from", self.refused(project_ids="9-3"))
@@ -256,6 +313,192 @@ class HookHarness(unittest.TestCase):
         base = ctypes.cast(ctypes.addressof(ctypes.c_char_p.in_dll(lib, MODULE)), ctypes.POINTER(ctypes.c_char_p * 6))
         api, version, kind = (field.decode() for field in base.contents[:3])
         self.assertEqual((api, version, kind), ("2", "1.11.0", "Hook"))
+
+    # --- issue 20: no task escapes its quota. Each writer starts the instant the task would, and
+    # writes as fast as it can; what the sandbox takes on disk must stay within its limit (no byte
+    # past it: XFS reserves every block against the project's hard limit before it is written).
+
+    def assert_within(self, sandbox: str, limit: int, written: int) -> None:
+        past = sandbox_bytes(sandbox) - limit
+        self.assertLessEqual(past, 0, f"{past} bytes past the limit of {limit} ({written} written by the task)")
+
+    def pre_hook_sandbox(self, executor: str = "E1") -> str:
+        """A run directory with content in it before the hook sees it (Mesos makes it empty: this
+        is what a walk is for)."""
+        run = os.path.join(self.work_dir, "slaves/S0/frameworks/F1/executors", executor, "runs/C1")
+        os.makedirs(run)
+        return run
+
+    def test_fetched_files_are_born_in_the_project(self) -> None:
+        # item 1: 8,000 fetched files in 80 directories; the task writes into all of them at once
+        agent = self.start()
+        fetch = [{"path": f"dist/{n // 100}/f{n}", "size_kib": 0} for n in range(8000)]
+        launched = agent("launch", framework="F1", executor="E1", container="C1", containerizer="mesos",
+                         disk_mb=40, fetch=fetch)
+        sandbox = launched["sandbox"]
+        written = write_as_fast_as_possible([os.path.join(sandbox, f"dist/{d}/w") for d in range(80)], 80 * MIB)
+        self.assertTrue(launched["ok"], launched)
+        self.assert_within(sandbox, 40 * MIB, written)
+        self.assertEqual(project_of(os.path.join(sandbox, "dist/79/f7999")), self.first)
+        self.assertIn(f"sandbox {sandbox}: project {self.first}, hard limit {40 * MIB} bytes, soft 0, "
+                      f"inodes {40 * MIB // 4096}, assigned before anything was in it", agent.stop())
+
+    def test_a_walk_cut_short_by_an_agent_kill_goes_on_at_the_next_start(self) -> None:
+        # item 2: what predates the hook is walked; SIGKILL mid-walk, then the agent starts again
+        run = self.pre_hook_sandbox()
+        for d in range(20):
+            make_files(os.path.join(run, f"d{d}"), 1000)
+        agent = self.start(inline_tree_entries="0")
+        launched = agent("launch", framework="F1", executor="E1", container="C1", disk_mb=8)
+        self.assertTrue(launched["ok"], launched)
+        agent.kill()
+        agent = self.start()
+        walked = wait_for_line(agent, f"sandbox {run}: project {self.first}: the files already there are assigned", 60)
+        written = write_as_fast_as_possible([os.path.join(run, f"d{d}/f999") for d in range(20)], 16 * MIB)
+        self.assertTrue(walked, "the walk did not go on after the restart")
+        self.assert_within(run, 8 * MIB, written)
+
+    def test_a_tree_deeper_than_256_directories_is_counted_to_the_bottom(self) -> None:
+        # item 3
+        run = self.pre_hook_sandbox()
+        bottom = os.path.join(run, *["d"] * 300)
+        os.makedirs(bottom)
+        agent = self.start()
+        self.assertTrue(agent("launch", framework="F1", executor="E1", container="C1", disk_mb=4)["ok"])
+        walked = wait_for_line(agent, f"sandbox {run}: project {self.first}: the files already there are assigned", 60)
+        written = write_as_fast_as_possible([os.path.join(bottom, "deep")], 8 * MIB)
+        self.assertTrue(walked, "the walk did not finish")
+        self.assert_within(run, 4 * MIB, written)
+        self.assertEqual(project_of(os.path.join(bottom, "deep")), self.first)
+
+    def test_a_sandbox_of_more_than_100000_entries_is_counted_whole(self) -> None:
+        # item 4: 'a' (100,000 files) is walked before 'z' (the task's file)
+        run = self.pre_hook_sandbox()
+        make_files(os.path.join(run, "a"), 100000)
+        make_files(os.path.join(run, "z"), 1)
+        agent = self.start()
+        self.assertTrue(agent("launch", framework="F1", executor="E1", container="C1", disk_mb=4)["ok"])
+        walked = wait_for_line(agent, f"sandbox {run}: project {self.first}: the files already there are assigned", 180)
+        written = write_as_fast_as_possible([os.path.join(run, "z/f0")], 8 * MIB)
+        self.assertTrue(walked, "the walk did not finish")
+        self.assert_within(run, 4 * MIB, written)
+
+    def test_a_hard_link_pair_inside_the_sandbox_is_counted(self) -> None:
+        # item 5: both names in the sandbox (a fetched archive's pair); a name outside stays out
+        run = self.pre_hook_sandbox()
+        os.makedirs(os.path.join(run, "lib"))
+        make_files(run, 1)
+        os.link(os.path.join(run, "f0"), os.path.join(run, "lib/f0-again"))
+        outside = os.path.join(self.root, "not-the-tasks")
+        make_files(outside, 1)
+        os.link(os.path.join(outside, "f0"), os.path.join(run, "linked-in"))
+        agent = self.start()
+        self.assertTrue(agent("launch", framework="F1", executor="E1", container="C1", disk_mb=4)["ok"])
+        walked = wait_for_line(agent, f"sandbox {run}: project {self.first}: the files already there are assigned", 60)
+        written = write_as_fast_as_possible([os.path.join(run, "lib/f0-again")], 8 * MIB)
+        self.assertTrue(walked, "the walk did not finish")
+        self.assertEqual(project_of(os.path.join(outside, "f0")), 0, "someone else's file keeps its project")
+        os.unlink(os.path.join(run, "linked-in"))  # not the task's: not counted below
+        self.assert_within(run, 4 * MIB, written)
+
+    def test_an_id_still_charged_is_quarantined_not_handed_to_the_next_task(self) -> None:
+        # item 6: a file moved out of the sandbox (same file system) keeps its project and its charge
+        agent = self.start(project_ids=f"{self.first}-{self.first + 1}", reclaim_per_launch="1")
+        first = agent("launch", framework="F1", executor="E1", container="C1", disk_mb=4)
+        self.assertEqual(fill(os.path.join(first["sandbox"], "kept"), 1), (MIB, 0))
+        os.rename(os.path.join(first["sandbox"], "kept"), os.path.join(self.root, "escaped"))
+        agent("remove_executor", framework="F1", executor="E1")
+        agent("gc", framework="F1", executor="E1")
+        wait_until_freed(XFS, self.first + 5, self.first + 5)  # (any id: lets XFS settle)
+        second = agent("launch", framework="F1", executor="E2", container="C1", disk_mb=4)
+        written, err = fill(os.path.join(second["sandbox"], "big"), 8)
+        self.assertEqual(err, errno.ENOSPC)
+        self.assertNotEqual(project_of(second["sandbox"]), self.first, "the charged id was handed out again")
+        self.assertGreaterEqual(written, 4 * MIB - 64 * 1024, "the second task lost part of its quota")
+        self.assertIn(f"project {self.first} of sandbox {first['sandbox']} (garbage-collected) is quarantined: "
+                      f"{MIB} bytes and 1 inodes are still charged", agent.stop())
+
+    def test_inodes_are_limited(self) -> None:
+        # item 8: directories and empty files cost no blocks
+        agent = self.start()
+        sandbox = agent("launch", framework="F1", executor="E1", container="C1", disk_mb=1)["sandbox"]
+        made = 0
+        with self.assertRaises(OSError) as refused:
+            for made in range(5000):
+                os.mkdir(os.path.join(sandbox, f"d{made}"))
+        self.assertEqual(refused.exception.errno, errno.ENOSPC)
+        self.assertEqual(made, 255, "one inode per 4 KiB of the 1 MiB limit, the sandbox one of them")
+
+    def test_a_label_cannot_lift_the_limit_past_the_file_system(self) -> None:
+        # item 9: no max_limit
+        agent = self.start()
+        launched = agent("launch", framework="F1", executor="E1", container="C1", containerizer="docker",
+                         labels={"xfs_quota.limit": "8191p"})
+        self.assertTrue(launched["ok"], launched)
+        size = os.statvfs(XFS).f_blocks * os.statvfs(XFS).f_frsize
+        self.assertEqual(hard_limit(XFS, self.first), size)
+        self.assertIn(f"capped at the file system's size {size} bytes", agent.stop())
+
+    def test_a_label_cannot_forge_an_agent_log_line(self) -> None:
+        # item 10
+        agent = self.start()
+        forged = "E1207 00:00:00.000000 1 slave.cpp:1] forged"
+        launched = agent("launch", framework="F1", executor="E1", container="C1", containerizer="docker",
+                         labels={"xfs_quota.limit": f"1g\n{forged}"})
+        self.assertTrue(launched["launched"], launched)
+        log = agent.stop()
+        self.assertNotIn("\n" + forged, log)
+        self.assertIn("cannot read '1g\\x0aE1207 00:00:00.000000 1 slave.cpp:1] forged' as a size", log)
+
+    def test_a_docker_task_that_opts_out_of_seccomp_is_refused(self) -> None:
+        # item 7 (Docker): --privileged or another seccomp profile lets a task change its files' project
+        agent = self.start()
+        probe = agent("launch", framework="F1", executor="E0", container="C0", containerizer="docker", privileged=True)
+        if "container" not in probe:
+            self.skipTest("the agent double does not pass ContainerInfo yet (requested)")
+        self.assertFalse(probe["launched"], probe)
+        self.assertIn("the task asks Docker for --privileged", probe["error"])
+        self.assertIn("refuse_seccomp_opt_outs=false", probe["error"])
+        for n, parameter in enumerate(({"key": "security-opt", "value": "seccomp=unconfined"},
+                                       {"key": "cap-add", "value": "SYS_ADMIN"})):
+            refused = agent("launch", framework="F1", executor=f"E{n + 1}", container=f"C{n + 1}",
+                            containerizer="docker", parameters=[parameter])
+            self.assertFalse(refused["launched"], refused)
+        allowed = self.start(refuse_seccomp_opt_outs="false")
+        self.assertTrue(allowed("launch", framework="F1", executor="E9", container="C9", containerizer="docker",
+                                privileged=True)["launched"])
+
+    def test_an_unconfined_mesos_task_is_logged_as_an_error(self) -> None:
+        # item 7 (Mesos containerizer): the hook cannot refuse the launch; it says so loudly
+        agent = self.start()
+        launched = agent("launch", framework="F1", executor="E1", container="C1", containerizer="mesos",
+                         seccomp_unconfined=True)
+        if "container" not in launched:
+            self.skipTest("the agent double does not pass ContainerInfo yet (requested)")
+        self.assertIn(f"sandbox {launched['sandbox']}: a task of executor F1/executors/E1 asks to run without the "
+                      "seccomp profile (LinuxInfo.seccomp.unconfined)", agent.stop())
+
+    def test_a_fetched_hard_link_pair_is_counted(self) -> None:
+        agent = self.start()
+        launched = agent("launch", framework="F1", executor="E1", container="C1", containerizer="mesos", disk_mb=2,
+                         fetch=[{"path": "a", "size_kib": 4}, {"path": "lib/b", "kind": "hardlink", "target": "a"}])
+        b = os.path.join(launched["sandbox"], "lib/b")
+        if not os.path.exists(b):
+            self.skipTest("the agent double does not fetch hard links yet (requested)")
+        written = write_as_fast_as_possible([b], 4 * MIB)
+        self.assert_within(launched["sandbox"], 2 * MIB, written)
+
+    # --- issue 21: the parameter check roles run before a restart, through dlopen as they do
+
+    def test_the_parameter_check_accepts_what_the_hook_starts_with_and_names_what_it_refuses(self) -> None:
+        status, message = check_parameters(self.parameters)
+        self.assertEqual((status, message), (0, ""))
+        self.assertEqual(check_parameters({**self.parameters, "work_dir": "/var/tmp"})[0], 1)
+        self.assertIn("not on XFS", check_parameters({**self.parameters, "work_dir": "/var/tmp"})[1])
+        status, message = check_parameters({**self.parameters, "work_dir": os.path.join(self.root, "later")})
+        self.assertEqual(status, 0)
+        self.assertIn("does not exist yet", message)
+        self.assertFalse(os.path.exists(os.path.join(self.work_dir, "slaves")), "the check changes nothing")
 
 
 if __name__ == "__main__":
