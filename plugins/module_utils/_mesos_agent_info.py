@@ -27,7 +27,8 @@ UNIT_PROPERTIES = ("Id", "LoadState", "ActiveState", "SubState", "MainPID", "Exe
 # mesos-init-wrapper (Mesosphere's packages) turns every file of its directory into a flag
 WRAPPER = re.compile(r"mesos-init-wrapper")
 WRAPPER_DIRS = {"mesos-slave": "/etc/mesos-slave", "mesos-agent": "/etc/mesos-agent"}
-WRAPPER_DEFAULTS = "/etc/default/mesos-slave"
+# the environment files the packaged wrapper sources (exported), in this order
+WRAPPER_DEFAULTS = ("/etc/default/mesos", "/etc/default/mesos-slave")
 
 
 class AgentReadError(Exception):
@@ -173,10 +174,12 @@ def _environment(host: Host, props: dict[str, str], style: str) -> tuple[list[st
         for name, value in environment_file(host.read(path) or ""):
             env[name] = value
             sources[name] = Source("environment_file", path)
-    if style == "flag_files" and WRAPPER_DEFAULTS not in environment_files:
-        for name, value in environment_file(host.read(WRAPPER_DEFAULTS) or ""):
-            env.setdefault(name, value)
-            sources.setdefault(name, Source("wrapper_defaults", WRAPPER_DEFAULTS))
+    for defaults in WRAPPER_DEFAULTS if style == "flag_files" else ():
+        if defaults in environment_files:
+            continue
+        for name, value in environment_file(host.read(defaults) or ""):
+            env[name] = value
+            sources[name] = Source("wrapper_defaults", defaults)
     return [f"{k}={v}" for k, v in env.items()], sources, environment_files
 
 
