@@ -248,3 +248,15 @@ def test_the_librarys_own_parameter_check_is_asked_with_the_exact_parameters(tmp
     assert not typo.ok and typo.message == "unknown parameter 'default_limt'; the parameters are: default_limit, work_dir"
     assert check_parameters(lib, "test_hook", [("default_limit", "10x")]).message == "default_limit: cannot read '10x'"
     assert check_parameters(library(tmp_path), "test_hook", []).exported is False
+
+
+def test_the_built_hooks_own_check_names_a_mistyped_parameter(tmp_path):
+    built = os.path.join(os.path.dirname(__file__), "../../../../.build/hook/libmesos_xfs_quota_hook.so")
+    if not os.path.exists(built):
+        pytest.skip("make hook builds it")
+    typo = check_parameters(os.path.abspath(built), "mesos_xfs_quota_hook",
+                            [("work_dir", str(tmp_path)), ("project_ids", "20000-29999"), ("default_limt", "10g")])
+    assert typo.exported and not typo.ok and typo.message.startswith("unknown parameter 'default_limt'")
+    disk = check_parameters(os.path.abspath(built), "mesos_xfs_quota_hook",
+                            [("work_dir", str(tmp_path)), ("project_ids", "20000-29999")])
+    assert not disk.ok and disk.message.startswith("work_dir: ")  # this host's tmp is not XFS with project quota
