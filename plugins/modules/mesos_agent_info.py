@@ -51,11 +51,12 @@ options:
     elements: path
   defer_until_disk_is_ready:
     description:
-      - "When the library refuses O(parameters) while the agent's C(work_dir) is not yet on an XFS with project
-        quota enforced (the xfs role has not run yet), do not fail but return the verdict
+      - "When the library refuses O(parameters) for their C(work_dir) while the agent's C(work_dir) is not yet on an
+        XFS with project quota enforced (the xfs role has not run yet), do not fail but return the verdict
         (RV(parameters_refused)): the library's check includes the C(work_dir)'s file system, so only the check
         before the restart (M(mesos.xfs_quota.mesos_agent_hook)) can decide then."
-      - A refusal where the C(work_dir) already has project quota fails at once.
+      - Any other refusal (a mistyped key, a bad size), and any refusal where the C(work_dir) already has
+        project quota, fails at once.
     type: bool
     default: false
   wait_timeout:
@@ -149,7 +150,10 @@ def main() -> None:
             verdict = check_parameters(p["library"], p["module"], list(parameters.items()),
                                        p["library_path"] if p["library_path"] is not None else info.library_path)
             disk_ready = has_project_quota(parameters["work_dir"], host.read("/proc/self/mounts") or "")
-            if not verdict.ok and (disk_ready or not p["defer_until_disk_is_ready"]):
+            # the library reads the parameters first, then the work_dir's file system: a refusal that is
+            # not about work_dir cannot be the disk's
+            about_disk = verdict.message.startswith("work_dir:")
+            if not verdict.ok and (disk_ready or not about_disk or not p["defer_until_disk_is_ready"]):
                 module.fail_json(msg=f"parameters: the hook would not start with these parameters on this host: "
                                      f"{verdict.message}. Nothing was changed.", agent=info.as_result())
             if not verdict.ok:
