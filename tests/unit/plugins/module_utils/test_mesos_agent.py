@@ -224,3 +224,27 @@ def test_a_purging_removal_leaves_no_emptied_manifest(tmp_path):
              backup_root=str(tmp_path / "var/lib/mesos-xfs-quota/backups"))
     assert not (tmp_path / "etc/mesos-agent/modules.json").exists() and host.running
     assert not list((tmp_path / "etc/systemd/system/mesos-agent.service.d").iterdir())
+
+
+def test_flag_files_keep_the_operators_hooks(tmp_path):
+    host = agent(tmp_path, style="flag_files")
+    modules = tmp_path / "etc/mesos-agent/modules.json"
+    modules.write_text(json.dumps({"libraries": [{"file": "/usr/local/lib/libother.so",
+                                                  "modules": [{"name": "org_example_other_hook"}]}]}))
+    (tmp_path / "etc/mesos-slave/modules").write_text(f"file://{modules}\n")
+    (tmp_path / "etc/mesos-slave/hooks").write_text("org_example_other_hook\n")
+    host.start()
+    run(host, tmp_path, default_limit="10g")
+    assert (tmp_path / "etc/mesos-slave/hooks").read_text() == "org_example_other_hook,mesos_xfs_quota_hook\n"
+    run(host, tmp_path, present=False)
+    assert (tmp_path / "etc/mesos-slave/hooks").read_text() == "org_example_other_hook\n"
+    assert host.running and host.flags_shown["hooks"] == "org_example_other_hook"
+
+
+def test_a_hooks_flag_on_the_units_command_line_is_refused_before_any_change(tmp_path):
+    host = agent(tmp_path)
+    host.argv_flags.append("--hooks=")  # the command line wins over the drop-in's MESOS_HOOKS
+    host.start()
+    with pytest.raises(AgentChangeError, match="ExecStart gives --hooks.*Nothing was changed"):
+        run(host, tmp_path, default_limit="10g")
+    assert not (host.dropins / "50-mesos-xfs-quota.conf").exists()
