@@ -14,12 +14,18 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import sys
 import tempfile
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 SELINUX_XATTR = "security.selinux"
 _NO_XATTR = (errno.ENODATA, errno.ENOTSUP, errno.EOPNOTSUPP)
+
+# <linux/fs.h>: FS_IOC_GETFLAGS = _IOR('f', 1, long); the kernel reads and writes an int
+FS_IOC_GETFLAGS = 0x80086601
+FS_IMMUTABLE_FL = 0x00000010  # chattr +i
+FS_APPEND_FL = 0x00000020  # chattr +a
 
 
 class FileError(OSError):
@@ -120,3 +126,46 @@ def atomic_write(path: str, content: str | bytes, default_mode: int = 0o644, par
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def inode_flags(path: str) -> int | None:
+    """The inode flags of ``path`` itself (``lsattr``), or None when it has none to tell (a symlink,
+    a file system without them, a path that does not exist)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        buf = bytearray(8)
+        fcntl.ioctl(fd, FS_IOC_GETFLAGS, buf)
+        return int.from_bytes(buf[:4], sys.byteorder)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def write_problem(path: str, flags_of: Callable[[str], int | None] = inode_flags) -> str | None:
+    """Why :func:`atomic_write` of ``path`` must fail, as far as can be seen without writing; else None.
+
+    The rewrite creates a file in the directory and renames it over ``path``: an immutable or
+    append-only file or directory, a read-only file system or a directory we may not write refuse it.
+    Read-only, so check mode can predict the failure.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    for target, what in ((path, path), (directory, f"its directory {directory}")):
+        flags = flags_of(target)
+        if flags is not None and flags & FS_IMMUTABLE_FL:
+            return f"{what} is immutable (chattr +i; lsattr shows 'i'): remove the flag with chattr -i"
+        if flags is not None and flags & FS_APPEND_FL:
+            return f"{what} is append-only (chattr +a; lsattr shows 'a'): remove the flag with chattr -a"
+    if not os.path.isdir(directory):
+        return None  # read_bytes and atomic_write say so in their own words
+    try:
+        if os.statvfs(directory).f_flag & os.ST_RDONLY:
+            return f"{directory} is on a read-only file system"
+    except OSError:
+        return None
+    if not os.access(directory, os.W_OK):
+        return f"{directory} is not writable for this user"
+    return None
