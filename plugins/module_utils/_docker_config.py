@@ -135,31 +135,12 @@ def _json_escape(char: str) -> str:
     return f"\\u{ord(char):04x}"
 
 
-def _shown(char: str) -> str:
-    return f"\\x{ord(char) - 0xDC00:02x}"
-
-
-def _surrogates(text: str, raw_bytes: bool, other: Callable[[str], str], raw: Callable[[str], str] | None = None) -> str:
-    """``text`` with each lone surrogate replaced: a byte the file held (``raw_bytes``) by ``raw`` (kept when
-    None), any other (a ``\\udXXX`` escape in the file) by ``other``."""
+def _surrogates(text: str, raw_bytes: bool, other: Callable[[str], str]) -> str:
+    """``text`` with each lone surrogate that is not a byte the file held (``raw_bytes``) replaced by ``other``."""
     def one(match: re.Match) -> str:
         char = match.group(0)
-        if raw_bytes and 0xDC80 <= ord(char) <= 0xDCFF:
-            return raw(char) if raw else char
-        return other(char)
+        return char if raw_bytes and 0xDC80 <= ord(char) <= 0xDCFF else other(char)
     return re.sub("[\ud800-\udfff]", one, text)
-
-
-def for_result(value: Any, raw_bytes: bool) -> Any:
-    """``value`` safe to return to Ansible (which refuses text that is not UTF-8): a byte of the file that is
-    not UTF-8 as ``\\xNN``, a lone surrogate the file escaped as ``\\udXXX``. The file keeps both as they were."""
-    if isinstance(value, str):
-        return _surrogates(value, raw_bytes, _json_escape, _shown)
-    if isinstance(value, list):
-        return [for_result(item, raw_bytes) for item in value]
-    if isinstance(value, dict):
-        return {for_result(key, raw_bytes): for_result(item, raw_bytes) for key, item in value.items()}
-    return value
 
 
 # --- numbers: finite, and within Go's float64 ----------------------------------------------------------

@@ -14,10 +14,11 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import re
 import sys
 import tempfile
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 SELINUX_XATTR = "security.selinux"
 _NO_XATTR = (errno.ENODATA, errno.ENOTSUP, errno.EOPNOTSUPP)
@@ -55,6 +56,29 @@ def read_bytes(path: str, param: str = "") -> bytes:
         raise _failure(param, path, "read", FileNotFoundError(errno.ENOENT, "")) from None
     except OSError as exc:
         raise _failure(param, path, "read", exc) from exc
+
+
+def printable(value: Any, raw_bytes: bool = True) -> Any:
+    """``value`` (text, or lists and dicts of it) fit for a module result, which Ansible refuses when it is
+    not UTF-8: a byte of a file that is not UTF-8 (a ``surrogateescape`` surrogate, when ``raw_bytes``) is
+    shown as ``\\xNN``, any other lone surrogate as ``\\udXXX``. The files themselves keep their bytes."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub(lambda m: _shown(m.group(0), raw_bytes), value)
+    if isinstance(value, list):
+        return [printable(item, raw_bytes) for item in value]
+    if isinstance(value, tuple):
+        return tuple(printable(item, raw_bytes) for item in value)
+    if isinstance(value, dict):
+        return {printable(key, raw_bytes): printable(item, raw_bytes) for key, item in value.items()}
+    return value
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _shown(char: str, raw_bytes: bool) -> str:
+    code = ord(char)
+    return f"\\x{code - 0xDC00:02x}" if raw_bytes and 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
 
 
 def read_text(path: str, param: str = "") -> str:

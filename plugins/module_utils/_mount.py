@@ -273,14 +273,12 @@ def restore_options(live: Mount) -> list[str]:
 class Plan:
     """What a run does, decided before anything changes."""
 
-    fstab_text: str
     new_fstab: str
     source: str | None = None
     options: list[str] = field(default_factory=list)
     action: str | None = None  # "mount", "remount" or None
     before: dict[str, str] | None = None  # quota modes of the live mount
     loop: LoopDevice | None = None
-    grub_text: str | None = None
     new_grub: str | None = None
     commands: list[list[str]] = field(default_factory=list)
 
@@ -382,7 +380,7 @@ class XfsMount:
         if self.result["fstab_changed"]:
             self.diff.append({"before_header": self.req.fstab, "before": fstab_text,
                               "after_header": self.req.fstab, "after": new_fstab})
-        return Plan(fstab_text, new_fstab, source, options, loop=loop)
+        return Plan(new_fstab, source, options, loop=loop)
 
     def check_writable(self, path: str, param: str) -> None:
         problem = write_problem(path, self.flags_of)
@@ -512,7 +510,7 @@ class XfsMount:
         self.diff.append({"before_header": path, "before": text, "after_header": path, "after": new})
         bls = os.path.isdir(self.boot_entries) and bool(os.listdir(self.boot_entries))
         plan.commands = boot_config_commands(self.host.which, bls, rootflags_of(new))
-        plan.grub_text, plan.new_grub = text, new
+        plan.new_grub = new
         self.result["boot_loader_commands"] = plan.commands
 
     # --- acting (a real run): each step after the first change reports what was changed --------------

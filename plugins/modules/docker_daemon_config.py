@@ -24,7 +24,7 @@ description:
     its own encoding, BOM and bytes kept; one it refuses is an error and stays as it is. When no dockerd is
     found, only a file every version reads (UTF-8 without a BOM) is accepted."
   - A number that is not finite (C(1e400), C(Infinity), C(NaN)) in the file or in O(settings) is refused,
-    naming its key: dockerd reads JSON numbers as 64-bit floats and refuses the file.
+    naming its key, because dockerd reads JSON numbers as 64-bit floats and refuses the file.
   - Docker reads the file only when it starts (a few keys on C(SIGHUP)); restarting it is the
     caller's job, for example a handler notified when this module reports a change.
 options:
@@ -94,7 +94,7 @@ config:
   description:
     - The configuration after the change (in check mode, what it would be).
     - A byte of the file that is not UTF-8 (kept in the file, as dockerd before 23.0 reads it) is shown
-      as C(\\xNN), a lone UTF-16 surrogate written as an escape in the file as C(\\udXXX); the same in the diff.
+      as C(\xNN), a lone UTF-16 surrogate written as an escape in the file as C(\udXXX); the same in the diff.
   returned: success
   type: dict
   sample: {"data-root": "/var/lib/mesos/docker", "storage-driver": "overlay2", "storage-opts": ["overlay2.size=10G"]}
@@ -111,13 +111,12 @@ from ansible_collections.mesos.xfs_quota.plugins.module_utils._docker_config imp
     decode_config,
     dockerd_from_version_output,
     encode_config,
-    for_result,
     merge_config,
     parse_config,
     render_for,
     settings_from,
 )
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import FileError, atomic_write, locked, read_bytes
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import FileError, atomic_write, locked, printable, read_bytes
 
 
 def main() -> None:
@@ -169,8 +168,12 @@ def plan(module: AnsibleModule, path: str, data: bytes, settings: dict[str, Any]
     after_text = render_for(result.after, decoded) if result.changed else decoded.text
     if result.changed and not module.check_mode:
         atomic_write(path, encode_config(after_text, decoded), default_mode=0o644, param="path")
-    output: dict[str, Any] = dict(changed=result.changed, config=for_result(result.after, decoded.raw_bytes))
+    output: dict[str, Any] = dict(changed=result.changed, config=printable(result.after, decoded.raw_bytes))
     if module._diff:
-        output["diff"] = dict(before=for_result(decoded.text, decoded.raw_bytes), after=for_result(after_text, decoded.raw_bytes),
+        output["diff"] = dict(before=printable(decoded.text, decoded.raw_bytes), after=printable(after_text, decoded.raw_bytes),
                               before_header=path, after_header=path)
     return output
+
+
+if __name__ == "__main__":
+    main()

@@ -130,7 +130,8 @@ notes:
     Only the Debian path (C(update-grub)) runs in the tests; the choice is unit-tested, the EL paths
     are untested on real hardware."
   - Lines of O(fstab) and O(grub_defaults) the module does not own keep their bytes, line endings
-    included; only LF ends a line.
+    included; only LF ends a line. In the diff and in messages a byte that is not UTF-8 is shown as
+    C(\xNN).
 author:
   - mesos.xfs_quota developers (@mesos-xfs-quota)
 seealso:
@@ -198,6 +199,7 @@ boot_loader_commands:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import printable
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mount import MountError, MountRequest, XfsMount
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mount_options import MODES, MountOptionError
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import Kernel, XfsError
@@ -251,11 +253,13 @@ def main() -> None:
     except (XfsError, MountOptionError, OSError) as exc:
         error, result = exc, {"changed": False}
     # outside the except block: ansible-core 2.19 reports a fail_json there as an exception
+    # fstab and GRUB lines that are not UTF-8 are shown with \xNN escapes (Ansible refuses such text)
     if error is not None:
-        module.fail_json(msg=str(error), **result)
+        module.fail_json(msg=printable(str(error)), **printable(result))
     if not module._diff:
         result.pop("diff", None)
-    module.exit_json(**result)
+    module.exit_json(**printable(result))
+
 
 if __name__ == "__main__":
     main()

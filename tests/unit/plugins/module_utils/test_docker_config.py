@@ -11,7 +11,6 @@ from ansible_collections.mesos.xfs_quota.plugins.module_utils._docker_config imp
     docker_size,
     dockerd_from_version_output,
     encode_config,
-    for_result,
     merge_config,
     merge_storage_opts,
     parse_config,
@@ -19,6 +18,7 @@ from ansible_collections.mesos.xfs_quota.plugins.module_utils._docker_config imp
     render_for,
     settings_from,
 )
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import printable
 
 PATH = "/etc/docker/daemon.json"
 
@@ -131,8 +131,8 @@ def test_a_round_trip_keeps_foreign_bytes_and_escapes_and_the_result_shows_them(
     decoded = decode_config(b'{"a": "caf\xe9", "b": "\\ud800"}', PATH, lambda: old)
     config = parse_config(decoded.text, PATH)
     assert encode_config(render_for(config, decoded), decoded) == b'{\n  "a": "caf\xe9",\n  "b": "\\ud800"\n}\n'
-    assert for_result(config, decoded.raw_bytes) == {"a": "caf\\xe9", "b": "\\ud800"}
-    json.dumps(for_result(config, decoded.raw_bytes)).encode("utf-8")  # what Ansible does with a result
+    assert printable(config, decoded.raw_bytes) == {"a": "caf\\xe9", "b": "\\ud800"}
+    json.dumps(printable(config, decoded.raw_bytes)).encode("utf-8")  # what Ansible does with a result
 
 
 def test_settings_text_is_typed_as_json_and_dicts_are_kept():

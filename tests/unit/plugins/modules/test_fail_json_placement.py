@@ -29,3 +29,10 @@ def test_the_checker_sees_a_call_in_a_handler():
 @pytest.mark.parametrize("name", CHECKED)
 def test_no_fail_json_inside_an_except_block(name):
     assert fail_json_calls_in_handlers((MODULES / name).read_text(encoding="utf-8")) == []
+
+
+@pytest.mark.parametrize("name", CHECKED)
+def test_the_module_runs_main_when_ansible_runs_it(name):
+    tree = ast.parse((MODULES / name).read_text(encoding="utf-8"))
+    guards = [node for node in tree.body if isinstance(node, ast.If) and ast.unparse(node.test) == "__name__ == '__main__'"]
+    assert guards and ast.unparse(guards[-1].body[0]) == "main()"
