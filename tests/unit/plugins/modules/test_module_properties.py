@@ -8,6 +8,7 @@ own keep their bytes (any bytes, any line endings).
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -22,7 +23,7 @@ from ansible.module_utils import basic
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils import _files, _mount
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import FileError
-from ansible_collections.mesos.xfs_quota.plugins.modules import xfs_mount, xfs_project, xfs_project_quota, xfs_quota_info
+from ansible_collections.mesos.xfs_quota.plugins.modules import docker_daemon_config, xfs_mount, xfs_project, xfs_project_quota, xfs_quota_info
 from ansible_collections.mesos.xfs_quota.tests.unit.plugins.modules.module_runner import FakeHost
 
 SETTINGS = settings(max_examples=int(os.environ.get("MXQ_PROPERTY_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -310,3 +311,47 @@ def test_xfs_mount_fstab_shapes_and_failures_after_each_change(lines, quota_on, 
             assert fstab.read_bytes().startswith(before) and after_lines[-2].split()[1] == mnt
         again = run_xfs_mount(host, MountWorld(host, 0x30, frozenset()), fstab)
         assert not again.get("failed") and not again["changed"], again
+
+
+# --- docker_daemon_config: any bytes in daemon.json, any dockerd, key=value text (issue 25) ----------------
+DAEMON_JSON = st.one_of(
+    st.binary(max_size=40),
+    st.builds(lambda prefix, body: prefix + body,
+              st.sampled_from([b"", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"]),
+              st.sampled_from([b'{"a": "caf\xe9"}', b'{"a": 1e400}', b'{"a": NaN}', b'{"a": "\\ud800"}', b"{}", b"",
+                               b'{"storage-opts": ["x=1"], "b": [1, {"c": null}]}', b'{"a": 1, "a": 2}', b"[1]"])))
+SETTINGS_TEXT = st.one_of(
+    st.dictionaries(st.sampled_from(["debug", "a", "mtu", "labels"]),
+                    st.one_of(NUMBERS, HOSTILE_TEXT, st.none(), st.lists(st.integers(), max_size=2)), max_size=3),
+    st.lists(st.tuples(st.sampled_from(["debug", "a", "mtu"]),
+                       st.sampled_from(["true", "3", "1e400", "NaN", "[1]", "warn", "'\"3\"'", "null", "-0.5", "é"])),
+             min_size=1, max_size=3).map(lambda pairs: " ".join(f"{k}={v}" for k, v in pairs)))
+DOCKERD_OUTPUT = st.sampled_from([None, "Docker version 20.10.24+dfsg1, build 297e128", "Docker version 24.0.7, build x"])
+
+
+@SETTINGS
+@given(data=DAEMON_JSON, settings=SETTINGS_TEXT, version=DOCKERD_OUTPUT, check_mode=st.booleans())
+def test_docker_daemon_config_any_bytes_and_settings(data, settings, version, check_mode):
+    with tempfile.TemporaryDirectory() as root:
+        host = MountHost(Path(root))
+        path = host.etc / "daemon.json"
+        path.write_bytes(data)
+
+        def run(check: bool) -> dict:
+            with mock.patch.object(basic.AnsibleModule, "get_bin_path",
+                                   lambda _self, name, *a, **k: None if version is None else f"/usr/bin/{name}"), \
+                    mock.patch.object(basic.AnsibleModule, "run_command", lambda _self, argv, **k: (0, version, "")):
+                return host.run(docker_daemon_config, {"path": str(path), "settings": settings}, check_mode=check, diff=True)
+
+        result = run(check_mode)
+        json.dumps(result).encode("utf-8")  # a result Ansible takes: no text that is not UTF-8
+        if result.get("failed"):
+            assert result["msg"].startswith(("path: ", "settings")) and not result["changed"], result["msg"]
+            assert path.read_bytes() == data
+            return
+        if check_mode:
+            assert path.read_bytes() == data
+            return
+        written = path.read_bytes()
+        again = run(False)
+        assert not again.get("failed") and not again["changed"] and path.read_bytes() == written, again
