@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Protocol
+from typing import Callable, Protocol
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import (
     FileError, atomic_write, inode_flags, read_text, write_problem)
@@ -347,7 +347,7 @@ class XfsMount:
         fstab_text = read_text(self.req.fstab, "fstab")
         fstab = Fstab(fstab_text)
         entry, ignored = fstab_entry(fstab, self.path, self.req.fstab)
-        loop = loop_device_of(live, self.sys_block) if live is not None else None
+        loop = loop_device_of(live, self.sys_block) if live is not None and self.path != "/" else None
         if entry is not None:
             if entry.fstype not in ("xfs", "auto"):
                 raise MountError(f"path: {self.path} is a {entry.fstype} file system in {self.req.fstab}, not XFS")
