@@ -575,7 +575,7 @@ class XfsMount:
         argv = ["mount", "-t", "xfs", "-o", ",".join(plan.options), plan.source or "", self.path]
         rc, msg = self.host.run(argv)
         if rc != 0:
-            raise self.fail(f"path: {' '.join(argv[1:])} failed: {msg}")
+            raise self.fail(f"path: {' '.join(argv)} failed: {msg}")
         self.done.append("remounted")
         self.verify(plan, None)
 
@@ -596,7 +596,7 @@ class XfsMount:
             argv = ["mount", "-t", "xfs", "-o", ",".join(options), source, self.path]
             rc, msg = self.host.run(argv)
             if rc != 0:
-                raise self.fail(f"path: {' '.join(argv[1:])} failed: {msg}", self.put_back(live, source))
+                raise self.fail(f"path: {' '.join(argv)} failed: {msg}", self.put_back(live, source))
         self.verify(plan, live)
 
     def verify(self, plan: Plan, live: Mount | None) -> None:
