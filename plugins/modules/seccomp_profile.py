@@ -11,9 +11,9 @@ short_description: Write a seccomp profile that denies tasks every change of an 
 version_added: 0.3.0
 description:
   - Writes a seccomp profile in Docker's JSON format, for Docker (C(seccomp-profile) in
-    C(daemon.json)) or for Mesos's C(linux/seccomp) isolator (C(--seccomp_config_dir)): a base
+    C(daemon.json)) or for Mesos's C(linux/seccomp) isolator (C(--seccomp_config_dir)). It is a base
     profile plus rules that make these calls fail with C(EPERM), since a file's owner may otherwise
-    move it to project 0 and write without limit:
+    move it to project 0 and write without limit.
     C(ioctl) C(FS_IOC_FSSETXATTR) (= C(XFS_IOC_FSSETXATTR), project id and PROJINHERIT),
     C(FS_IOC_SETFLAGS) (= C(XFS_IOC_SETXFLAGS), can clear PROJINHERIT) and C(FS_IOC32_SETFLAGS)
     (the same from 32-bit code), compared on the low 32 bits of the command as the kernel reads
@@ -46,7 +46,7 @@ options:
   base_allow_all:
     description:
       - V(true) starts from a profile that allows every other call (for Mesos's C(linux/seccomp)
-        isolator, whose errno is always C(EPERM): under an allow list glibc 2.34 and newer could not
+        isolator, whose errno is always C(EPERM); under an allow list glibc 2.34 and newer could not
         start a thread, since it falls back from C(clone3) to C(clone) only on C(ENOSYS)).
       - Exactly one of O(base_path), O(base_content) and O(base_allow_all=true) is required with O(state=present).
     type: bool

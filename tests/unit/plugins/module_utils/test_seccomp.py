@@ -129,8 +129,8 @@ def test_the_transform_is_pure_and_deterministic():
 
 
 def test_the_older_single_name_form():
-    base = {"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"name": "ioctl", "action": "SCMP_ACT_ALLOW"},
-                                                           {"name": "read", "action": "SCMP_ACT_ALLOW"}]}
+    base = {"defaultAction": "SCMP_ACT_ERRNO",
+            "syscalls": [{"name": "ioctl", "action": "SCMP_ACT_ALLOW"}, {"name": "read", "action": "SCMP_ACT_ALLOW"}]}
     profile = s.restrict(base).profile
     assert profile["syscalls"][0] == {"name": "read", "action": "SCMP_ACT_ALLOW"}
     assert outcome(profile, "ioctl", 0x5401) == "SCMP_ACT_ALLOW"
