@@ -134,7 +134,7 @@ hook-versions: deps hook  ## the hook role with agents of two Mesos versions (do
 units: deps hook units-only  ## pytest unit tests (syscall boundary faked) and the hook core's kernel-free tests
 units-only:
 	$(HOOK_BUILD)/core_test --gtest_brief=1 --gtest_filter='Pure*'
-	PYTHONPATH=$(COLL_ROOT) pytest -q tests/unit
+	PYTHONPATH=$(COLL_ROOT) pytest -q tests/unit tests/doubles
 
 integration: deps hook hook-sanitized  ## real-kernel integration targets in a throw-away VM
 	@trap '$(VM_SH) down itest' EXIT; $(VM_SH) up itest >/dev/null; \

@@ -13,7 +13,7 @@ for f in README.md CHANGELOG.rst changelogs/changelog.yaml LICENSES/GPL-3.0-or-l
          roles/xfs/README.md roles/hook/README.md roles/agent/README.md roles/drain/README.md hook/CMakeLists.txt; do
     grep -qx "$f" "$tmp/files" || fail "$f is missing"
 done
-if grep -E '^(bench|molecule|tests|docs|hook/test|hook/build|changelogs/fragments|\.ci|\.config)/|^(Makefile|ansible\.cfg|playbooks/demo\.yml)$' "$tmp/files"; then
+if grep -E '^(bench|molecule|tests|docs|hook/tests|hook/build|changelogs/fragments|\.ci|\.config)/|^(Makefile|ansible\.cfg|playbooks/demo\.yml)$' "$tmp/files"; then
     fail "development files in the tarball (above)"
 fi
 # (through a file: grep -q ends at its match, and with pipefail tar's next write would fail on SIGPIPE)

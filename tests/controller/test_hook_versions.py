@@ -1,5 +1,5 @@
 """The hook role with agents of two Mesos versions, on this host (no VM): two agent TEST DOUBLES
-(hook/test/agent_double, not Mesos) play 1.11.0 and 1.10.0 and serve GET /version; the role reads
+(tests/doubles/agent, not Mesos) play 1.11.0 and 1.10.0 and serve GET /version; the role reads
 each agent's version from it, builds the hook once per version (against the test-only API stub)
 and gives each agent the build of its own version; a library for another version than the running
 agent's stops the role (mesos_module_info, as the agent's module manager would refuse it)."""
@@ -13,7 +13,7 @@ import textwrap
 
 import pytest
 
-from ansible_collections.mesos.xfs_quota.tests.unit.agent_double.test_agent_double_version import DOUBLE, free_port
+from ansible_collections.mesos.xfs_quota.tests.doubles.agent.test_agent_double_version import DOUBLE, free_port
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
 PLAYBOOK = """

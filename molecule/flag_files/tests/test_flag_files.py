@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests", "doubles", "agent"))
 from double_api import (  # noqa: E402  pylint: disable=wrong-import-position
     agent, assert_root_owned_not_group_or_world_writable, assert_write_stops_at, launch, modules_shown, project_of)
 

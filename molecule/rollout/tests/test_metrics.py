@@ -4,7 +4,7 @@ import os
 import re
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests", "doubles", "agent"))
 from double_api import launch, project_of  # noqa: E402  pylint: disable=wrong-import-position
 
 PROM = "/var/lib/node-exporter-textfile/mesos_xfs_quota.prom"

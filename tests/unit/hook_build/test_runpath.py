@@ -18,7 +18,7 @@ def test_the_library_has_no_runpath_of_the_mesos_prefix(tmp_path):
     # a stand-in Mesos prefix: the test-only API headers, an empty libmesos.so, mesos.pc
     prefix = tmp_path / "opt-mesos"
     (prefix / "lib" / "pkgconfig").mkdir(parents=True)
-    os.symlink(os.path.abspath(os.path.join(HOOK, "test/mesos_stub/include")), prefix / "include")
+    os.symlink(os.path.abspath(os.path.join(HOOK, "../tests/doubles/mesos_stub/include")), prefix / "include")
     (tmp_path / "empty.cpp").write_text("int mesos_stand_in() { return 0; }\n")
     subprocess.run(["g++", "-shared", "-fPIC", "-Wl,-soname,libmesos.so", "-o", str(prefix / "lib/libmesos.so"),
                     str(tmp_path / "empty.cpp")], check=True)

@@ -1,0 +1,6 @@
+// Test-only stand-in for the Mesos module API; not Mesos code (see tests/doubles/mesos_stub/README.md).
+#pragma once
+
+struct Nothing
+{
+};
