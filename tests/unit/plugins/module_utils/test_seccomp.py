@@ -66,14 +66,14 @@ def commands(rng: random.Random) -> list[int]:
     for number in DENIED:
         found += [number, number | 0xFFFFFFFF00000000, number | 1 << 32]
         found += [number ^ 1 << bit for bit in range(32)]
-    found += [rng.getrandbits(64) for _ in range(3000)]
+    found += [rng.getrandbits(64) for _draw in range(3000)]
     return found
 
 
 @pytest.mark.parametrize("bits", [1, 3, 8])
 def test_the_complement_matches_exactly_the_other_numbers_once(bits):
     rng = random.Random(bits)
-    for _ in range(40):
+    for _draw in range(40):
         values = set(rng.sample(range(1 << bits), rng.randint(0, min(5, 1 << bits))))
         patterns = s.complement(values, bits)
         for number in range(1 << bits):
