@@ -13,9 +13,72 @@ for f in README.md CHANGELOG.rst changelogs/changelog.yaml LICENSES/GPL-3.0-or-l
          roles/xfs/README.md roles/hook/README.md roles/agent/README.md roles/drain/README.md hook/CMakeLists.txt; do
     grep -qx "$f" "$tmp/files" || fail "$f is missing"
 done
-if grep -E '^(bench|molecule|tests|docs|hook/tests|hook/build|changelogs/fragments|\.ci|\.config)/|^(Makefile|ansible\.cfg|playbooks/demo\.yml)$' "$tmp/files"; then
+if grep -E '^(bench|molecule|tests|docs|hook/tests|hook/fuzz|hook/build|changelogs/fragments|\.ci|\.config)/|^(Makefile|ansible\.cfg|playbooks/demo\.yml)$|mesos_stub' "$tmp/files"; then
     fail "development files in the tarball (above)"
 fi
+# No choice offered to operators that cannot work from the tarball (the stub is not in it).
+tar xzOf "$tarball" roles/hook/meta/argument_specs.yml roles/hook/defaults/main.yml roles/hook/README.md > "$tmp/hook_role"
+if grep -n 'test_stub\|mesos_stub' "$tmp/hook_role"; then fail "the hook role offers the test-only API stub (above)"; fi
+
+# The version and the documentation link Galaxy shows.
+tar xzOf "$tarball" MANIFEST.json > "$tmp/MANIFEST.json"
+repo=$(cd "$(dirname "$0")/.." && pwd)
+"$bin/python" - "$tmp/MANIFEST.json" "$repo/galaxy.yml" <<'PY' || fail "MANIFEST.json (above)"
+import json, sys, yaml
+info = json.load(open(sys.argv[1]))["collection_info"]
+galaxy = yaml.safe_load(open(sys.argv[2]))
+problems = []
+if info["version"] != galaxy["version"]:
+    problems.append(f"version {info['version']} is not galaxy.yml's {galaxy['version']}")
+if not info["documentation"].endswith("/docs/README.md"):
+    problems.append(f"documentation {info['documentation']} is not the users' documentation (docs/README.md)")
+for problem in problems:
+    print("MANIFEST.json:", problem)
+sys.exit(1 if problems else 0)
+PY
+
+# The release notes announce every plugin, role and playbook the tarball holds: the tarball's own
+# changelog once the version is released, else what `antsibull-changelog release` would write now
+# (run on a copy of the repository: the lead releases once every fragment is in).
+version=$("$bin/python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["collection_info"]["version"])' "$tmp/MANIFEST.json")
+tar xzOf "$tarball" changelogs/changelog.yaml > "$tmp/changelog.yaml"
+if ! "$bin/python" -c 'import sys,yaml; sys.exit(sys.argv[2] not in yaml.safe_load(open(sys.argv[1]))["releases"])' "$tmp/changelog.yaml" "$version"; then
+    mkdir "$tmp/preview"
+    (cd "$repo" && git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- ./ "$tmp/preview/")
+    (cd "$tmp/preview" && PATH="$bin:$PATH" antsibull-changelog release --version "$version" >"$tmp/preview.log" 2>&1) \
+        || { cat "$tmp/preview.log"; fail "antsibull-changelog release --version $version fails"; }
+    cp "$tmp/preview/changelogs/changelog.yaml" "$tmp/changelog.yaml"
+    echo "tarball_test: $version is not released yet; checked the notes antsibull-changelog would write now"
+fi
+mkdir "$tmp/content" && tar xzf "$tarball" -C "$tmp/content"
+"$bin/python" - "$tmp/changelog.yaml" "$version" "$tmp/files" "$tmp/content" <<'PY' || fail "the release notes do not announce the above"
+import re, sys, yaml
+releases = yaml.safe_load(open(sys.argv[1]))["releases"]
+announced = set()
+for data in releases.values():
+    announced |= {("module", m["name"]) for m in data.get("modules", [])}
+    for group in ("plugins", "objects"):
+        for kind, entries in (data.get(group) or {}).items():
+            announced |= {(kind, e["name"]) for e in entries}
+if sys.argv[2] not in releases:
+    sys.exit(f"no release {sys.argv[2]} in the notes")
+shipped = set()
+for line in open(sys.argv[3]).read().split():
+    if (m := re.fullmatch(r"plugins/modules/([a-z0-9_]+)\.py", line)):
+        shipped.add(("module", m[1]))
+    elif (m := re.fullmatch(r"roles/([a-z0-9_]+)/meta/argument_specs\.yml", line)):
+        shipped.add(("role", m[1]))
+    elif (m := re.fullmatch(r"playbooks/([a-z0-9_]+)\.ya?ml", line)):
+        shipped.add(("playbook", m[1]))
+    elif re.fullmatch(r"plugins/filter/[a-z0-9_]+\.py", line):
+        # a filter file documents one filter, named in its DOCUMENTATION
+        name = re.search(r"^name: *([a-z0-9_]+)$", open(f"{sys.argv[4]}/{line}").read(), re.M)
+        shipped.add(("filter", name[1]))
+missing = sorted(s for s in shipped if s not in announced)
+for kind, name in missing:
+    print(f"not announced: {kind} {name}")
+sys.exit(1 if missing else 0)
+PY
 # (through a file: grep -q ends at its match, and with pipefail tar's next write would fail on SIGPIPE)
 tar xzOf "$tarball" README.md > "$tmp/README.md"
 grep -q '^## Installation' "$tmp/README.md" || fail "README.md is not the users' one (docs/README.md)"

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: clause
 short_description: A message to quote inside a sentence of one's own, without its final full stops
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Returns the text without the full stops and white space it ends with, so that a failure message
     of a task or a log line can be put inside a longer message, which adds its own full stop.

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: mesos_modules_without_hook
 short_description: A Mesos modules manifest without the hook's library, every other library kept
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - "Takes a Mesos modules manifest (the data of C(modules.json), C({\"libraries\": [...]})) and returns
     it without the libraries that declare the module O(module); every other library and key is kept,

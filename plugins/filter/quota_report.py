@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: quota_report
 short_description: The lines of the cluster quota report (playbook mesos.xfs_quota.report)
-version_added: 0.1.0
+version_added: 0.2.0
 extends_documentation_fragment:
   - mesos.xfs_quota.filters.report
   - mesos.xfs_quota.filters.report_top
