@@ -3,7 +3,7 @@
 # playbooks. `make galaxy` runs it after galaxy-importer.
 #   tests/tarball_test.sh TARBALL ANSIBLE_BIN_DIR
 set -euo pipefail
-tarball=$1 bin=$2
+tarball=$(realpath "$1") bin=$(realpath "$2")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "tarball_test: $*" >&2; exit 1; }
@@ -124,4 +124,69 @@ grep -q "install it as $tmp/hook/modules/libmesos_xfs_quota_hook-mesos1.11.0-NEW
     || { cat "$tmp/hook.log"; fail "the hook role's check mode did not say what it would install"; }
 [ ! -e "$tmp/hook" ] || fail "the hook role's check mode wrote $(find "$tmp/hook" | head -3)"
 
-echo "tarball_test: contents, README, install, playbook syntax, the no-agent failure, inventory variables and the hook role in check mode are right"
+# The report with Ansible's defaults (an empty ansible.cfg, as a user without ours has): a table a
+# line each, and the hosts it could not read with their reason (this host's directory is not on
+# XFS; a host that does not answer), also as CSV and JSON with -e report_dir.
+: > "$tmp/empty.cfg"
+mkdir -p "$tmp/not-xfs"
+printf '[mesos_agents]\nhere ansible_connection=local ansible_python_interpreter=%s\nnowhere ansible_host=127.0.0.1 ansible_port=1 ansible_connection=ssh\n' \
+    "$bin/python" > "$tmp/inventory"
+ANSIBLE_CONFIG=$tmp/empty.cfg "$bin/ansible-playbook" -i "$tmp/inventory" mesos.xfs_quota.report \
+    -e "work_dir=$tmp/not-xfs report_dir=$tmp/report ansible_become=false" > "$tmp/report.log" 2>&1 \
+    || { cat "$tmp/report.log"; fail "the report failed"; }
+for line in '"NOT READ: 2 host(s), not in the tables below",' '"host     reason",' \
+            '"FULLEST PROJECTS (top 20)",' '"no project has a block limit",' '"FULLEST TASK SANDBOXES (top 20)",'; do
+    grep -qF -- "$line" "$tmp/report.log" || { cat "$tmp/report.log"; fail "the report has no line $line"; }
+done
+grep -qE '^ +"here +failed: .*not-xfs.*",$' "$tmp/report.log" || { cat "$tmp/report.log"; fail "the report does not say why 'here' was not read"; }
+grep -qE '^ +"nowhere +unreachable: .*",$' "$tmp/report.log" || { cat "$tmp/report.log"; fail "the report does not say why 'nowhere' was not read"; }
+[ "$(wc -l < "$tmp/report/failed_hosts.csv")" = 3 ] && grep -q '^here,' "$tmp/report/failed_hosts.csv" \
+    || { cat "$tmp/report/failed_hosts.csv"; fail "failed_hosts.csv does not list both hosts"; }
+"$bin/python" -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(len(d["failed_hosts"]) != 2)' "$tmp/report/report.json" \
+    || fail "report.json does not list both hosts"
+
+# Reproducible builds: the hook built twice, in two clean build directories with two empty
+# controller caches, is the same file under the same name, so a rebuild on a fresh controller (an
+# execution environment) restarts no agent. Each run says how far the build is, and keeps two builds
+# (the current one and the one before it) on the controller and in the agent's module directory.
+# The test-only API stub comes from the repository (the tarball does not hold it).
+cat > "$tmp/hook_build.yml" <<'PLAY'
+- name: The hook role, built here and installed here
+  hosts: all
+  gather_facts: false
+  roles:
+    - role: mesos.xfs_quota.hook
+      vars: {hook_mesos_version: "1.11.0", hook_build_host: localhost, hook_artifacts_dir: "{{ out }}/artifacts",
+             hook_build_dir: "{{ out }}/build", hook_install_dir: "{{ out }}/modules", agent_service: no-such-unit,
+             _hook_test_api_stub: "{{ stub }}"}
+  post_tasks:
+    - name: The installed library
+      ansible.builtin.debug:
+        msg: "LIBRARY {{ hook_library | basename }}"
+PLAY
+old_build() {  # an earlier build's file, $3 days old
+    mkdir -p "$1" && echo "old build" > "$1/$2" && touch -d "$3 days ago" "$1/$2"
+}
+for run in first second; do
+    out=$tmp/$run
+    old_build "$out/modules" libmesos_xfs_quota_hook-mesos1.11.0-aaaaaaaaaaaa.so 3
+    old_build "$out/modules" libmesos_xfs_quota_hook-mesos1.11.0-bbbbbbbbbbbb.so 2
+    old_build "$out/artifacts/1.11.0" libmesos_xfs_quota_hook-mesos1.11.0-cccccccccccc.so 2
+    old_build "$out/artifacts/1.11.0" libmesos_xfs_quota_hook-mesos1.11.0-dddddddddddd.so 1
+    "$bin/ansible-playbook" -i localhost, -c local -e "ansible_python_interpreter=$bin/python out=$out stub=$repo/tests/doubles/mesos_stub" \
+        "$tmp/hook_build.yml" > "$tmp/$run.log" 2>&1 || { cat "$tmp/$run.log"; fail "the hook role's $run build failed"; }
+done
+grep -q 'step 2 of 2: the Mesos glue' "$tmp/first.log" || { cat "$tmp/first.log"; fail "the build did not say how far it is"; }
+sums=$(sha256sum "$tmp"/{first,second}/artifacts/1.11.0/libmesos_xfs_quota_hook.so | cut -d' ' -f1 | uniq | wc -l)
+[ "$sums" = 1 ] || { sha256sum "$tmp"/{first,second}/artifacts/1.11.0/libmesos_xfs_quota_hook.so; fail "two builds of the same sources differ"; }
+names=$(grep -ho 'LIBRARY [^"]*' "$tmp"/{first,second}.log | sort -u)
+[ "$(echo "$names" | wc -l)" = 1 ] || fail "two builds of the same sources have two names: $names"
+library=${names#LIBRARY }
+listing() { (cd "$1" && LC_ALL=C ls | tr '\n' ' '); }
+sorted() { printf '%s\n' "$@" | LC_ALL=C sort | tr '\n' ' '; }
+[ "$(listing "$tmp/first/modules")" = "$(sorted libmesos_xfs_quota_hook-mesos1.11.0-bbbbbbbbbbbb.so "$library")" ] \
+    || fail "the agent kept $(listing "$tmp/first/modules"), not $library and the one before it"
+[ "$(listing "$tmp/first/artifacts/1.11.0")" = "$(sorted libmesos_xfs_quota_hook-mesos1.11.0-dddddddddddd.so "$library" libmesos_xfs_quota_hook.so)" ] \
+    || fail "the controller kept $(listing "$tmp/first/artifacts/1.11.0"), not $library and the one before it"
+
+echo "tarball_test: contents, README, install, playbook syntax, the no-agent failure, inventory variables and the hook role in check mode are right; the hook builds reproducibly and old builds are pruned"
