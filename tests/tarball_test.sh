@@ -145,6 +145,23 @@ grep -qE '^ +"nowhere +unreachable: .*",$' "$tmp/report.log" || { cat "$tmp/repo
 "$bin/python" -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(len(d["failed_hosts"]) != 2)' "$tmp/report/report.json" \
     || fail "report.json does not list both hosts"
 
+# The metrics role installs its alert rules and dashboard on the monitoring host when asked (here the
+# controller), the files the role ships, nothing else (--tags metrics_monitoring).
+cat > "$tmp/monitoring.yml" <<'PLAY'
+- name: The metrics role's alert rules and dashboard
+  hosts: all
+  gather_facts: false
+  roles:
+    - role: mesos.xfs_quota.metrics
+      vars: {metrics_alert_rules_file: "{{ out }}/prometheus/rules/mesos-xfs-quota.yml",
+             metrics_dashboard_file: "{{ out }}/grafana/dashboards/mesos-xfs-quota.json"}
+PLAY
+"$bin/ansible-playbook" -i localhost, -c local -e "ansible_python_interpreter=$bin/python out=$tmp/monitoring" \
+    "$tmp/monitoring.yml" --tags metrics_monitoring > "$tmp/monitoring.log" 2>&1 || { cat "$tmp/monitoring.log"; fail "the metrics role's monitoring files failed"; }
+cmp "$tmp/monitoring/prometheus/rules/mesos-xfs-quota.yml" "$tmp/content/roles/metrics/files/prometheus/mesos-xfs-quota-alerts.yml" \
+    && cmp "$tmp/monitoring/grafana/dashboards/mesos-xfs-quota.json" "$tmp/content/roles/metrics/files/grafana/mesos-xfs-quota-dashboard.json" \
+    || fail "the metrics role did not install its alert rules and dashboard"
+
 # Reproducible builds: the hook built twice, in two clean build directories with two empty
 # controller caches, is the same file under the same name, so a rebuild on a fresh controller (an
 # execution environment) restarts no agent. Each run says how far the build is, and keeps two builds
