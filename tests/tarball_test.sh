@@ -106,6 +106,9 @@ printf '[mesos_agents]\nagent1 ansible_connection=local ansible_python_interpret
     "$bin/python" > "$tmp/inventory"
 "$bin/ansible-playbook" -i "$tmp/inventory" mesos.xfs_quota.site --tags xfs --check > "$tmp/site.log" 2>&1 || true
 grep -q '/srv/from-inventory is neither in /etc/fstab nor mounted' "$tmp/site.log" || { cat "$tmp/site.log"; fail "xfs_mountpoint from the inventory did not reach the xfs role"; }
+# ... and the error names the role's variable xfs_device, not the module's option src
+grep -q 'xfs_device: /srv/from-inventory is neither in /etc/fstab nor mounted; give xfs_device' "$tmp/site.log" \
+    || { cat "$tmp/site.log"; fail "the xfs role's error does not name xfs_device"; }
 # The hook role in check mode on a first rollout (nothing built yet) predicts the install and changes
 # nothing; it used to fail with "'dict' object has no attribute 'checksum'".
 cat > "$tmp/hook_check.yml" <<'PLAY'
