@@ -79,7 +79,7 @@ def _documented():
     """(key, version_added, {option: spec}) of every plugin and role entry point in the tree."""
     found = []
     for kind, folder in (("module", "modules"), ("filter", "filter")):
-        for path in sorted(glob.glob(os.path.join(REPO, "plugins", folder, "*.py"))):
+        for path in sorted(glob.glob(os.path.join(REPO, "plugins", folder, "[!_]*.py"))):  # _name: private, undocumented
             doc = _documentation(path)
             name = doc.get("module") or doc.get("name")
             found.append((f"{kind}/{name}", doc.get("version_added"), dict(_options(doc.get("options")))))
