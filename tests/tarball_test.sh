@@ -143,8 +143,9 @@ for line in '"NOT READ: 2 host(s), not in the tables below",' '"host     reason"
 done
 grep -qE '^ +"here +failed: .*not-xfs.*",$' "$tmp/report.log" || { cat "$tmp/report.log"; fail "the report does not say why 'here' was not read"; }
 grep -qE '^ +"nowhere +unreachable: .*",$' "$tmp/report.log" || { cat "$tmp/report.log"; fail "the report does not say why 'nowhere' was not read"; }
-[ "$(wc -l < "$tmp/report/failed_hosts.csv")" = 3 ] && grep -q '^here,' "$tmp/report/failed_hosts.csv" \
-    || { cat "$tmp/report/failed_hosts.csv"; fail "failed_hosts.csv does not list both hosts"; }
+if [ "$(wc -l < "$tmp/report/failed_hosts.csv")" != 3 ] || ! grep -q '^here,' "$tmp/report/failed_hosts.csv"; then
+    cat "$tmp/report/failed_hosts.csv"; fail "failed_hosts.csv does not list both hosts"
+fi
 "$bin/python" -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(len(d["failed_hosts"]) != 2)' "$tmp/report/report.json" \
     || fail "report.json does not list both hosts"
 
@@ -162,8 +163,9 @@ PLAY
 "$bin/ansible-playbook" -i localhost, -c local -e "ansible_python_interpreter=$bin/python out=$tmp/monitoring" \
     "$tmp/monitoring.yml" --tags metrics_monitoring > "$tmp/monitoring.log" 2>&1 || { cat "$tmp/monitoring.log"; fail "the metrics role's monitoring files failed"; }
 cmp "$tmp/monitoring/prometheus/rules/mesos-xfs-quota.yml" "$tmp/content/roles/metrics/files/prometheus/mesos-xfs-quota-alerts.yml" \
-    && cmp "$tmp/monitoring/grafana/dashboards/mesos-xfs-quota.json" "$tmp/content/roles/metrics/files/grafana/mesos-xfs-quota-dashboard.json" \
-    || fail "the metrics role did not install its alert rules and dashboard"
+    || fail "the metrics role did not install its alert rules"
+cmp "$tmp/monitoring/grafana/dashboards/mesos-xfs-quota.json" "$tmp/content/roles/metrics/files/grafana/mesos-xfs-quota-dashboard.json" \
+    || fail "the metrics role did not install its dashboard"
 
 # Reproducible builds: the hook built twice, in two clean build directories with two empty
 # controller caches, is the same file under the same name, so a rebuild on a fresh controller (an
@@ -202,7 +204,7 @@ sums=$(sha256sum "$tmp"/{first,second}/artifacts/1.11.0/libmesos_xfs_quota_hook.
 names=$(grep -ho 'LIBRARY [^"]*' "$tmp"/{first,second}.log | sort -u)
 [ "$(echo "$names" | wc -l)" = 1 ] || fail "two builds of the same sources have two names: $names"
 library=${names#LIBRARY }
-listing() { (cd "$1" && LC_ALL=C ls | tr '\n' ' '); }
+listing() { find "$1" -mindepth 1 -maxdepth 1 -printf '%f\n' | LC_ALL=C sort | tr '\n' ' '; }
 sorted() { printf '%s\n' "$@" | LC_ALL=C sort | tr '\n' ' '; }
 [ "$(listing "$tmp/first/modules")" = "$(sorted libmesos_xfs_quota_hook-mesos1.11.0-bbbbbbbbbbbb.so "$library")" ] \
     || fail "the agent kept $(listing "$tmp/first/modules"), not $library and the one before it"

@@ -99,7 +99,7 @@ def test_the_release_is_newer_than_0_1_0():
 
 @pytest.mark.parametrize("key, version_added, options", DOCUMENTED, ids=[d[0] for d in DOCUMENTED])
 def test_version_added_names_the_release_that_first_shipped_it(key, version_added, options):
-    name, _, entry = key.partition(":")
+    name, entry = (key.split(":") + [""])[:2]
     shipped_in_0_1_0 = name in ANNOUNCED_0_1_0 and (entry in ("", "main") or key in OPTIONS_0_1_0)
     assert str(version_added) == ("0.1.0" if shipped_in_0_1_0 else VERSION), (
         f"{key}: version_added {version_added}, but {'0.1.0 announced it' if shipped_in_0_1_0 else 'it is new'}")
