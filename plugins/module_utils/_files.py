@@ -14,12 +14,19 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import re
+import sys
 import tempfile
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 SELINUX_XATTR = "security.selinux"
 _NO_XATTR = (errno.ENODATA, errno.ENOTSUP, errno.EOPNOTSUPP)
+
+# <linux/fs.h>: FS_IOC_GETFLAGS = _IOR('f', 1, long); the kernel reads and writes an int
+FS_IOC_GETFLAGS = 0x80086601
+FS_IMMUTABLE_FL = 0x00000010  # chattr +i
+FS_APPEND_FL = 0x00000020  # chattr +a
 
 
 class FileError(OSError):
@@ -49,6 +56,29 @@ def read_bytes(path: str, param: str = "") -> bytes:
         raise _failure(param, path, "read", FileNotFoundError(errno.ENOENT, "")) from None
     except OSError as exc:
         raise _failure(param, path, "read", exc) from exc
+
+
+def printable(value: Any, raw_bytes: bool = True) -> Any:
+    """``value`` (text, or lists and dicts of it) fit for a module result, which Ansible refuses when it is
+    not UTF-8: a byte of a file that is not UTF-8 (a ``surrogateescape`` surrogate, when ``raw_bytes``) is
+    shown as ``\\xNN``, any other lone surrogate as ``\\udXXX``. The files themselves keep their bytes."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub(lambda m: _shown(m.group(0), raw_bytes), value)
+    if isinstance(value, list):
+        return [printable(item, raw_bytes) for item in value]
+    if isinstance(value, tuple):
+        return tuple(printable(item, raw_bytes) for item in value)
+    if isinstance(value, dict):
+        return {printable(key, raw_bytes): printable(item, raw_bytes) for key, item in value.items()}
+    return value
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _shown(char: str, raw_bytes: bool) -> str:
+    code = ord(char)
+    return f"\\x{code - 0xDC00:02x}" if raw_bytes and 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
 
 
 def read_text(path: str, param: str = "") -> str:
@@ -120,3 +150,46 @@ def atomic_write(path: str, content: str | bytes, default_mode: int = 0o644, par
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def inode_flags(path: str) -> int | None:
+    """The inode flags of ``path`` itself (``lsattr``), or None when it has none to tell (a symlink,
+    a file system without them, a path that does not exist)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        buf = bytearray(8)
+        fcntl.ioctl(fd, FS_IOC_GETFLAGS, buf)
+        return int.from_bytes(buf[:4], sys.byteorder)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def write_problem(path: str, flags_of: Callable[[str], int | None] = inode_flags) -> str | None:
+    """Why :func:`atomic_write` of ``path`` must fail, as far as can be seen without writing; else None.
+
+    The rewrite creates a file in the directory and renames it over ``path``: an immutable or
+    append-only file or directory, a read-only file system or a directory we may not write refuse it.
+    Read-only, so check mode can predict the failure.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    for target, what in ((path, path), (directory, f"its directory {directory}")):
+        flags = flags_of(target)
+        if flags is not None and flags & FS_IMMUTABLE_FL:
+            return f"{what} is immutable (chattr +i; lsattr shows 'i'): remove the flag with chattr -i"
+        if flags is not None and flags & FS_APPEND_FL:
+            return f"{what} is append-only (chattr +a; lsattr shows 'a'): remove the flag with chattr -a"
+    if not os.path.isdir(directory):
+        return None  # read_bytes and atomic_write say so in their own words
+    try:
+        if os.statvfs(directory).f_flag & os.ST_RDONLY:
+            return f"{directory} is on a read-only file system"
+    except OSError:
+        return None
+    if not os.access(directory, os.W_OK):
+        return f"{directory} is not writable for this user"
+    return None

@@ -9,9 +9,11 @@ only touch the quota options of the kinds asked for; every other option, line an
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from dataclasses import dataclass
+from typing import Callable
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import QuotaState
 
@@ -78,11 +80,16 @@ def describe(modes: dict[str, str]) -> str:
 # --- fstab -------------------------------------------------------------------------------------
 @dataclass
 class FstabEntry:
-    index: int  # line number in the file
+    index: int  # line index in the file (0-based; messages say ``line`` = index + 1)
     source: str
     mountpoint: str
     fstype: str
     options: list[str]
+    fields: int = 4  # how many fields the line has (3 to 6; libmount ignores any after the 6th)
+
+    @property
+    def line(self) -> int:
+        return self.index + 1
 
 
 def _fstab_unescape(field: str) -> str:
@@ -94,6 +101,7 @@ def _fstab_escape(field: str) -> str:
 
 
 _BLANKS = re.compile(r"([ \t]+)")  # what separates fstab fields (libmount), nothing else
+_NUMBER = re.compile(r"[+-]?[0-9]+")  # fs_freq and fs_passno as libmount's next_s32 reads them
 
 
 def split_lines(text: str) -> list[str]:
@@ -108,8 +116,18 @@ def join_lines(lines: list[str]) -> str:
     return "".join(line + "\n" for line in lines)
 
 
+def same_path(a: str, b: str) -> bool:
+    """libmount's ``streq_paths``: equal but for repeated and trailing slashes."""
+    return a.startswith("/") == b.startswith("/") and [s for s in a.split("/") if s] == [s for s in b.split("/") if s]
+
+
 class Fstab:
     """fstab as lines; entries are edited in place, whitespace, line endings and other lines kept.
+
+    Lines are read as libmount (mount(8), and systemd's fstab-generator, which uses libmount) reads
+    them: blank lines and lines whose first non-blank character is ``#`` are comments; an entry has
+    3 to 6 fields (``fs_mntops``, ``fs_freq`` and ``fs_passno`` are optional, the last two numbers);
+    anything else is a line libmount skips with a parse error.
 
     The text may carry bytes that are not UTF-8 as surrogates (``surrogateescape``): they pass through.
     A file without a final newline keeps it that way unless a line is added.
@@ -124,26 +142,43 @@ class Fstab:
         """(the line without a CR ending, the CR ending)."""
         return (line[:-1], "\r") if line.endswith("\r") else (line, "")
 
-    def entry(self, mountpoint: str) -> FstabEntry | None:
-        """The last entry for ``mountpoint`` (mount(8) uses the last one too)."""
-        found = None
-        for index, line in enumerate(self.lines):
-            fields = [f for f in _BLANKS.split(self._body(line)[0]) if f.strip(" \t")]
-            if len(fields) < 4 or fields[0].startswith("#"):
+    def _fields(self, index: int) -> list[str]:
+        return [f for f in _BLANKS.split(self._body(self.lines[index])[0]) if f.strip(" \t")]
+
+    def parse(self) -> tuple[list[FstabEntry], list[tuple[int, str]]]:
+        """(the entries, in order; the lines libmount would skip as (index, mount point field or ""))."""
+        entries, broken = [], []
+        for index in range(len(self.lines)):
+            fields = self._fields(index)
+            if not fields or fields[0].startswith("#"):
                 continue
-            if _fstab_unescape(fields[1]).rstrip("/") == mountpoint.rstrip("/"):
-                found = FstabEntry(index, _fstab_unescape(fields[0]), _fstab_unescape(fields[1]),
-                                   fields[2], fields[3].split(","))
-        return found
+            if len(fields) < 3 or any(not _NUMBER.fullmatch(f) for f in fields[4:6]):
+                broken.append((index, _fstab_unescape(fields[1]) if len(fields) > 1 else ""))
+                continue
+            entries.append(FstabEntry(index, _fstab_unescape(fields[0]), _fstab_unescape(fields[1]), fields[2],
+                                      fields[3].split(",") if len(fields) > 3 else [], min(len(fields), 6)))
+        return entries, broken
+
+    def entry(self, mountpoint: str) -> FstabEntry | None:
+        """The first entry whose mount point is ``mountpoint`` as written (libmount: the first wins)."""
+        return next((e for e in self.parse()[0] if same_path(e.mountpoint, mountpoint)), None)
+
+    def line_text(self, entry_or_index: FstabEntry | int) -> str:
+        index = entry_or_index.index if isinstance(entry_or_index, FstabEntry) else entry_or_index
+        return self._body(self.lines[index])[0]
 
     def set_options(self, entry: FstabEntry, options: list[str]) -> None:
         # split keeps the separators, so columns stay aligned as the operator wrote them
         body, ending = self._body(self.lines[entry.index])
         parts = _BLANKS.split(body)
-        offset = 1 if parts[0] == "" else 0
-        parts[offset + 6] = ",".join(options)
+        fields = [i for i in range(0, len(parts), 2) if parts[i]]
+        if len(fields) > 3:
+            parts[fields[3]] = ",".join(options)
+        else:  # a 3-field entry gets its options field, with the line's own first separator
+            parts[fields[2] + 1:fields[2] + 1] = [parts[fields[0] + 1], ",".join(options)]
         self.lines[entry.index] = "".join(parts) + ending
         entry.options = options
+        entry.fields = max(entry.fields, 4)
 
     def add(self, source: str, mountpoint: str, options: list[str]) -> None:
         self.lines.append(f"{_fstab_escape(source)} {_fstab_escape(mountpoint)} xfs {','.join(options)} 0 0")
@@ -152,6 +187,42 @@ class Fstab:
     def text(self) -> str:
         text = join_lines(self.lines)
         return text if self.final_newline else text[:-1]
+
+
+def fstab_entry(fstab: Fstab, path: str, name: str,
+                resolve: Callable[[str], str] = os.path.realpath) -> tuple[FstabEntry | None, list[FstabEntry]]:
+    """The entry of ``fstab`` (named ``name`` in messages) that mount(8) and systemd use for ``path``.
+
+    ``path`` is canonical (symlinks resolved). mount(8) takes the first entry whose mount point is
+    ``path`` as written (libmount ``mnt_table_find_target``: repeated and trailing slashes aside),
+    else the first whose resolved mount point is ``path``; systemd's fstab-generator resolves every
+    mount point (``chase_symlinks``) and keeps the first entry per mount unit. Returns (that entry or
+    None, the later entries for ``path``, which both ignore). When the two would read different
+    lines, or a line for ``path`` is one libmount skips, it is an error naming the lines.
+    """
+    entries, broken = fstab.parse()
+
+    def resolved(mountpoint: str) -> str:
+        return resolve(mountpoint) if mountpoint.startswith("/") else mountpoint
+
+    for index, mountpoint in broken:
+        if mountpoint and (same_path(mountpoint, path) or resolved(mountpoint) == path):
+            raise MountOptionError(
+                f"fstab: line {index + 1} of {name} ({fstab.line_text(index)!r}) is for {path} but is not a valid "
+                "entry (it needs 3 to 6 fields: device, mount point, type, and optionally options, and numbers for "
+                "dump and pass); mount(8) and systemd skip it. Fix or remove that line")
+    ours = [e for e in entries if same_path(e.mountpoint, path) or resolved(e.mountpoint) == path]
+    if not ours:
+        return None, []
+    by_mount = next((e for e in ours if same_path(e.mountpoint, path)), ours[0])
+    by_systemd = next(e for e in ours if resolved(e.mountpoint) == path)
+    if by_mount is not by_systemd:
+        raise MountOptionError(
+            f"fstab: {name} has {len(ours)} entries for {path} (lines {', '.join(str(e.line) for e in ours)}); "
+            f"mount(8) would use line {by_mount.line} ({by_mount.mountpoint}) and systemd at boot line "
+            f"{by_systemd.line} ({by_systemd.mountpoint}), so which one carries the quota options is ambiguous. "
+            "Keep one entry for the mount point")
+    return by_mount, [e for e in ours if e is not by_mount]
 
 
 # --- GRUB defaults (/etc/default/grub) ----------------------------------------------------------

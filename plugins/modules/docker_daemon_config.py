@@ -17,6 +17,14 @@ description:
     rename; mode, owner and SELinux label kept) and under a lock (O(path) with C(.lock) appended).
   - An existing file that is not a JSON object (a syntax error, a duplicate key, a C(storage-opts)
     that is not a list of C(name=value) strings) is an error and stays as it is.
+  - "The file's bytes are read as the installed dockerd reads them (its version from C(dockerd --version),
+    asked only when the file has a byte order mark or bytes that are not UTF-8). Docker 23.0 and later
+    accept a UTF-8 or UTF-16 byte order mark and refuse bytes that are not UTF-8; older versions refuse a
+    byte order mark and read such bytes as U+FFFD. A file the installed dockerd reads is written back in
+    its own encoding, BOM and bytes kept; one it refuses is an error and stays as it is. When no dockerd is
+    found, only a file every version reads (UTF-8 without a BOM) is accepted."
+  - A number that is not finite (C(1e400), C(Infinity), C(NaN)) in the file or in O(settings) is refused,
+    naming its key, because dockerd reads JSON numbers as 64-bit floats and refuses the file.
   - Docker reads the file only when it starts (a few keys on C(SIGHUP)); restarting it is the
     caller's job, for example a handler notified when this module reports a change.
 options:
@@ -27,8 +35,13 @@ options:
   settings:
     description:
       - Top-level keys and their JSON values. A key set to V(null) is removed.
+      - A dict keeps the types YAML gives its values (V(true) is a boolean, V("true") a string).
+      - "Text is a JSON object or C(key=value) pairs, as an ad hoc C(-a 'settings=\"debug=true
+        max-concurrent-downloads=3\"') gives it. Each value of the pairs is read as JSON when it is JSON
+        (C(true), C(3), C(null), C([\"a\"])) and is a string otherwise (C(warn), C(/srv/docker)); to keep a
+        value that reads as JSON as a string, quote it as JSON inside the pair (C(userns-remap='\"1000\"'))."
       - C(storage-opts) is not allowed here; use O(storage_opts).
-    type: dict
+    type: raw
     default: {}
   storage_opts:
     description:
@@ -69,66 +82,97 @@ EXAMPLES = r"""
   mesos.xfs_quota.docker_daemon_config:
     storage_opts:
       overlay2.size: null
+
+# ad hoc: ansible agents -m mesos.xfs_quota.docker_daemon_config -a 'settings="debug=true max-concurrent-downloads=3"'
+- name: Key=value text, typed as JSON (debug is the boolean true, the count a number)
+  mesos.xfs_quota.docker_daemon_config:
+    settings: "debug=true max-concurrent-downloads=3"
 """
 
 RETURN = r"""
 config:
-  description: The configuration after the change (in check mode, what it would be).
+  description:
+    - The configuration after the change (in check mode, what it would be).
+    - A byte of the file that is not UTF-8 (kept in the file, as dockerd before 23.0 reads it) is shown
+      as C(\xNN), a lone UTF-16 surrogate written as an escape in the file as C(\udXXX); the same in the diff.
   returned: success
   type: dict
   sample: {"data-root": "/var/lib/mesos/docker", "storage-driver": "overlay2", "storage-opts": ["overlay2.size=10G"]}
 """
 
 import os
+from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._docker_config import (
     DockerConfigError,
+    Dockerd,
+    decode_config,
+    dockerd_from_version_output,
+    encode_config,
     merge_config,
     parse_config,
-    render_config,
+    render_for,
+    settings_from,
 )
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import FileError, atomic_write, locked, read_text
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import FileError, atomic_write, locked, printable, read_bytes
 
 
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
             path={"type": "path", "default": "/etc/docker/daemon.json"},
-            settings={"type": "dict", "default": {}},
+            settings={"type": "raw", "default": {}},
             storage_opts={"type": "dict", "default": {}},
         ),
         supports_check_mode=True,
     )
-    path = module.params["path"]
-    directory = os.path.dirname(path)
+    error = ""
     try:
-        if not os.path.isdir(directory):
-            if module.check_mode:  # nothing to lock or read yet: the file would be new
-                plan(module, path, "")
-            os.makedirs(directory, mode=0o755)  # the lock file lives beside the file
-        with locked(path + ".lock", "path"):
-            plan(module, path, read_text(path, "path"))
-    except FileError as exc:
-        module.fail_json(msg=str(exc))
+        result = apply(module)
+    except (DockerConfigError, FileError) as exc:
+        error = str(exc)
     except OSError as exc:
-        module.fail_json(msg=f"path: cannot create {directory}: {exc.strerror}")
+        error = f"path: cannot create {os.path.dirname(module.params['path'])}: {exc.strerror}"
+    # outside the except block: ansible-core 2.19 reports a fail_json there as an exception
+    if error:  # every failure comes before the write, so nothing was changed
+        module.fail_json(msg=error, changed=False)
+    module.exit_json(**result)
 
 
-def plan(module: AnsibleModule, path: str, text: str) -> None:
-    """Merge, write unless in check mode, and exit with the result (the caller holds the lock)."""
-    try:
-        result = merge_config(parse_config(text, path), module.params["settings"], module.params["storage_opts"], path)
-    except DockerConfigError as exc:
-        module.fail_json(msg=str(exc))
-    after_text = render_config(result.after) if result.changed else text
+def apply(module: AnsibleModule) -> dict[str, Any]:
+    path = module.params["path"]
+    settings = settings_from(module.params["settings"])
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        if module.check_mode:  # nothing to lock or read yet: the file would be new
+            return plan(module, path, b"", settings)
+        os.makedirs(directory, mode=0o755)  # the lock file lives beside the file
+    with locked(path + ".lock", "path"):
+        return plan(module, path, read_bytes(path, "path"), settings)
+
+
+def installed_dockerd(module: AnsibleModule) -> Dockerd:
+    binary = module.get_bin_path("dockerd")
+    if binary is None:
+        return dockerd_from_version_output(None)
+    rc, out, err = module.run_command([binary, "--version"])
+    return dockerd_from_version_output(out if rc == 0 else f"rc {rc}: {err or out}")
+
+
+def plan(module: AnsibleModule, path: str, data: bytes, settings: dict[str, Any]) -> dict[str, Any]:
+    """Merge, and write unless in check mode (the caller holds the lock); the result."""
+    decoded = decode_config(data, path, lambda: installed_dockerd(module))
+    result = merge_config(parse_config(decoded.text, path), settings, module.params["storage_opts"], path)
+    after_text = render_for(result.after, decoded) if result.changed else decoded.text
     if result.changed and not module.check_mode:
-        atomic_write(path, after_text, default_mode=0o644, param="path")
-    output = dict(changed=result.changed, config=result.after)
+        atomic_write(path, encode_config(after_text, decoded), default_mode=0o644, param="path")
+    output: dict[str, Any] = dict(changed=result.changed, config=printable(result.after, decoded.raw_bytes))
     if module._diff:
-        output["diff"] = dict(before=text, after=after_text, before_header=path, after_header=path)
-    module.exit_json(**output)
+        output["diff"] = dict(before=printable(decoded.text, decoded.raw_bytes), after=printable(after_text, decoded.raw_bytes),
+                              before_header=path, after_header=path)
+    return output
 
 
 if __name__ == "__main__":

@@ -29,6 +29,28 @@ description:
     (see RV(boot_loader_commands)) and reports RV(reboot_required).
   - After acting it reads the quota state back from the kernel (C(quotactl Q_XGETQSTATV)) and fails
     if accounting or enforcement is not what was asked for.
+  - "The fstab entry edited is the one mount(8) and systemd use for O(path): the first one (libmount
+    C(mnt_table_find_target); systemd's fstab-generator keeps the first line per mount unit). Later
+    entries for the same mount point are left alone with a warning. When mount(8) and systemd would
+    read different lines (the mount point spelled through a symlink in one of them), or a line for
+    O(path) is one they skip (fewer than 3 fields, C(dump) or C(pass) not a number), the task fails
+    naming the lines. An entry of 3 fields gets its options field; fields 4 to 6 are optional."
+  - "A file system on a loop device that mount(8) set up (C(-o loop), fstab C(image /mnt xfs loop))
+    keeps that loop device: the module holds C(/dev/loopN) open while the file system is unmounted
+    (an autoclear loop device detaches on the last close) and mounts the same device again. A new
+    fstab entry for such a mount names the image with C(loop), not C(/dev/loopN)."
+  - Everything that makes a real run fail and can be seen without changing anything is checked first,
+    in check mode as in a real run, before the first change. A missing O(src) (or fstab device), one
+    that holds another file system, an O(fstab) or O(grub_defaults) that cannot be rewritten
+    (immutable or append-only, read-only file system) and a loop device that cannot be held all fail
+    with nothing changed. A blank device is only warned about in check mode, since an earlier task
+    of the same play may make its file system.
+  - "A step that fails after an earlier one changed the host is undone where possible: a new mount
+    that fails, or whose quota the kernel does not report, or an fstab that cannot be written after
+    the remount, puts the previous mount back (same device, loop device included, the options the
+    kernel showed). The failed result then has C(changed=true) and says what was changed and what
+    was undone; the file system having been unmounted and mounted again counts as a change even
+    when the previous mount was put back."
 attributes:
   check_mode:
     support: full
@@ -109,7 +131,8 @@ notes:
     Only the Debian path (C(update-grub)) runs in the tests; the choice is unit-tested, the EL paths
     are untested on real hardware."
   - Lines of O(fstab) and O(grub_defaults) the module does not own keep their bytes, line endings
-    included; only LF ends a line.
+    included; only LF ends a line. In the diff and in messages a byte that is not UTF-8 is shown as
+    C(\xNN).
 author:
   - mesos.xfs_quota developers (@mesos-xfs-quota)
 seealso:
@@ -150,7 +173,9 @@ options:
   elements: str
   sample: [defaults, noatime, prjquota]
 remounted:
-  description: Whether the file system was (or in check mode would be) unmounted and mounted.
+  description:
+    - Whether the file system was (or in check mode would be) unmounted and mounted.
+    - In a failed result, whether it had been unmounted and mounted (or mounted) before the failure.
   returned: always
   type: bool
 reboot_required:
@@ -158,7 +183,7 @@ reboot_required:
   returned: always
   type: bool
 fstab_changed:
-  description: Whether fstab was (or would be) rewritten.
+  description: Whether fstab was (or would be) rewritten; in a failed result, whether it had been.
   returned: always
   type: bool
 grub_changed:
@@ -175,6 +200,7 @@ boot_loader_commands:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import printable
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mount import MountError, MountRequest, XfsMount
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mount_options import MODES, MountOptionError
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import Kernel, XfsError
@@ -220,13 +246,20 @@ def main() -> None:
         path=p["path"], src=p["src"], state=p["state"], unmount=p["unmount"], when_busy=p["when_busy"],
         wanted={k: p[k] for k in ("user", "group", "project") if p[k] is not None},
         fstab=p["fstab"], grub_defaults=p["grub_defaults"], hide_existing_content=p["hide_existing_content"])
+    error: Exception | None = None
     try:
         result = XfsMount(request, ModuleHost(module), Kernel()).apply()
-    except (MountError, XfsError, MountOptionError, OSError) as exc:
-        module.fail_json(msg=str(exc))
+    except MountError as exc:
+        error, result = exc, exc.result
+    except (XfsError, MountOptionError, OSError) as exc:
+        error, result = exc, {"changed": False}
+    # outside the except block: ansible-core 2.19 reports a fail_json there as an exception
+    # fstab and GRUB lines that are not UTF-8 are shown with \xNN escapes (Ansible refuses such text)
+    if error is not None:
+        module.fail_json(msg=printable(str(error)), **printable(result))
     if not module._diff:
         result.pop("diff", None)
-    module.exit_json(**result)
+    module.exit_json(**printable(result))
 
 
 if __name__ == "__main__":

@@ -7,12 +7,18 @@ import pytest
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._docker_config import (
     DockerConfigError,
+    decode_config,
     docker_size,
+    dockerd_from_version_output,
+    encode_config,
     merge_config,
     merge_storage_opts,
     parse_config,
     render_config,
+    render_for,
+    settings_from,
 )
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import printable
 
 PATH = "/etc/docker/daemon.json"
 
@@ -97,3 +103,42 @@ def test_render_round_trips():
     config = {"data-root": "/d", "storage-opts": ["overlay2.size=1G"], "n": {"ü": 1}}
     text = render_config(config)
     assert text.endswith("}\n") and json.loads(text) == config and "ü" in text
+
+
+@pytest.mark.parametrize("output, version, text", [
+    ("Docker version 20.10.24+dfsg1, build 297e128\n", (20, 10), "dockerd 20.10.24+dfsg1"),
+    ("Docker version 24.0.7, build afdd53b", (24, 0), "dockerd 24.0.7"),
+    ("Docker version v23.0.0-rc.1, build x", (23, 0), "dockerd v23.0.0-rc.1"),
+    ("garbage", None, "the version of dockerd cannot be read from 'garbage'"),
+    (None, None, "no dockerd was found to tell its version"),
+])
+def test_the_dockerd_version_from_its_output(output, version, text):
+    daemon = dockerd_from_version_output(output)
+    assert (daemon.version, daemon.text) == (version, text)
+    assert daemon.decodes_boms == (version is not None and version >= (23, 0))
+    assert daemon.keeps_bad_bytes == (version is not None and version < (23, 0))
+
+
+def test_decoding_asks_for_dockerd_only_when_the_bytes_need_it():
+    def never():
+        raise AssertionError("dockerd asked for plain UTF-8")
+    assert decode_config('{"a": "é"}'.encode(), PATH, never).text == '{"a": "é"}'
+    assert decode_config(b"", PATH, never).text == ""
+
+
+def test_a_round_trip_keeps_foreign_bytes_and_escapes_and_the_result_shows_them():
+    old = dockerd_from_version_output("Docker version 20.10.24, build x")
+    decoded = decode_config(b'{"a": "caf\xe9", "b": "\\ud800"}', PATH, lambda: old)
+    config = parse_config(decoded.text, PATH)
+    assert encode_config(render_for(config, decoded), decoded) == b'{\n  "a": "caf\xe9",\n  "b": "\\ud800"\n}\n'
+    assert printable(config, decoded.raw_bytes) == {"a": "caf\\xe9", "b": "\\ud800"}
+    json.dumps(printable(config, decoded.raw_bytes)).encode("utf-8")  # what Ansible does with a result
+
+
+def test_settings_text_is_typed_as_json_and_dicts_are_kept():
+    assert settings_from("debug=true n=3 f=1.5 s=warn z=null l='[1]' q='\"3\"'") == {
+        "debug": True, "n": 3, "f": 1.5, "s": "warn", "z": None, "l": [1], "q": "3"}
+    assert settings_from({"debug": "true"}) == {"debug": "true"}
+    assert settings_from(None) == {} and settings_from('{"a": {"b": false}}') == {"a": {"b": False}}
+    with pytest.raises(DockerConfigError, match=r"^settings\[x\]: NaN is not a finite number"):
+        settings_from("x=NaN")

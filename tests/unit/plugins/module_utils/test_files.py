@@ -62,3 +62,28 @@ def test_unusable_paths_are_errors_naming_the_parameter(tmp_path, what):
         with pytest.raises(FileError, match=r"^projects_file: cannot create the lock file .*does not exist"):
             with locked(path + ".lock", "projects_file"):
                 pass
+
+
+@pytest.mark.parametrize("flagged, flags, words", [
+    ("file", _files.FS_IMMUTABLE_FL, "fstab is immutable (chattr +i"),
+    ("file", _files.FS_APPEND_FL, "fstab is append-only (chattr +a"),
+    ("dir", _files.FS_IMMUTABLE_FL, "its directory "),
+])
+def test_write_problem_sees_what_makes_a_rewrite_fail_without_writing(tmp_path, flagged, flags, words):
+    target = tmp_path / "fstab"
+    target.write_text("x\n")
+    which = str(target) if flagged == "file" else str(tmp_path)
+    problem = _files.write_problem(str(target), lambda path: flags if path == which else 0)
+    assert problem is not None and words in problem and target.read_text() == "x\n"
+    assert _files.write_problem(str(target), lambda path: 0) is None
+    assert _files.write_problem(str(target), lambda path: None) is None  # no flags to tell: nothing seen
+
+
+def test_inode_flags_read_the_real_flags_or_none(tmp_path):
+    target = tmp_path / "f"
+    target.write_text("x")
+    flags = _files.inode_flags(str(target))
+    assert flags is None or not flags & _files.FS_IMMUTABLE_FL
+    assert _files.inode_flags(str(tmp_path / "missing")) is None
+    (tmp_path / "link").symlink_to(target)
+    assert _files.inode_flags(str(tmp_path / "link")) is None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 
@@ -53,17 +54,20 @@ def world(tmp_path):
     (tmp_path / "proc").mkdir()
     (tmp_path / "proc" / "swaps").write_text("Filename Type Size Used Priority\n")
     (tmp_path / "block").mkdir()
+    image = tmp_path / "xfs.img"
+    image.write_bytes(b"XFSB" + bytes(8188))  # an XFS superblock's magic, as mount would find it
     fstab = tmp_path / "fstab"
-    fstab.write_text(f"# keep\n/dev/vdb  {mnt}  xfs  defaults,noatime  0  0\n")
-    return {"tmp": tmp_path, "mnt": str(mnt), "fstab": str(fstab), "device": device,
+    fstab.write_text(f"# keep\n{image}  {mnt}  xfs  defaults,noatime  0  0\n")
+    return {"tmp": tmp_path, "mnt": str(mnt), "fstab": str(fstab), "device": device, "image": str(image),
             "root_line": "1 0 8:1 / / rw - ext4 /dev/sda rw\n"}
 
 
-def run(world, kernel, host=None, **request):
+def run(world, kernel, host=None, flags=None, **request):
     host = host or FakeHost(kernel)
     req = MountRequest(path=world["mnt"], fstab=world["fstab"], wanted={"project": "enforced"}, **request)
     result = XfsMount(req, host, kernel, proc=str(world["tmp"] / "proc"), sys_block=str(world["tmp"] / "block"),
-                      boot_entries=str(world["tmp"] / "entries")).apply()
+                      boot_entries=str(world["tmp"] / "entries"), open_device=getattr(host, "open_device", None),
+                      flags_of=flags or (lambda path: 0)).apply()
     return result, host
 
 
@@ -235,3 +239,238 @@ def test_root_gets_rootflags_and_the_boot_loader_command(world, found, bls, ran)
     assert result["grub_changed"] and result["reboot_required"] and not result["remounted"]
     assert [os.path.basename(argv[0]) for argv in host.ran] == ran
     assert grub.read_bytes() == b'# cafe\r\nGRUB_CMDLINE_LINUX="console=ttyS0 rootflags=prjquota"\n'
+
+
+# --- a loop-mounted file system (issue 25, item 1) ---------------------------------------------------
+LOOP_DEVICE = "7:0"
+
+
+class LoopHost(FakeHost):
+    """A file system on /dev/loop0 that mount(8) set up with autoclear: umount detaches the loop device
+    unless something holds it open, and a detached /dev/loop0 cannot be mounted."""
+
+    def __init__(self, kernel, world, check_mode=False, refuse=(), node_opens=True):
+        super().__init__(kernel, check_mode=check_mode)
+        self.world, self.refuse, self.node_opens = world, refuse, node_opens
+        self.opened: list[tuple[str, int]] = []
+        self.fds: list[tuple[int, int]] = []  # (fd, inode of the file it was opened on)
+
+    @property
+    def attached(self) -> bool:
+        return (self.world["tmp"] / "block" / "loop0" / "loop").is_dir()
+
+    @property
+    def held(self) -> bool:
+        """Whether an fd from open_device is still open (the caller closes it with os.close)."""
+        def still_open(fd, inode):
+            try:
+                return os.fstat(fd).st_ino == inode
+            except OSError:
+                return False
+        return any(still_open(fd, inode) for fd, inode in self.fds)
+
+    def open_device(self, node, rdev):
+        if not self.node_opens:
+            raise OSError(2, "No such file or directory")
+        self.opened.append((node, rdev))
+        marker = self.world["tmp"] / f"held-{len(self.opened)}"
+        marker.write_text(node)
+        fd = os.open(marker, os.O_RDONLY)
+        self.fds.append((fd, os.fstat(fd).st_ino))
+        return fd
+
+    def run(self, argv):
+        self.ran.append(argv)
+        if argv[0] == "umount":
+            if not self.held:  # LO_FLAGS_AUTOCLEAR: the last close detaches it
+                shutil.rmtree(self.world["tmp"] / "block" / "loop0" / "loop")
+            self.kernel.qstat_flags = None
+            return 0, ""
+        if argv[0] == "mount":
+            options, source = argv[4].split(","), argv[5]
+            if source == "/dev/loop0" and not self.attached:
+                return 32, "mount: /mnt: can't read superblock on /dev/loop0."
+            if any(option in self.refuse for option in options):
+                return 32, "mount: /mnt: wrong fs type, bad option, bad superblock on /dev/loop0"
+            self.kernel.qstat_flags = ENFORCED if "prjquota" in options else OFF
+            return 0, ""
+        return 0, ""
+
+
+@pytest.fixture
+def loop_world(world):
+    """``world`` with its image loop-mounted as fstab says: /dev/loop0 (7:0), backing file the image."""
+    loop = world["tmp"] / "block" / "loop0"
+    (loop / "loop").mkdir(parents=True)
+    (loop / "dev").write_text(LOOP_DEVICE + "\n")
+    (loop / "loop" / "backing_file").write_text(world["image"] + "\n")
+    (loop / "loop" / "offset").write_text("0\n")
+    (loop / "loop" / "sizelimit").write_text("0\n")
+    (world["tmp"] / "fstab").write_text(f"# keep\n{world['image']} {world['mnt']} xfs loop,noatime 0 0\n")
+    return world
+
+
+def loop_mounted(world, flags=OFF) -> FakeKernel:
+    line = f"40 1 {LOOP_DEVICE} / {world['mnt']} rw,noatime shared:1 - xfs /dev/loop0 rw,attr2,inode64,noquota\n"
+    return FakeKernel(world["root_line"] + line, qstat_flags=flags)
+
+
+def test_a_loop_mount_keeps_its_loop_device_through_the_remount(loop_world):
+    kernel = loop_mounted(loop_world)
+    host = LoopHost(kernel, loop_world)
+    result, _h = run(loop_world, kernel, host)
+    assert host.ran == [["umount", loop_world["mnt"]],
+                        ["mount", "-t", "xfs", "-o", "noatime,prjquota", "/dev/loop0", loop_world["mnt"]]]
+    assert host.attached and not host.held and host.opened[-1] == ("/dev/loop0", os.makedev(7, 0))
+    assert result["remounted"] and result["quota"]["project"] == "enforced"
+    assert fstab_line(loop_world) == f"{loop_world['image']} {loop_world['mnt']} xfs loop,noatime,prjquota 0 0"
+
+
+def test_a_loop_mount_whose_remount_fails_is_put_back_as_it_was(loop_world):
+    kernel = loop_mounted(loop_world)
+    host = LoopHost(kernel, loop_world, refuse=("prjquota",))  # a kernel that refuses the new option
+    before = open(loop_world["fstab"], encoding="utf-8").read()
+    with pytest.raises(MountError) as failure:
+        run(loop_world, kernel, host)
+    assert host.ran[-1] == ["mount", "-t", "xfs", "-o", "rw,noatime,attr2,inode64,noquota", "/dev/loop0",
+                            loop_world["mnt"]]
+    assert host.attached and not host.held
+    assert failure.value.result["changed"] and failure.value.result["remounted"]
+    assert not failure.value.result["fstab_changed"] and open(loop_world["fstab"], encoding="utf-8").read() == before
+    assert "already changed: " in str(failure.value) and "mounted again from /dev/loop0 with its previous options" in str(failure.value)
+
+
+@pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check mode"])
+def test_a_loop_device_that_cannot_be_held_fails_before_anything_changes(loop_world, check_mode):
+    kernel = loop_mounted(loop_world)
+    host = LoopHost(kernel, loop_world, check_mode=check_mode, node_opens=False)
+    with pytest.raises(MountError, match=r"^path: .* loop device /dev/loop0 .*cannot be opened") as failure:
+        run(loop_world, kernel, host)
+    assert host.ran == [] and not failure.value.result["changed"] and host.attached
+
+
+def test_check_mode_predicts_the_loop_remount_and_holds_nothing(loop_world):
+    kernel = loop_mounted(loop_world)
+    host = LoopHost(kernel, loop_world, check_mode=True)
+    result, _h = run(loop_world, kernel, host)
+    assert result["remounted"] and result["fstab_changed"] and host.ran == [] and not host.held
+
+
+def test_a_loop_mount_without_an_fstab_entry_gets_its_image_there_not_the_loop_device(loop_world):
+    (loop_world["tmp"] / "fstab").write_text("# keep\n")
+    kernel = loop_mounted(loop_world)
+    result, host = run(loop_world, kernel, LoopHost(kernel, loop_world))
+    assert fstab_line(loop_world) == f"{loop_world['image']} {loop_world['mnt']} xfs loop,prjquota 0 0"
+    assert host.ran[-1][-2] == "/dev/loop0" and host.attached
+
+
+# --- a failure halfway is reported truthfully, undone where it can be (item 7) ------------------------
+def test_an_fstab_write_that_fails_after_the_remount_puts_the_mount_back(world, monkeypatch):
+    from ansible_collections.mesos.xfs_quota.plugins.module_utils import _mount
+    from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import FileError
+
+    def no_space(path, *args, **kwargs):
+        raise FileError(f"fstab: cannot write {path}: No space left on device")
+
+    monkeypatch.setattr(_mount, "atomic_write", no_space)
+    kernel = mounted(world, OFF)
+    host = FakeHost(kernel)
+    with pytest.raises(MountError) as failure:
+        run(world, kernel, host)
+    assert [argv[0] for argv in host.ran] == ["umount", "mount", "umount", "mount"]
+    assert host.ran[-1][4] == "rw,relatime"  # the options the kernel showed before
+    result = failure.value.result
+    assert result["changed"] and result["remounted"] and not result["fstab_changed"]
+    assert str(failure.value).startswith("fstab: cannot write ") and "No space left on device" in str(failure.value)
+    assert "already changed: " in str(failure.value) and "mounted again from /dev/vdb with its previous options" in str(failure.value)
+
+
+def test_a_mount_whose_quota_does_not_show_is_unmounted_again(world):
+    kernel = FakeKernel(world["root_line"], qstat_flags=OFF)
+    host = FakeHost(kernel)
+
+    def mount_it(argv):  # a kernel without quota support: the mount shows, its quota does not
+        host.ran.append(argv)
+        if argv[0] == "mount":
+            kernel.mountinfo += mountinfo(world["mnt"], world["device"])
+        return 0, ""
+
+    host.run = mount_it
+    with pytest.raises(MountError, match="is quota support compiled into this kernel") as failure:
+        run(world, kernel, host)
+    assert [argv[0] for argv in host.ran] == ["mount", "umount"] and failure.value.result["changed"]
+    assert "it was unmounted again" in str(failure.value) and "prjquota" not in open(world["fstab"], encoding="utf-8").read()
+
+
+def test_a_failing_boot_loader_command_reports_the_written_grub_defaults(world):
+    grub = world["tmp"] / "grub"
+    grub.write_text('GRUB_CMDLINE_LINUX="console=ttyS0"\n')
+    kernel = FakeKernel("1 0 8:1 / / rw - xfs /dev/sda rw\n", qstat_flags=OFF)
+    host = FakeHost(kernel)
+    host.run = lambda argv: (host.ran.append(argv), (1, "update-grub: /boot is full"))[1]
+    req = MountRequest(path="/", fstab=world["fstab"], grub_defaults=str(grub), wanted={"project": "enforced"})
+    with pytest.raises(MountError, match=r"^grub_defaults: .* was written but .*update-grub failed: update-grub: /boot is full") as failure:
+        XfsMount(req, host, kernel, proc=str(world["tmp"] / "proc"), sys_block=str(world["tmp"] / "block"),
+                 boot_entries=str(world["tmp"] / "entries"), flags_of=lambda path: 0).apply()
+    assert failure.value.result["changed"] and failure.value.result["grub_changed"]
+    assert "rootflags=prjquota" in grub.read_text()
+
+
+# --- check mode predicts what can be known without changing anything (item 11) --------------------------
+IMMUTABLE = 0x10
+
+
+@pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check mode"])
+def test_an_immutable_fstab_fails_before_the_remount(world, check_mode):
+    kernel = mounted(world, OFF)
+    host = FakeHost(kernel, check_mode=check_mode)
+    with pytest.raises(MountError, match=r"^fstab: cannot rewrite .*fstab: .*is immutable \(chattr \+i") as failure:
+        run(world, kernel, host, flags=lambda path: IMMUTABLE if path == world["fstab"] else 0)
+    assert host.ran == [] and not failure.value.result.get("changed")
+
+
+@pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check mode"])
+@pytest.mark.parametrize("content, words", [
+    (None, r"^src: .*/missing does not exist"),
+    (bytes(1080) + b"\x53\xef" + bytes(100), r"^src: .*/missing holds an ext2/ext3/ext4 file system, not XFS"),
+    (b"LVM2 001" + bytes(600), r"^src: .*/missing holds no XFS file system"),
+])
+def test_a_source_that_cannot_be_mounted_fails_before_anything_changes(world, check_mode, content, words):
+    source = world["tmp"] / "missing"
+    if content is not None:
+        source.write_bytes(content)
+    (world["tmp"] / "fstab").write_text("# keep\n")
+    kernel = FakeKernel(world["root_line"], qstat_flags=OFF)
+    host = FakeHost(kernel, check_mode=check_mode)
+    with pytest.raises(MountError, match=words):
+        run(world, kernel, host, src=str(source))
+    assert host.ran == [] and open(world["fstab"], encoding="utf-8").read() == "# keep\n"
+
+
+def test_a_blank_source_is_a_warning_in_check_mode_and_an_error_in_a_run(world):
+    blank = world["tmp"] / "blank"
+    blank.write_bytes(bytes(70000))
+    (world["tmp"] / "fstab").write_text("# keep\n")
+    kernel = FakeKernel(world["root_line"], qstat_flags=OFF)
+    result, host = run(world, kernel, FakeHost(kernel, check_mode=True), src=str(blank))
+    assert result["remounted"] and "holds no file system yet" in host.warnings[0]
+    with pytest.raises(MountError, match=r"^src: .*/blank holds no file system \(make one with mkfs.xfs\)"):
+        run(world, kernel, src=str(blank))
+
+
+# --- the fstab entry mount(8) and systemd use (item 5) ---------------------------------------------------
+def test_two_entries_for_the_mount_point_edit_the_first_and_warn_about_the_second(world):
+    (world["tmp"] / "fstab").write_text(f"{world['image']} {world['mnt']} xfs defaults 0 0\n"
+                                        f"/dev/old {world['mnt']}/ xfs noatime 0 0\n")
+    kernel = mounted(world, ENFORCED)
+    result, host = run(world, kernel)
+    assert open(world["fstab"], encoding="utf-8").read().splitlines() == [
+        f"{world['image']} {world['mnt']} xfs defaults,prjquota 0 0", f"/dev/old {world['mnt']}/ xfs noatime 0 0"]
+    assert result["fstab_changed"] and "line 2 of" in host.warnings[0] and "(line 1)" in host.warnings[0]
+
+
+def test_a_three_field_entry_gets_its_options_not_a_second_entry(world):
+    (world["tmp"] / "fstab").write_text(f"{world['image']}\t{world['mnt']}\txfs\n")
+    result, _host = run(world, mounted(world, ENFORCED))
+    assert open(world["fstab"], encoding="utf-8").read() == f"{world['image']}\t{world['mnt']}\txfs\tprjquota\n"
+    assert result["options"] == ["prjquota"]

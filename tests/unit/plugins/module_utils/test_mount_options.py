@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mount_options import (
-    KINDS, MODES, Fstab, MountOptionError, grub_with_rootflags, modes_of_options, modes_of_state, rootflags_of,
+    KINDS, MODES, Fstab, MountOptionError, fstab_entry, grub_with_rootflags, modes_of_options, modes_of_state, rootflags_of,
     with_quota)
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import QuotaState
 
@@ -113,3 +115,56 @@ def test_grub_defaults_keep_foreign_bytes_and_line_endings():
     assert grub_with_rootflags(text, {"project": "enforced"}) == text.replace('"quiet"', '"quiet rootflags=prjquota"')
     assert rootflags_of(grub_with_rootflags(text, {"project": "enforced"})) == "prjquota"
     assert rootflags_of(text) is None
+
+
+# --- the entry mount(8) and systemd read (issue 25, item 5) ---------------------------------------------
+@pytest.mark.parametrize("line, after", [
+    ("/dev/vdb /srv xfs", "/dev/vdb /srv xfs prjquota"),  # options, fs_freq and fs_passno are optional
+    ("/dev/vdb\t/srv\txfs  \r", "/dev/vdb\t/srv\txfs\tprjquota  \r"),  # trailing blanks and CR stay
+    ("  /dev/vdb /srv xfs", "  /dev/vdb /srv xfs prjquota"),
+    ("/dev/vdb /srv xfs noatime", "/dev/vdb /srv xfs noatime,prjquota"),
+    ("/dev/vdb /srv xfs noatime 0", "/dev/vdb /srv xfs noatime,prjquota 0"),
+    ("/dev/vdb /srv xfs noatime 0 2 # a note", "/dev/vdb /srv xfs noatime,prjquota 0 2 # a note"),
+])
+def test_every_valid_field_count_is_edited_in_place(line, after):
+    fstab = Fstab(line + "\n")
+    entry, others = fstab_entry(fstab, "/srv", "fstab")
+    assert others == []
+    fstab.set_options(entry, with_quota(entry.options, {"project": "enforced"}))
+    assert fstab.text() == after + "\n"
+
+
+@pytest.mark.parametrize("line", ["/dev/vdb /srv", "/dev/vdb /srv xfs defaults zero 0", "/dev/vdb /srv xfs defaults 0 x"])
+def test_a_line_for_the_mount_point_that_libmount_skips_is_an_error_naming_it(line):
+    with pytest.raises(MountOptionError, match=r"^fstab: line 2 of /etc/fstab \('" + re.escape(line) + r"'\) is for /srv "
+                                               r"but is not a valid entry"):
+        fstab_entry(Fstab("# head\n" + line + "\n"), "/srv", "/etc/fstab")
+
+
+def test_the_first_entry_wins_as_for_mount_and_systemd():
+    fstab = Fstab("/dev/a /srv xfs defaults 0 0\n/dev/b //srv/ xfs noatime 0 0\n/dev/c /srv xfs ro\n")
+    entry, others = fstab_entry(fstab, "/srv", "fstab")
+    assert entry.source == "/dev/a" and [o.line for o in others] == [2, 3]
+    assert fstab.entry("/srv").source == "/dev/a"
+
+
+def test_entries_that_mount_and_systemd_would_read_differently_are_an_error_naming_the_lines(tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    real, link = str(tmp_path / "real"), str(tmp_path / "link")
+    # systemd resolves /link to /real and keeps the first line; mount(8) prefers the line that names /real
+    fstab = Fstab(f"/dev/a {link} xfs defaults 0 0\n/dev/b {real} xfs defaults 0 0\n")
+    with pytest.raises(MountOptionError, match=r"^fstab: /etc/fstab has 2 entries for .*/real \(lines 1, 2\); "
+                                               r"mount\(8\) would use line 2 .* systemd at boot line 1"):
+        fstab_entry(fstab, real, "/etc/fstab")
+    # in the other order both read the first line
+    entry, others = fstab_entry(Fstab(f"/dev/b {real} xfs defaults 0 0\n/dev/a {link} xfs defaults 0 0\n"), real, "f")
+    assert entry.source == "/dev/b" and [o.line for o in others] == [2]
+    # a symlink alone is the entry for its target
+    assert fstab_entry(Fstab(f"/dev/a {link} xfs defaults 0 0\n"), real, "f")[0].source == "/dev/a"
+
+
+def test_short_lines_for_other_mount_points_and_comments_are_left_alone():
+    text = "# /dev/x /srv xfs\n\n/dev/y\n/dev/z /other\n/dev/vdb /srv xfs\n"
+    entry, _o = fstab_entry(Fstab(text), "/srv", "f")
+    assert entry.line == 5 and entry.fields == 3

@@ -8,6 +8,7 @@ own keep their bytes (any bytes, any line endings).
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -16,7 +17,13 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.mesos.xfs_quota.plugins.modules import xfs_project, xfs_project_quota, xfs_quota_info
+from unittest import mock
+
+from ansible.module_utils import basic
+
+from ansible_collections.mesos.xfs_quota.plugins.module_utils import _files, _mount
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import FileError
+from ansible_collections.mesos.xfs_quota.plugins.modules import docker_daemon_config, xfs_mount, xfs_project, xfs_project_quota, xfs_quota_info
 from ansible_collections.mesos.xfs_quota.tests.unit.plugins.modules.module_runner import FakeHost
 
 SETTINGS = settings(max_examples=int(os.environ.get("MXQ_PROPERTY_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -159,3 +166,192 @@ def test_xfs_quota_info_any_arguments(ids, names, trees, projid_extra):
         result = host.run(xfs_quota_info, args)
         assert not result.get("failed") or names_a_parameter(result["msg"]), result["msg"]
         assert host.snapshot() == before
+
+
+# --- xfs_mount: fstab duplicates and short entries, failures injected after each change (issue 25) ----------
+# Lines of an fstab around the mount point {mnt}: comments, foreign entries, entries for {mnt} with 3 to 6
+# fields and in other spellings (duplicates), and short or malformed lines for {mnt} that mount(8) skips.
+FSTAB_FOREIGN = st.sampled_from(["# a comment", "", "  # indented", "UUID=1 / ext4 defaults 0 1", "/dev/y",
+                                 "/dev/other /srv/x xfs defaults 0 0", "/dev/z {mnt}-other xfs noatime"])
+FSTAB_OURS = st.builds(
+    lambda source, spelling, fields, options: " ".join(
+        [source, spelling, "xfs", options, "0", "2"][:fields]),
+    st.sampled_from(["/dev/fake", "/dev/old", "UUID=abc"]), st.sampled_from(["{mnt}", "{mnt}/", "{mnt}//"]),
+    st.integers(min_value=3, max_value=6), st.sampled_from(["defaults", "noatime,uquota", "pquota", "noquota"]))
+FSTAB_BROKEN = st.sampled_from(["/dev/fake {mnt}", "/dev/fake {mnt} xfs defaults x 0", "/dev/fake {mnt} xfs defaults 0 y"])
+FSTAB_TEXT = st.lists(st.tuples(st.one_of(FSTAB_FOREIGN, FSTAB_FOREIGN, FSTAB_OURS, FSTAB_BROKEN),
+                                st.sampled_from(["\n", "\r\n"])), max_size=5)
+QUOTA_FLAGS = {"prjquota": 0x30, "pquota": 0x30, "pqnoenforce": 0x10}
+
+
+class MountHost(FakeHost):
+    """The fake host without the project files the quota modules take."""
+
+    def files_args(self):
+        return {}
+
+
+class MountWorld:
+    """The fake kernel's mount of ``mnt`` driven by umount/mount commands; changing steps fail on demand.
+
+    Steps are numbered in the order they happen (umount, mount, the fstab write, and any undo after a
+    failure); a step in ``failing`` fails."""
+
+    def __init__(self, host: FakeHost, flags: int, failing: frozenset[int]) -> None:
+        self.host, self.failing, self.step = host, failing, 0
+        lines = host.kernel.mountinfo.splitlines(keepends=True)
+        self.mount_line = self.line_with(lines[-1], flags)  # what the kernel shows matches its quota state
+        host.kernel.mountinfo = "".join(lines[:-1]) + self.mount_line
+        host.kernel.qstat_flags = flags
+
+    @staticmethod
+    def line_with(line: str, flags: int) -> str:
+        quota = {0x30: "prjquota", 0x10: "pqnoenforce"}.get(flags, "noquota")
+        return line.rsplit(" ", 1)[0] + f" rw,attr2,{quota}\n"
+
+    def next_fails(self) -> bool:
+        self.step += 1
+        return self.step - 1 in self.failing
+
+    def run_command(self, argv, **_kwargs):
+        kernel = self.host.kernel
+        if argv[0] == "umount":
+            if self.next_fails():
+                return 32, "", "umount: an injected failure"
+            kernel.mountinfo = kernel.mountinfo.replace(self.mount_line, "")
+            return 0, "", ""
+        if argv[0] == "mount":
+            if self.next_fails():
+                return 32, "", "mount: an injected failure"
+            options = argv[4].split(",")
+            kernel.qstat_flags = max([QUOTA_FLAGS.get(o, 0) for o in options] + [0])
+            self.mount_line = self.line_with(self.mount_line, kernel.qstat_flags)
+            kernel.mountinfo += self.mount_line
+            return 0, "", ""
+        raise AssertionError(f"unexpected command {argv}")
+
+    def atomic_write(self, path, content, *args, **kwargs):
+        if self.next_fails():
+            raise FileError(f"fstab: cannot write {path}: an injected failure")
+        _files.atomic_write(path, content, *args, **kwargs)
+
+    @property
+    def mounted(self) -> bool:
+        return self.mount_line in self.host.kernel.mountinfo
+
+
+def fstab_oracle(lines: list[tuple[str, str]], mnt: str) -> tuple[str, int | None]:
+    """("error", None) for a line for mnt that mount(8) skips; else ("edit", index of the first entry) or
+    ("add", None); written here, apart from the code under test."""
+    first = None
+    for index, (line, _end) in enumerate(lines):
+        fields = line.split()
+        if not fields or fields[0].startswith("#") or len(fields) < 2 or fields[1].rstrip("/") != mnt:
+            continue
+        if len(fields) < 3 or any(not f.isdigit() for f in fields[4:6]):
+            return "error", None
+        first = index if first is None else first
+    return ("edit", first) if first is not None else ("add", None)
+
+
+def run_xfs_mount(host: FakeHost, world: MountWorld, fstab: Path, check_mode: bool = False) -> dict:
+    args = {"path": str(host.mnt), "fstab": str(fstab)}
+    with mock.patch.object(basic.AnsibleModule, "run_command", lambda _self, argv, **kw: world.run_command(argv)), \
+            mock.patch.object(_mount, "atomic_write", world.atomic_write):
+        return host.run(xfs_mount, args, check_mode=check_mode)
+
+
+@SETTINGS
+@given(lines=FSTAB_TEXT, quota_on=st.booleans(), failing=st.frozensets(st.integers(min_value=0, max_value=5), max_size=2))
+def test_xfs_mount_fstab_shapes_and_failures_after_each_change(lines, quota_on, failing):
+    with tempfile.TemporaryDirectory() as root:
+        host = MountHost(Path(root))
+        mnt = str(host.mnt)
+        lines = [(line.replace("{mnt}", mnt), end) for line, end in lines]
+        fstab = host.etc / "fstab"
+        fstab.write_bytes("".join(line + end for line, end in lines).encode())
+        before = fstab.read_bytes()
+        flags = 0x30 if quota_on else 0
+
+        predicted = run_xfs_mount(host, MountWorld(host, flags, frozenset()), fstab, check_mode=True)
+        assert fstab.read_bytes() == before
+        world = MountWorld(host, flags, failing)
+        result = run_xfs_mount(host, world, fstab)
+        verdict, first = fstab_oracle(lines, mnt)
+
+        if verdict == "error":
+            assert result.get("failed") and predicted.get("failed") and result["msg"] == predicted["msg"]
+            assert result["msg"].startswith("fstab: line ") and not result["changed"] and world.step == 0
+            assert fstab.read_bytes() == before and world.mounted
+            return
+        assert not predicted.get("failed"), predicted
+        assert predicted["remounted"] == (not quota_on)
+        if result.get("failed"):
+            steps_done = world.step - len(failing & set(range(world.step)))
+            assert result["changed"] == (steps_done > 0), (result, world.step, failing)
+            assert fstab.read_bytes() == before  # the write is the last step: a failure means it did not happen
+            if "NOT mounted" in result["msg"]:
+                assert not world.mounted
+            elif "it stays mounted with " in result["msg"]:  # the undo failed: the new mount stays, and is named
+                assert world.mounted and host.kernel.qstat_flags == 0x30
+            else:
+                assert world.mounted and host.kernel.qstat_flags == flags, result["msg"]
+            assert result["msg"].count("already changed: ") == (1 if result["changed"] else 0), result["msg"]
+            return
+        # success: the first entry for mnt carries prjquota, every other line keeps its bytes
+        after_lines = fstab.read_bytes().decode().split("\n")
+        assert world.mounted and host.kernel.qstat_flags == 0x30 and result["changed"] == (predicted["changed"])
+        if verdict == "edit":
+            edited = after_lines[first].rstrip("\r").split()
+            old = lines[first][0].split()
+            assert edited[:3] == old[:3] and edited[4:] == old[4:] and "prjquota" in edited[3].split(",")
+            assert [l for i, l in enumerate(after_lines) if i != first] == [
+                l for i, l in enumerate(before.decode().split("\n")) if i != first]
+        else:
+            assert fstab.read_bytes().startswith(before) and after_lines[-2].split()[1] == mnt
+        again = run_xfs_mount(host, MountWorld(host, 0x30, frozenset()), fstab)
+        assert not again.get("failed") and not again["changed"], again
+
+
+# --- docker_daemon_config: any bytes in daemon.json, any dockerd, key=value text (issue 25) ----------------
+DAEMON_JSON = st.one_of(
+    st.binary(max_size=40),
+    st.builds(lambda prefix, body: prefix + body,
+              st.sampled_from([b"", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"]),
+              st.sampled_from([b'{"a": "caf\xe9"}', b'{"a": 1e400}', b'{"a": NaN}', b'{"a": "\\ud800"}', b"{}", b"",
+                               b'{"storage-opts": ["x=1"], "b": [1, {"c": null}]}', b'{"a": 1, "a": 2}', b"[1]"])))
+SETTINGS_TEXT = st.one_of(
+    st.dictionaries(st.sampled_from(["debug", "a", "mtu", "labels"]),
+                    st.one_of(NUMBERS, HOSTILE_TEXT, st.none(), st.lists(st.integers(), max_size=2)), max_size=3),
+    st.lists(st.tuples(st.sampled_from(["debug", "a", "mtu"]),
+                       st.sampled_from(["true", "3", "1e400", "NaN", "[1]", "warn", "'\"3\"'", "null", "-0.5", "é"])),
+             min_size=1, max_size=3).map(lambda pairs: " ".join(f"{k}={v}" for k, v in pairs)))
+DOCKERD_OUTPUT = st.sampled_from([None, "Docker version 20.10.24+dfsg1, build 297e128", "Docker version 24.0.7, build x"])
+
+
+@SETTINGS
+@given(data=DAEMON_JSON, settings=SETTINGS_TEXT, version=DOCKERD_OUTPUT, check_mode=st.booleans())
+def test_docker_daemon_config_any_bytes_and_settings(data, settings, version, check_mode):
+    with tempfile.TemporaryDirectory() as root:
+        host = MountHost(Path(root))
+        path = host.etc / "daemon.json"
+        path.write_bytes(data)
+
+        def run(check: bool) -> dict:
+            with mock.patch.object(basic.AnsibleModule, "get_bin_path",
+                                   lambda _self, name, *a, **k: None if version is None else f"/usr/bin/{name}"), \
+                    mock.patch.object(basic.AnsibleModule, "run_command", lambda _self, argv, **k: (0, version, "")):
+                return host.run(docker_daemon_config, {"path": str(path), "settings": settings}, check_mode=check, diff=True)
+
+        result = run(check_mode)
+        json.dumps(result).encode("utf-8")  # a result Ansible takes: no text that is not UTF-8
+        if result.get("failed"):
+            assert result["msg"].startswith(("path: ", "settings")) and not result["changed"], result["msg"]
+            assert path.read_bytes() == data
+            return
+        if check_mode:
+            assert path.read_bytes() == data
+            return
+        written = path.read_bytes()
+        again = run(False)
+        assert not again.get("failed") and not again["changed"] and path.read_bytes() == written, again
