@@ -10,9 +10,11 @@ COLL_ROOT   := $(BUILD)/collections
 COLL_LINK   := $(COLL_ROOT)/ansible_collections/mesos/xfs_quota
 VM_SH       := tests/vm/vm.sh
 VM          ?= dev
+# prometheus: its promtool checks the metrics role's alert rules (make units)
 APT_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap xfsprogs e2fsprogs openssh-client \
                 ca-certificates python3-venv g++ make cmake git rsync shellcheck \
-                libgoogle-glog-dev nlohmann-json3-dev libgtest-dev clang-16 libclang-rt-16-dev libssl-dev
+                libgoogle-glog-dev nlohmann-json3-dev libgtest-dev clang-16 libclang-rt-16-dev libssl-dev \
+                prometheus
 HOOK_BUILD  := $(BUILD)/hook
 HOOK_SANITIZED := $(BUILD)/hook-sanitized
 HOOK_FUZZ   := $(BUILD)/hook-fuzz

@@ -6,30 +6,6 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # The report filters (quota_report, sandbox_report, docker_task_report) take per-host results
-    # and the hosts' names in the same order.
-    REPORT = r"""
-options:
-  _input:
-    description: One C(xfs_quota_info) result per host.
-    type: list
-    elements: dict
-    required: true
-  hosts:
-    description: The hosts' names, in the order of the results.
-    type: list
-    elements: str
-    required: true
-"""
-
-    REPORT_TOP = r"""
-options:
-  top:
-    description: At most this many rows, fullest first.
-    type: int
-    default: 20
-"""
-
     # The per-distribution filters (os_packages, os_command) choose by the host's facts.
     HOST_FACTS = r"""
 options:

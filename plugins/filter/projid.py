@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: projid_names
 short_description: The projects a /etc/projid text defines, read as the modules read it
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Takes the text of a C(/etc/projid) file (for example from M(ansible.builtin.slurp)) and returns
     each project name with its id, parsed by the same code as M(mesos.xfs_quota.xfs_project)

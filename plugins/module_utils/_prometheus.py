@@ -17,12 +17,15 @@ backslash, double quote and line feed; HELP text escapes backslash and line feed
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from dataclasses import dataclass
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import FileError, atomic_write
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._project_ids import ProjectIdError, parse_id_range
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._sandboxes import Sandbox, find_sandboxes, sandbox_usage
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._sandboxes import (
+    Sandbox, find_sandboxes, sandbox_usage, sandboxes_without_project)
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import ProjectQuota, XfsError, XfsFilesystem
 
 PREFIX = "mesos_xfs_quota_"
@@ -35,6 +38,44 @@ SANDBOX_METRICS = (
     ("sandbox_soft_limit_bytes", "Soft block limit of the task sandbox's XFS project (0: none).", lambda q: q.limits["bsoft"]),
     ("sandbox_used_inodes", "Inodes used by the task sandbox's XFS project.", lambda q: q.used_inodes),
 )
+
+
+# The agent's process names (its /proc/<pid>/comm, at most 15 characters): newer packages' binary,
+# Mesosphere's, and the collection's test double (mesos-agent-double) by the same prefix.
+AGENT_PROCESS_PREFIXES = ("mesos-agent", "mesos-slave")
+# The hook's library, as the hook role installs it (libmesos_xfs_quota_hook-mesos<version>-<hash>.so).
+HOOK_LIBRARY_PREFIX = "libmesos_xfs_quota_hook"
+
+
+@dataclass(frozen=True)
+class NodeState:
+    """What the alert rules need besides the sandboxes: the file system's quota and the agent's hook."""
+
+    mountpoint: str = ""
+    project_accounting: bool = False
+    project_enforcement: bool = False
+    sandboxes_without_project: int = 0
+    agent_running: bool = False
+    hook_loaded: bool = False
+
+
+def agent_hook(proc: str = "/proc") -> tuple[bool, bool]:
+    """(an agent process runs, one of them has the hook's library mapped), from /proc alone."""
+    running = loaded = False
+    for pid in os.listdir(proc):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"{proc}/{pid}/comm", encoding="utf-8", errors="replace") as stream:
+                if not stream.read().strip().startswith(AGENT_PROCESS_PREFIXES):
+                    continue
+            running = True
+            with open(f"{proc}/{pid}/maps", encoding="utf-8", errors="replace") as stream:
+                if any(f"/{HOOK_LIBRARY_PREFIX}" in line for line in stream):
+                    loaded = True
+        except OSError:  # the process ended while we looked
+            continue
+    return running, loaded
 
 
 def escape_label_value(value: str) -> str:
@@ -55,11 +96,23 @@ def _family(name: str, help_text: str, samples: list[str]) -> list[str]:
     return [f"# HELP {PREFIX}{name} {escape_help(help_text)}", f"# TYPE {PREFIX}{name} gauge"] + samples
 
 
-def render(usage: list[tuple[Sandbox, ProjectQuota]], success: bool, timestamp: float) -> str:
-    """The whole .prom file: one gauge family per metric, then whether the read worked and when."""
+def render(usage: list[tuple[Sandbox, ProjectQuota]], success: bool, timestamp: float, node: NodeState | None = None) -> str:
+    """The whole .prom file: one gauge family per metric, the node's state, then whether the read worked and when."""
     lines: list[str] = []
     for name, help_text, value in SANDBOX_METRICS:
         lines += _family(name, help_text, [f"{PREFIX}{name}{{{_labels(s)}}} {value(q)}" for s, q in usage])
+    if node is not None:
+        mount = f'{{mountpoint="{escape_label_value(node.mountpoint)}"}}'
+        lines += _family("project_quota_accounting", "1 if the work_dir's file system counts project usage, else 0.",
+                         [f"{PREFIX}project_quota_accounting{mount} {int(node.project_accounting)}"])
+        lines += _family("project_quota_enforced", "1 if the work_dir's file system enforces project limits, else 0.",
+                         [f"{PREFIX}project_quota_enforced{mount} {int(node.project_enforcement)}"])
+        lines += _family("sandboxes_without_project", "Task sandboxes below the work_dir that carry no project id (no limit).",
+                         [f"{PREFIX}sandboxes_without_project {node.sandboxes_without_project}"])
+        lines += _family("agent_running", "1 if a Mesos agent process runs on this host, else 0.",
+                         [f"{PREFIX}agent_running {int(node.agent_running)}"])
+        lines += _family("hook_loaded", "1 if a running Mesos agent has the XFS quota hook's library loaded, else 0.",
+                         [f"{PREFIX}hook_loaded {int(node.hook_loaded)}"])
     lines += _family("scrape_success", "1 if the last read of the sandboxes' quotas worked, else 0.",
                      [f"{PREFIX}scrape_success {int(success)}"])
     lines += _family("scrape_timestamp_seconds", "Unix time of the last read of the sandboxes' quotas.",
@@ -67,12 +120,18 @@ def render(usage: list[tuple[Sandbox, ProjectQuota]], success: bool, timestamp: 
     return "\n".join(lines) + "\n"
 
 
-def collect(work_dir: str, id_range: tuple[int, int] | None, fs: XfsFilesystem | None = None) -> list[tuple[Sandbox, ProjectQuota]]:
+def collect(work_dir: str, id_range: tuple[int, int] | None, fs: XfsFilesystem | None = None,
+            proc: str = "/proc") -> tuple[list[tuple[Sandbox, ProjectQuota]], NodeState]:
     fs = fs or XfsFilesystem(work_dir)
-    return sandbox_usage(fs, find_sandboxes(fs, work_dir, id_range))
+    state = fs.quota_state()
+    running, loaded = agent_hook(proc)
+    node = NodeState(fs.mountpoint, state.project_accounting, state.project_enforcement,
+                     len(sandboxes_without_project(fs, work_dir)) if state.project_accounting else 0, running, loaded)
+    usage = sandbox_usage(fs, find_sandboxes(fs, work_dir, id_range)) if state.project_accounting else []
+    return usage, node
 
 
-def main(argv: list[str] | None = None, fs: XfsFilesystem | None = None, clock=time.time) -> int:
+def main(argv: list[str] | None = None, fs: XfsFilesystem | None = None, clock=time.time, proc: str = "/proc") -> int:
     parser = argparse.ArgumentParser(description="Write the Mesos sandboxes' XFS quota usage for node_exporter.")
     parser.add_argument("--work-dir", required=True, help="the agent's --work_dir")
     parser.add_argument("--project-ids", help="only sandboxes with ids in this range (the hook's project_ids)")
@@ -81,11 +140,11 @@ def main(argv: list[str] | None = None, fs: XfsFilesystem | None = None, clock=t
     path = f"{args.output_dir.rstrip('/')}/{FILE_NAME}"
     try:
         id_range = parse_id_range(args.project_ids, "--project-ids") if args.project_ids else None
-        usage, success, error = collect(args.work_dir, id_range, fs), True, None
+        (usage, node), success, error = collect(args.work_dir, id_range, fs, proc), True, None
     except (XfsError, ProjectIdError, OSError) as exc:  # say it, and export the failure
-        usage, success, error = [], False, exc
+        usage, node, success, error = [], None, False, exc
     try:
-        atomic_write(path, render(usage, success, clock()), 0o644, "--output-dir")
+        atomic_write(path, render(usage, success, clock(), node), 0o644, "--output-dir")
     except FileError as exc:
         sys.stderr.write(f"mesos-xfs-quota-metrics: {exc}\n")
         return 2
@@ -95,4 +154,4 @@ def main(argv: list[str] | None = None, fs: XfsFilesystem | None = None, clock=t
     return 0
 
 
-__all__ = ["collect", "escape_help", "escape_label_value", "main", "render"]
+__all__ = ["NodeState", "agent_hook", "collect", "escape_help", "escape_label_value", "main", "render"]

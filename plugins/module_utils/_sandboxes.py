@@ -72,6 +72,19 @@ def find_sandboxes(fs: XfsFilesystem, work_dir: str, id_range: tuple[int, int] |
     return sandboxes
 
 
+def sandboxes_without_project(fs: XfsFilesystem, work_dir: str) -> list[str]:
+    """The run directories below ``work_dir`` that carry no project id (0): nothing limits them."""
+    paths = []
+    for path, _ids in sandbox_paths(work_dir):
+        try:
+            if fs.project_of(path)[0] == 0:
+                paths.append(path)
+        except XfsError:
+            if os.path.lexists(path):
+                raise
+    return paths
+
+
 def percent(used: int, hard: int, soft: int) -> float | None:
     """Used as a percentage of the hard limit (the soft one without it); None without a limit."""
     limit = hard or soft
@@ -93,4 +106,4 @@ def sandbox_view(sandbox: Sandbox, quota: ProjectQuota) -> dict:
     }
 
 
-__all__ = ["Sandbox", "find_sandboxes", "percent", "sandbox_paths", "sandbox_usage", "sandbox_view"]
+__all__ = ["Sandbox", "find_sandboxes", "percent", "sandbox_paths", "sandbox_usage", "sandbox_view", "sandboxes_without_project"]

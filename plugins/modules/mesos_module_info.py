@@ -57,6 +57,7 @@ options:
     type: float
     default: 60
   library_path:
+    version_added: 0.2.0
     description:
       - Directories to search for the library's dependencies (C(LD_LIBRARY_PATH) of the child that
         loads it).
@@ -65,6 +66,7 @@ options:
     type: list
     elements: path
   agent_service:
+    version_added: 0.2.0
     description: The agent's systemd service, whose library path is used when O(library_path) is not given.
     type: str
 author:

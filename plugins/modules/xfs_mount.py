@@ -116,6 +116,7 @@ options:
     type: path
     default: /etc/default/grub
   hide_existing_content:
+    version_added: 0.2.0
     description:
       - Mount onto O(path) even when the directory holds files or a process uses it. They stay on the
         file system below, hidden until the new one is unmounted.

@@ -51,6 +51,7 @@ options:
     type: bool
     default: false
   docker_root:
+    version_added: 0.2.0
     description:
       - Docker's data root (C(Docker Root Dir) in C(docker info), usually C(/var/lib/docker)).
         With it, RV(docker_tasks) lists every Mesos Docker task (container C(mesos-<containerId>)) with
@@ -60,12 +61,14 @@ options:
         C(image/<driver>/layerdb/mounts/<id>/mount-id)); no call to the daemon.
     type: path
   sandboxes_below:
+    version_added: 0.2.0
     description:
       - A Mesos agent's C(--work_dir) on this file system. Its task sandboxes
         (C(slaves/*/frameworks/*/executors/*/runs/*), symlinks not followed, nothing inside a
         sandbox read) that carry a project id are returned in RV(sandboxes).
     type: path
   sandbox_ids:
+    version_added: 0.2.0
     description:
       - Only sandboxes whose project id is in this range (V(20000-29999) or V([20000-29999])), for
         example the hook's C(project_ids). Needs O(sandboxes_below).

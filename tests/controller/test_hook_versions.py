@@ -20,7 +20,7 @@ PLAYBOOK = """
 - hosts: all
   gather_facts: false
   vars:
-    hook_api: test_stub
+    _hook_test_api_stub: {REPO}/tests/doubles/mesos_stub
     hook_build_host: localhost
     hook_build_dir: {build}/{{{{ hook_mesos_version }}}}
     hook_artifacts_dir: {tmp}/artifacts
@@ -56,7 +56,7 @@ def fixture_agents(tmp_path):
         """))
     playbook = tmp_path / "hook.yml"
     # the builds are kept between runs (one per version), like the role's own build directory
-    playbook.write_text(PLAYBOOK.format(build=os.path.join(REPO, ".build/test-hook-versions"), tmp=tmp_path))
+    playbook.write_text(PLAYBOOK.format(REPO=REPO, build=os.path.join(REPO, ".build/test-hook-versions"), tmp=tmp_path))
     yield inventory, playbook
     for process in processes:
         process.kill()

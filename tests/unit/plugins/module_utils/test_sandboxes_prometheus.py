@@ -114,3 +114,55 @@ def test_an_unwritable_output_dir_is_an_error_naming_it_not_a_traceback(tmp_path
     argv = ["--work-dir", str(tmp_path), "--output-dir", str(tmp_path / "missing")]
     assert _prometheus.main(argv, fs=fs) == 2
     assert "--output-dir" in capsys.readouterr().err
+
+
+def fake_proc(root, processes):
+    """A /proc with (pid, comm, [mapped paths]) entries."""
+    for pid, comm, maps in processes:
+        (root / str(pid)).mkdir(parents=True)
+        (root / str(pid) / "comm").write_text(comm + "\n")
+        (root / str(pid) / "maps").write_text("".join(f"7f00-7f01 r-xp 00000000 08:01 12 {path}\n" for path in maps))
+    (root / "self").mkdir(parents=True)
+    return str(root)
+
+
+@pytest.mark.parametrize("processes, expected", [
+    ([(1, "systemd", []), (200, "mesos-agent", ["/usr/lib/libmesos-1.11.0.so"])], (True, False)),
+    ([(200, "mesos-slave", ["/usr/lib/mesos/modules/libmesos_xfs_quota_hook-mesos1.11.0-0123456789ab.so"])], (True, True)),
+    ([(300, "mesos-agent-dou", ["/x/libmesos_xfs_quota_hook-mesos1.11.0-0123456789ab.so"])], (True, True)),
+    # another process that maps the library (a debugger, a check) is not the agent
+    ([(400, "python3", ["/usr/lib/mesos/modules/libmesos_xfs_quota_hook-mesos1.11.0-0123456789ab.so"])], (False, False)),
+    ([], (False, False)),
+])
+def test_the_agent_and_its_hook_are_found_in_proc(tmp_path, processes, expected):
+    assert _prometheus.agent_hook(fake_proc(tmp_path / "proc", processes)) == expected
+
+
+def test_main_exports_the_quota_state_the_agent_and_the_sandboxes_without_project(tmp_path, fs):
+    work_dir = tmp_path / "work"
+    label(fs, run_dir(work_dir, container="C1"), 20002)
+    run_dir(work_dir, container="C2")  # no project: no quota
+    fs.kernel.dquots[20002] = [20480, 0, 0, 0, 8, 1, 0, 0]
+    proc = fake_proc(tmp_path / "proc", [(200, "mesos-agent", [])])
+    out = tmp_path / "textfile"
+    out.mkdir()
+    assert _prometheus.main(["--work-dir", str(work_dir), "--output-dir", str(out)], fs=fs, clock=lambda: 1.0, proc=proc) == 0
+    lines = (out / "mesos_xfs_quota.prom").read_text().splitlines()
+    mount = f'{{mountpoint="{tmp_path}"}}'
+    assert f"mesos_xfs_quota_project_quota_enforced{mount} 1" in lines
+    assert f"mesos_xfs_quota_project_quota_accounting{mount} 1" in lines
+    assert "mesos_xfs_quota_sandboxes_without_project 1" in lines
+    assert "mesos_xfs_quota_agent_running 1" in lines and "mesos_xfs_quota_hook_loaded 0" in lines
+
+
+def test_quota_off_is_exported_as_such_not_as_a_failed_read(tmp_path, fs):
+    fs.kernel.qstat_flags = 0  # mounted without quota
+    work_dir = tmp_path / "work"
+    label(fs, run_dir(work_dir), 20002)
+    out = tmp_path / "textfile"
+    out.mkdir()
+    proc = fake_proc(tmp_path / "proc", [])
+    assert _prometheus.main(["--work-dir", str(work_dir), "--output-dir", str(out)], fs=fs, clock=lambda: 1.0, proc=proc) == 0
+    lines = (out / "mesos_xfs_quota.prom").read_text().splitlines()
+    assert f'mesos_xfs_quota_project_quota_enforced{{mountpoint="{tmp_path}"}} 0' in lines
+    assert "mesos_xfs_quota_scrape_success 1" in lines and not any(line.startswith("mesos_xfs_quota_sandbox_used_bytes{") for line in lines)
