@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: mesos_agent_hook
 short_description: Put a hook module into a Mesos agent, or take it out, and prove the agent runs with it
-version_added: 0.3.0
+version_added: 0.2.0
 description:
   - "With O(state=present): asks the hook library whether its module would start with O(parameters) on
     this host (its own C(<module>_check_parameters), in a child process with the agent's library path)

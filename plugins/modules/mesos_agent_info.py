@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: mesos_agent_info
 short_description: Read a Mesos agent as it runs, or as its unit will start it
-version_added: 0.3.0
+version_added: 0.2.0
 description:
   - "Reads a Mesos agent's systemd unit, its flag style and where each flag comes from (the unit's
     C(ExecStart), C(Environment=) of the unit and its drop-ins, C(EnvironmentFile=)s, the flag files of

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: mesos_agent_wait
 short_description: Wait until a Mesos agent has recovered, or say at once why it will not
-version_added: 0.3.0
+version_added: 0.2.0
 description:
   - "Asks the agent's C(GET /state) until it answers 200 (it answers 503 until the agent has recovered its
     checkpoints), and with O(hooks) or O(absent_module) until C(/flags) shows them; reads the unit's state

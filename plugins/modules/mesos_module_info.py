@@ -52,6 +52,7 @@ options:
         release, and is refused."
     type: raw
   timeout:
+    version_added: 0.2.0
     description: Seconds the child process that loads the library may take (a constructor or
       C(compatible()) that hangs is killed then, and the task fails saying so).
     type: float

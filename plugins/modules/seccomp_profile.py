@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: seccomp_profile
 short_description: Write a seccomp profile that denies tasks every change of an XFS project id
-version_added: 0.3.0
+version_added: 0.2.0
 description:
   - Writes a seccomp profile in Docker's JSON format, for Docker (C(seccomp-profile) in
     C(daemon.json)) or for Mesos's C(linux/seccomp) isolator (C(--seccomp_config_dir)). It is a base
