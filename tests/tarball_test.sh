@@ -100,15 +100,20 @@ for args in "-i web1, " "-i $tmp/inventory --limit web1"; do
     fi
     grep -q 'no agent to roll out to' "$tmp/site.log" || { cat "$tmp/site.log"; fail "site with no agent ($args) did not say why"; }
 done
-# A role variable from the inventory reaches the role (the playbook passes none of its own): the xfs
-# role's mount point, in check mode on this host, where the path is not mounted and the module says so.
-printf '[mesos_agents]\nagent1 ansible_connection=local ansible_python_interpreter=%s\n[mesos_agents:vars]\nxfs_mountpoint=/srv/from-inventory\n' \
+# A role variable from the inventory reaches the role (the playbook passes none of its own): the
+# agent's unit, read first with every tag (site.yml reads the agent before it changes anything);
+# this host has no such unit and the preflight says which one it looked for.
+printf '[mesos_agents]\nagent1 ansible_connection=local ansible_python_interpreter=%s\n[mesos_agents:vars]\nagent_service=mesos-from-inventory\nxfs_mountpoint=/srv/from-inventory\n' \
     "$bin/python" > "$tmp/inventory"
-"$bin/ansible-playbook" -i "$tmp/inventory" mesos.xfs_quota.site --tags xfs --check > "$tmp/site.log" 2>&1 || true
-grep -q '/srv/from-inventory is neither in /etc/fstab nor mounted' "$tmp/site.log" || { cat "$tmp/site.log"; fail "xfs_mountpoint from the inventory did not reach the xfs role"; }
-# ... and the error names the role's variable xfs_device, not the module's option src
-grep -q 'xfs_device: /srv/from-inventory is neither in /etc/fstab nor mounted; give xfs_device' "$tmp/site.log" \
-    || { cat "$tmp/site.log"; fail "the xfs role's error does not name xfs_device"; }
+"$bin/ansible-playbook" -i "$tmp/inventory" mesos.xfs_quota.site --tags xfs --check > "$tmp/site.log" 2>&1 && fail "site on a host with no agent exited 0"
+grep -q 'mesos-from-inventory' "$tmp/site.log" || { cat "$tmp/site.log"; fail "agent_service from the inventory did not reach the agent's preflight"; }
+grep -q 'is neither in /etc/fstab nor mounted' "$tmp/site.log" && { cat "$tmp/site.log"; fail "site touched the disk's role before the agent was read"; }
+# The xfs role alone: the mount point from the inventory, in check mode on this host, where the path
+# is not mounted and the module says so, naming the role's variable xfs_device, not the module's src.
+printf -- '- name: The xfs role alone\n  hosts: all\n  gather_facts: false\n  roles: [mesos.xfs_quota.xfs]\n' > "$tmp/xfs_only.yml"
+"$bin/ansible-playbook" -i "$tmp/inventory" "$tmp/xfs_only.yml" --check > "$tmp/xfs.log" 2>&1 || true
+grep -q 'xfs_device: /srv/from-inventory is neither in /etc/fstab nor mounted; give xfs_device' "$tmp/xfs.log" \
+    || { cat "$tmp/xfs.log"; fail "xfs_mountpoint from the inventory did not reach the xfs role, or its error does not name xfs_device"; }
 # The hook role in check mode on a first rollout (nothing built yet) predicts the install and changes
 # nothing; it used to fail with "'dict' object has no attribute 'checksum'".
 cat > "$tmp/hook_check.yml" <<'PLAY'
