@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """The agent part of tests/vectors/mesos_releases.json, read from each release's Mesos source.
 
 For every tag given, the flags of the agent as `mesos-agent` loads them on Linux: `slave::Flags`
