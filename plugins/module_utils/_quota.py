@@ -121,6 +121,67 @@ def _predicted(request: QuotaRequest, why: str, warnings: list[str]) -> dict[str
     return {"changed": True, "before": dict(view, limits=dict.fromkeys(LIMIT_FIELDS, 0)), "after": view}
 
 
+@dataclass
+class _Merged:
+    """Every item that chose one project on one file system, merged into the limits set once.
+
+    XFS keeps each Q_XSETQLIM on its own, so two items applied one after the other (``bsoft: 800k``,
+    then ``bhard: 512k``) would each pass the soft <= hard check against the old limits, and XFS
+    would drop the hard limit that ended below the soft one.
+    """
+
+    fs: XfsFilesystem
+    project_id: int
+    current: ProjectQuota
+    state: str
+    requests: list[QuotaRequest]
+    asked: dict[str, tuple[int, QuotaRequest]] = field(default_factory=dict)  # limit -> (bytes or count, item)
+
+    def label(self) -> str:
+        return f"project {self.project_id} on {self.fs.mountpoint}"
+
+    def desired(self) -> dict[str, int]:
+        if self.state == "absent":
+            return dict.fromkeys(LIMIT_FIELDS, 0)
+        desired = dict(self.current.limits)
+        desired.update({key: value for key, (value, _request) in self.asked.items()})
+        for soft, hard in SOFT_HARD:
+            if not desired.get(hard) or desired.get(soft, 0) <= desired[hard]:
+                continue
+            if len(self.requests) == 1:
+                check_soft_hard(desired, self.requests[0].where, self.requests[0].written)
+            # name the item each limit comes from (none: the limit the project has now)
+            parts = []
+            for key in (soft, hard):
+                origin = self.asked.get(key)
+                parts.append(f"{origin[1].where}{key} ({origin[1].written[key]!r})" if origin
+                             else f"its current {key} ({_shown_limit(key, desired[key], {})})")
+            lead_key = hard if hard in self.asked else soft
+            raise ProjectFileError(
+                f"{self.asked[lead_key][1].where}{lead_key}: {parts[0]} is above {parts[1]} for {self.label()} "
+                "(items for one project are merged before they are set); a soft limit must not exceed the hard "
+                "one, and XFS would drop the hard limit: change one of them")
+        return desired
+
+
+def _merge(plan: _Merged, request: QuotaRequest, asked: dict[str, int]) -> None:
+    """Add one more item for ``plan``'s project; items that contradict each other are an error naming both."""
+    first = plan.requests[0]
+    if request.state != plan.state:
+        clearing, setting = (request, first) if request.state == "absent" else (first, request)
+        raise ProjectFileError(
+            f"{request.where}state: {clearing.where.rstrip('.')} clears every limit of {plan.label()} (state=absent) "
+            f"and {setting.where.rstrip('.')} sets limits of it; give one item per project")
+    for key, value in asked.items():
+        if key in plan.asked and plan.asked[key][0] != value:
+            other = plan.asked[key][1]
+            raise ProjectFileError(
+                f"{request.where}{key}: {request.written[key]!r} for {plan.label()}, which {other.where}{key} "
+                f"sets to {other.written[key]!r}; give each limit of a project once")
+        plan.asked.setdefault(key, (value, request))
+    plan.requests.append(request)
+
+
 def apply_limits(requests: list[QuotaRequest], names: ProjectFiles, check_mode: bool,
                  kernel: Kernel | None = None, warnings: list[str] | None = None) -> list[dict[str, Any]]:
     """Resolve and check every request first; only then set the limits that differ.
@@ -132,7 +193,8 @@ def apply_limits(requests: list[QuotaRequest], names: ProjectFiles, check_mode: 
     warnings = warnings if warnings is not None else []
     mounts: list[Mount] = parse_mountinfo(kernel.read_mountinfo())
     filesystems: dict[str, XfsFilesystem] = {}
-    plans: list[tuple[XfsFilesystem, int, ProjectQuota, dict[str, int]] | dict[str, Any]] = []
+    plans: list[_Merged | dict[str, Any]] = []
+    merged: dict[tuple[str, int], _Merged] = {}  # (device, project id): several items for one project become one
     for request in requests:
         if request.predicted:
             plans.append(_predicted(request, f"{request.where}name: project {request.name!r} is not in {names.projid_path} yet", warnings))
@@ -159,21 +221,21 @@ def apply_limits(requests: list[QuotaRequest], names: ProjectFiles, check_mode: 
                     f"{param}: {target} has no project (id 0); assign one with "
                     "mesos.xfs_quota.xfs_project first"
                 )
-        current = fs.get_quota(project_id)
-        if request.state == "absent":
-            desired = dict.fromkeys(LIMIT_FIELDS, 0)
-        else:
-            desired = dict(current.limits)
-            desired.update({key: fs.effective_limit(key, value) for key, value in request.limits.items()})
-            check_soft_hard(desired, request.where, request.written)
-        plans.append((fs, project_id, current, desired))
+        asked = {key: fs.effective_limit(key, value) for key, value in request.limits.items()}
+        key = (fs.device, project_id)
+        if key in merged:
+            _merge(merged[key], request, asked)
+            continue
+        merged[key] = _Merged(fs, project_id, fs.get_quota(project_id), request.state, [request])
+        merged[key].asked.update({name: (value, request) for name, value in asked.items()})
+        plans.append(merged[key])
 
     results = []
     for plan in plans:
         if isinstance(plan, dict):
             results.append(plan)
             continue
-        fs, project_id, current, desired = plan
+        fs, project_id, current, desired = plan.fs, plan.project_id, plan.current, plan.desired()
         delta = {key: value for key, value in desired.items() if current.limits[key] != value}
         after = current
         if delta:

@@ -93,6 +93,11 @@ author:
 notes:
   - The file system must be mounted with project quota (see M(mesos.xfs_quota.xfs_mount)).
   - All items are validated before any limit is set; a bad item leaves the host unchanged.
+  - Items that choose the same project on the same file system (by name, id or path alike) are
+    merged before anything is set, so the result is what they ask together (C(bsoft) from one item,
+    C(bhard) from another) or an error naming the items: the same limit given two values, V(absent)
+    with V(present), or a soft limit above the hard one (XFS would drop that hard limit). RV(projects)
+    has one entry per project.
   - In check mode, an item whose O(path) does not exist yet or whose O(name) is not defined yet is
     reported as a change with a warning (an earlier task of the run would create it).
 seealso:

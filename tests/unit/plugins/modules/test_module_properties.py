@@ -14,7 +14,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from unittest import mock
@@ -134,20 +134,37 @@ SELECTOR = st.one_of(st.fixed_dictionaries({"name": NAMES}), st.fixed_dictionari
                      st.fixed_dictionaries({"path": TREES}), st.just({}))
 
 
+# Another item for the project "sandbox" (7001, on mnt/sb): chosen three ways, with its own limits.
+SAME_PROJECT = st.tuples(st.sampled_from([{"name": "sandbox"}, {"id": 7001}, {"path": "sb"}]),
+                         st.dictionaries(st.sampled_from(["bsoft", "bhard", "isoft", "ihard"]),
+                                         st.sampled_from(["0", "100", "512k", "800k", "1m", "20k"]), max_size=3),
+                         st.sampled_from(["present", "absent"]))
+
+
 @SETTINGS
 @given(selector=SELECTOR, limits=LIMITS, state=st.sampled_from(["present", "absent"]), many=st.booleans(),
-       check_mode=st.booleans(), projid_extra=FOREIGN, projects_extra=FOREIGN)
-def test_xfs_project_quota_any_arguments(selector, limits, state, many, check_mode, projid_extra, projects_extra):
+       check_mode=st.booleans(), projid_extra=FOREIGN, projects_extra=FOREIGN,
+       same=st.lists(SAME_PROJECT, max_size=2))
+@example(selector={"id": 7001}, limits={}, state="present", many=True, check_mode=False, projid_extra=b"", projects_extra=b"",
+         same=[({"name": "sandbox"}, {"bsoft": "800k"}, "present"), ({"path": "sb"}, {"bhard": "512k"}, "present")])
+def test_xfs_project_quota_any_arguments(selector, limits, state, many, check_mode, projid_extra, projects_extra, same):
     with tempfile.TemporaryDirectory() as root:
         host = make_host(Path(root), projid_extra, projects_extra)
         item = {key: str(host.mnt / value) if key == "path" else value for key, value in selector.items() if value is not None}
         item.update(limits)
         item["state"] = state
         args = {"mountpoint": str(host.mnt), "projects": [item]} if many else {"mountpoint": str(host.mnt), **item}
+        if many:  # items for one project are merged (issue 25 item 8): what they ask together, or an error
+            for chosen, more, more_state in same:
+                args["projects"].append({**{k: str(host.mnt / v) if k == "path" else v for k, v in chosen.items()},
+                                         **more, "state": more_state})
         if "path" in item and not many:
             args.pop("mountpoint")
         check_run(host, xfs_project_quota, args, check_mode, set(), set())
         assert host.projid.read_bytes() == projid_extra + OWN_PROJID + projid_extra
+        for bhard, bsoft, ihard, isoft, *_rest in host.kernel.dquots.values():  # XFS would drop such a hard limit
+            assert not bhard or bsoft <= bhard
+            assert not ihard or isoft <= ihard
 
 
 @SETTINGS

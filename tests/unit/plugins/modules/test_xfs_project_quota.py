@@ -108,3 +108,45 @@ def test_check_mode_predicts_a_path_an_earlier_task_gives_a_project(host):
     assert not result.get("failed") and result["changed"] and "has no project yet" in result["warnings"][0], result
     real = host.run(xfs_project_quota, {"path": str(host.mnt / "fresh"), "bhard": "1m"})
     assert real.get("failed") and "has no project (id 0)" in real["msg"]
+
+
+def test_items_for_one_project_are_merged_and_a_hard_limit_below_a_soft_one_is_refused(host):
+    """Issue 25 item 8: bsoft 800k then bhard 512k each passed against the old limits; XFS dropped bhard."""
+    before = host.snapshot()
+    result = host.run(xfs_project_quota, {"mountpoint": str(host.mnt), "projects": [
+        {"id": 7001, "bsoft": "800k"}, {"path": str(host.mnt / "sb"), "bhard": "512k"}]})
+    assert result.get("failed"), result
+    assert result["msg"].startswith("projects[1].bhard: projects[0].bsoft ('800k') is above projects[1].bhard ('512k') "
+                                    "for project 7001"), result["msg"]
+    assert host.snapshot() == before
+
+
+def test_items_for_one_project_that_fit_together_are_set_once(host):
+    result = host.run(xfs_project_quota, {"mountpoint": str(host.mnt), "projects": [
+        {"id": 7001, "bhard": "1m"}, {"name": "sandbox", "bsoft": "512k"}, {"id": 7001, "bhard": "1024k"}]})
+    assert not result.get("failed") and result["changed"], result
+    assert [p["id"] for p in result["projects"]] == [7001]
+    assert result["projects"][0]["limits"]["bsoft"] == 512 * 1024 and result["projects"][0]["limits"]["bhard"] == 1 << 20
+    assert host.kernel.dquots[7001][:2] == [(1 << 20) // 512, 512 * 1024 // 512]
+    again = host.run(xfs_project_quota, {"mountpoint": str(host.mnt), "projects": [
+        {"id": 7001, "bhard": "1m"}, {"name": "sandbox", "bsoft": "512k"}]})
+    assert not again["changed"], again
+
+
+@pytest.mark.parametrize("items, start", [
+    ([{"id": 7001, "bhard": "1m"}, {"id": 7001, "bhard": "2m"}], "projects[1].bhard: '2m' for project 7001 on "),
+    ([{"id": 7001, "bhard": "1m"}, {"id": 7001, "state": "absent"}], "projects[1].state: projects[1] clears every limit"),
+])
+def test_items_for_one_project_that_contradict_each_other_name_both(host, items, start):
+    before = host.snapshot()
+    result = host.run(xfs_project_quota, {"mountpoint": str(host.mnt), "projects": items})
+    assert result.get("failed") and result["msg"].startswith(start), result
+    assert "projects[0]" in result["msg"] and host.snapshot() == before
+
+
+def test_a_hard_limit_below_the_current_soft_one_is_refused(host):
+    host.run(xfs_project_quota, {"id": 7001, "mountpoint": str(host.mnt), "bsoft": "800k"})
+    before = host.snapshot()
+    result = host.run(xfs_project_quota, {"id": 7001, "mountpoint": str(host.mnt), "bhard": "512k"})
+    assert result.get("failed") and result["msg"].startswith("bsoft: 800 KiB is above bhard ('512k')"), result
+    assert host.snapshot() == before
