@@ -243,13 +243,17 @@ class ProjectFiles:
              "before": shown(self.projects_before), "after": shown(projects)},
         ]
 
-    def write(self) -> None:
+    def write(self, written: list[str] | None = None) -> None:
+        """Save the edited files; each one saved is appended to ``written`` (a failure's report)."""
+        written = written if written is not None else []
         projid_edited, projects_edited = self._edited()
         projid, projects = self.rendered()
         if projid_edited:
             atomic_write(self.projid_path, projid, param="projid_file")
+            written.append(self.projid_path)
         if projects_edited:
             atomic_write(self.projects_path, projects, param="projects_file")
+            written.append(self.projects_path)
 
 
 def _append(lines: list[str], line: str) -> list[str]:

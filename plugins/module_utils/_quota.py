@@ -182,13 +182,25 @@ def _merge(plan: _Merged, request: QuotaRequest, asked: dict[str, int]) -> None:
     plan.requests.append(request)
 
 
+def failure(msg: str, limits_set: list[tuple[int, str]]) -> dict[str, Any]:
+    """The arguments of ``fail_json`` for ``msg``: with the limits this run set before it failed."""
+    if not limits_set:
+        return {"msg": msg, "changed": False}
+    done = ", ".join(f"{project_id} on {mountpoint}" for project_id, mountpoint in limits_set)
+    return {"msg": f"{msg}; before it failed, this run set the limits of project {done}", "changed": True,
+            "limits_set": [project_id for project_id, _mountpoint in limits_set]}
+
+
 def apply_limits(requests: list[QuotaRequest], names: ProjectFiles, check_mode: bool,
-                 kernel: Kernel | None = None, warnings: list[str] | None = None) -> list[dict[str, Any]]:
+                 kernel: Kernel | None = None, warnings: list[str] | None = None,
+                 limits_set: list[tuple[int, str]] | None = None) -> list[dict[str, Any]]:
     """Resolve and check every request first; only then set the limits that differ.
 
     In check mode an item whose name or path an earlier task would create is reported as a
-    change with a warning (in ``warnings``), not as a failure.
+    change with a warning (in ``warnings``), not as a failure. Each project whose limits were set
+    is appended to ``limits_set`` at once, so that a later failure can say so.
     """
+    limits_set = limits_set if limits_set is not None else []
     kernel = kernel or Kernel()
     warnings = warnings if warnings is not None else []
     mounts: list[Mount] = parse_mountinfo(kernel.read_mountinfo())
@@ -243,6 +255,7 @@ def apply_limits(requests: list[QuotaRequest], names: ProjectFiles, check_mode: 
                 after = ProjectQuota(project_id, dict(desired), current.used_bytes, current.used_inodes, current.used_rt_bytes)
             else:
                 fs.set_limits(project_id, delta)
+                limits_set.append((project_id, fs.mountpoint))
                 after = fs.get_quota(project_id)
         results.append({
             "changed": bool(delta),

@@ -191,9 +191,14 @@ class _TreeWalk:
                 else:
                     self.label_files(top)
                     stack.pop().close()
+        except XfsError as exc:
+            exc.walk = self.result  # what was relabelled before it failed, for the failure's result
+            raise
         except OSError as exc:  # reading a directory
             where = stack[-1].path if stack else root.path
-            raise XfsError(f"{where}: cannot read the directory: {exc.strerror}") from exc
+            failure = XfsError(f"{where}: cannot read the directory: {exc.strerror}")
+            failure.walk = self.result
+            raise failure from exc
         finally:
             os.fchdir(cwd)
             os.close(cwd)

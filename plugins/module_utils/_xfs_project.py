@@ -76,6 +76,41 @@ class ProjectResult:
 
 
 @dataclass
+class Progress:
+    """What a run has changed so far, so that a failure halfway reports it (``changed: true``).
+
+    Relabelled files are not undone: their previous ids are not kept (a tree may hold millions),
+    so the failure names the trees, the count and the files written instead.
+    """
+
+    trees: list[str] = field(default_factory=list)  # trees in which at least one inode was relabelled
+    inodes_changed: int = 0
+    files_written: list[str] = field(default_factory=list)
+
+    def add_walk(self, tree: str, walk: WalkResult | None) -> None:
+        if walk is not None and walk.changed:
+            self.inodes_changed += walk.changed
+            self.trees.append(shown(tree))
+
+    def changed(self) -> bool:
+        return bool(self.trees or self.files_written)
+
+    def failure(self, msg: str) -> dict[str, Any]:
+        """The arguments of ``fail_json`` for an error ``msg``: what this run changed before it."""
+        if not self.changed():
+            return {"msg": msg, "changed": False}
+        done = []
+        if self.trees:
+            done.append(f"relabelled {self.inodes_changed} files and directories in {', '.join(self.trees)} "
+                        "(not undone: run the task again once the cause is fixed)")
+        if self.files_written:
+            done.append(f"wrote {', '.join(self.files_written)}")
+        return {"msg": f"{msg}; before it failed, this run {' and '.join(done)}", "changed": True,
+                "relabelled": list(self.trees), "inodes_changed": self.inodes_changed,
+                "files_written": list(self.files_written)}
+
+
+@dataclass
 class _Plan:
     """Walks to run, all checked before the first one runs."""
 
@@ -130,9 +165,13 @@ def _filesystem(path: str, kernel: Kernel, mounts: list, check_mode: bool, plan:
 
 
 def apply_project(request: ProjectRequest, files: ProjectFiles, check_mode: bool,
-                  kernel: Kernel | None = None) -> ProjectResult:
-    """Edit ``files`` and label trees as ``request`` asks; ``files`` is written by the caller."""
+                  kernel: Kernel | None = None, progress: Progress | None = None) -> ProjectResult:
+    """Edit ``files`` and label trees as ``request`` asks; ``files`` is written by the caller.
+
+    ``progress`` learns each tree as it is relabelled, so a later failure can say what changed.
+    """
     kernel = kernel or Kernel()
+    progress = progress if progress is not None else Progress()
     plan = _Plan()
     if request.state == "absent":
         name, project_id = _resolve_absent(request, files)
@@ -185,7 +224,14 @@ def apply_project(request: ProjectRequest, files: ProjectFiles, check_mode: bool
 
     walk = WalkResult()
     for fs, tree, new_id in plan.walks:
-        result = assign_tree(fs, tree, new_id, recursive=request.recursive or new_id == 0, dry_run=check_mode)
+        try:
+            result = assign_tree(fs, tree, new_id, recursive=request.recursive or new_id == 0, dry_run=check_mode)
+        except XfsError as exc:
+            if not check_mode:
+                progress.add_walk(tree, getattr(exc, "walk", None))
+            raise
+        if not check_mode:
+            progress.add_walk(tree, result)
         walk.changed += result.changed
         walk.unchanged += result.unchanged
         walk.skipped_special += result.skipped_special
@@ -195,4 +241,4 @@ def apply_project(request: ProjectRequest, files: ProjectFiles, check_mode: bool
                          [shown(path) for path in files.paths_of(project_id)], walk, plan.warnings)
 
 
-__all__ = ["ProjectRequest", "ProjectResult", "XfsError", "apply_project", "resolve_path"]
+__all__ = ["Progress", "ProjectRequest", "ProjectResult", "XfsError", "apply_project", "resolve_path"]

@@ -130,6 +130,22 @@ skipped_mounts:
   returned: always
   type: list
   elements: str
+relabelled:
+  description:
+    - When the task fails after it relabelled files (a later tree, or writing O(projid_file) or
+      O(projects_file) failed), the trees in which it did; the task then reports C(changed=true) and
+      its message says what was done. Relabelled files are not put back (their previous ids are
+      not kept), so fix the cause and run the task again.
+  returned: on failure after a change
+  type: list
+  elements: str
+  version_added: 0.2.0
+files_written:
+  description: When the task fails after it wrote O(projid_file) (and not O(projects_file)), the file written.
+  returned: on failure after a change
+  type: list
+  elements: str
+  version_added: 0.2.0
 walk_fence:
   description:
     - How the tree walk told other mounts apart, probed once per tree; V(statx_mnt_id) on Linux 5.8+,
@@ -141,10 +157,10 @@ walk_fence:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import FileError, locked
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import FileError, locked, printable
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._projects import PROJECT_FILE_ARGS, ProjectFileError, ProjectFiles
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import Kernel, XfsError
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs_project import ProjectRequest, apply_project
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs_project import Progress, ProjectRequest, apply_project
 
 
 def main() -> None:
@@ -162,18 +178,19 @@ def main() -> None:
         supports_check_mode=True,
     )
     p = module.params
+    progress = Progress()
     try:
         request = ProjectRequest.from_params(p)
         with locked(p["projects_file"] + ".lock", "projects_file"):
             files = ProjectFiles(p["projid_file"], p["projects_file"])
-            result = apply_project(request, files, module.check_mode, Kernel())
+            result = apply_project(request, files, module.check_mode, Kernel(), progress)
             if files.changed() and not module.check_mode:
-                files.write()
+                files.write(progress.files_written)
     except (XfsError, ProjectFileError, FileError) as exc:
-        module.fail_json(msg=str(exc))
+        module.fail_json(**printable(progress.failure(str(exc))))
 
     for warning in result.warnings:
-        module.warn(warning)
+        module.warn(printable(warning))
     output = dict(
         changed=result.changed, id=result.project_id, name=result.name, paths=result.paths,
         inodes_changed=result.walk.changed, inodes_unchanged=result.walk.unchanged,
@@ -183,7 +200,7 @@ def main() -> None:
         output["walk_fence"] = result.walk.fence
     if module._diff:
         output["diff"] = files.diff()
-    module.exit_json(**output)
+    module.exit_json(**printable(output))  # a name from projid that is not UTF-8 shows as \xNN
 
 
 if __name__ == "__main__":

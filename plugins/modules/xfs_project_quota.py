@@ -95,11 +95,15 @@ notes:
   - All items are validated before any limit is set; a bad item leaves the host unchanged.
   - Items that choose the same project on the same file system (by name, id or path alike) are
     merged before anything is set, so the result is what they ask together (C(bsoft) from one item,
-    C(bhard) from another) or an error naming the items: the same limit given two values, V(absent)
-    with V(present), or a soft limit above the hard one (XFS would drop that hard limit). RV(projects)
+    C(bhard) from another) or an error naming the items (the same limit given two values, V(absent)
+    with V(present), or a soft limit above the hard one, whose hard limit XFS would drop). RV(projects)
     has one entry per project.
   - In check mode, an item whose O(path) does not exist yet or whose O(name) is not defined yet is
     reported as a change with a warning (an earlier task of the run would create it).
+  - A failure after some limits were set (for example a later project's C(quotactl) fails) reports
+    C(changed=true) and names, in its message and in RV(limits_set), the projects whose limits were set.
+  - Names from O(projid_file) are shown in results with bytes that are not UTF-8 as C(\xNN)
+    (Python's C(backslashreplace)); the file keeps its bytes.
 seealso:
   - module: mesos.xfs_quota.xfs_project
   - module: mesos.xfs_quota.xfs_quota_info
@@ -163,14 +167,20 @@ projects:
       description: Inodes in use.
       type: int
       sample: 12
+limits_set:
+  description: When the task fails after it set limits, the ids of the projects whose limits were set.
+  returned: on failure after a change
+  type: list
+  elements: int
+  version_added: 0.2.0
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import FileError
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import FileError, printable
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._projects import PROJECT_FILE_ARGS, ProjectFileError, ProjectFiles
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._quota import (
-    LIMIT_OPTIONS, apply_limits, diff_text, merge_items, parse_request)
+    LIMIT_OPTIONS, apply_limits, diff_text, failure, merge_items, parse_request)
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._sizes import SizeError
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import Kernel, XfsError
 
@@ -196,15 +206,16 @@ def main() -> None:
         supports_check_mode=True,
     )
     warnings: list[str] = []
+    limits_set: list[tuple[int, str]] = []
     try:
         names = ProjectFiles(module.params["projid_file"], module.params["projects_file"])
         requests = [parse_request(item, prefix, names, module.check_mode) for prefix, item in merge_items(module.params)]
-        results = apply_limits(requests, names, module.check_mode, Kernel(), warnings)
+        results = apply_limits(requests, names, module.check_mode, Kernel(), warnings, limits_set)
     except (XfsError, ProjectFileError, SizeError, FileError) as exc:
-        module.fail_json(msg=str(exc))
+        module.fail_json(**printable(failure(str(exc), limits_set)))
 
     for warning in warnings:
-        module.warn(warning)
+        module.warn(printable(warning))
     changed = any(r["changed"] for r in results)
     output = {"changed": changed, "projects": [r["after"] for r in results]}
     if module._diff:
@@ -212,7 +223,7 @@ def main() -> None:
             "before": diff_text([r["before"] for r in results]),
             "after": diff_text([r["after"] for r in results]),
         }
-    module.exit_json(**output)
+    module.exit_json(**printable(output))  # names from projid are not ours: a byte that is not UTF-8 shows as \xNN
 
 
 if __name__ == "__main__":

@@ -126,7 +126,9 @@ projects:
       description: Project id.
       type: int
     name:
-      description: Name from O(projid_file), if it has one.
+      description:
+        - Name from O(projid_file), if it has one. A byte that is not UTF-8 is shown as C(\xNN)
+          (Python's C(backslashreplace)), so one such name does not fail the report; the file keeps its bytes.
       type: str
     used_bytes:
       description: Bytes used.
@@ -202,7 +204,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._docker import DockerStateError, DockerTaskUsage, read_docker_tasks
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import FileError
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import FileError, printable
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._project_ids import ProjectIdError, parse_id_range
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._projects import (
     PROJECT_FILE_ARGS, ProjectFileError, ProjectFiles, validate_id, validate_path)
@@ -278,7 +280,7 @@ def main() -> None:
         if p["sandboxes_below"]:
             found["sandboxes"] = sandboxes(fs, p["sandboxes_below"], p["sandbox_ids"]) if state.project_accounting else []
     except (XfsError, ProjectFileError, FileError, DockerStateError) as exc:
-        module.fail_json(msg=str(exc))
+        module.fail_json(msg=printable(str(exc)))
 
     projects = []
     for q in quotas:
@@ -290,8 +292,10 @@ def main() -> None:
             "percent_bytes": percent(q.used_bytes, q.limits["bhard"], q.limits["bsoft"]),
             "percent_inodes": percent(q.used_inodes, q.limits["ihard"], q.limits["isoft"]),
         })
-    module.exit_json(changed=False, mountpoint=fs.mountpoint, device=fs.device,
-                     quota_state=vars(state), projects=projects, **docker, **found)
+    # Names come from a file we do not own: a byte that is not UTF-8 is shown as \xNN (backslashreplace),
+    # not a failure of the whole report; the file keeps its bytes.
+    module.exit_json(**printable(dict(changed=False, mountpoint=fs.mountpoint, device=fs.device,
+                                      quota_state=vars(state), projects=projects, **docker, **found)))
 
 
 if __name__ == "__main__":

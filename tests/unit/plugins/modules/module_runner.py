@@ -103,5 +103,7 @@ class FakeHost:
                 pass
         assert len(results) == 1, results
         result = results[0]
+        # Ansible refuses a result that is not UTF-8 (a surrogate from a byte of a file): so does this
+        json.dumps(result, ensure_ascii=False, default=str).encode("utf-8")
         result["warnings"] = [getattr(getattr(w, "event", None), "msg", None) or str(w) for w in result.get("warnings", [])]
         return result

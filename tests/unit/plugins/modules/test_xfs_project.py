@@ -1,10 +1,14 @@
 """xfs_project through its main(), on the fake host: what a task owns, and only that, changes."""
 from __future__ import annotations
 
+import errno
 import os
+from unittest import mock
 
 import pytest
 
+from ansible_collections.mesos.xfs_quota.plugins.module_utils import _projects
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import FileError
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import FS_XFLAG_PROJINHERIT
 from ansible_collections.mesos.xfs_quota.plugins.modules import xfs_project
 from ansible_collections.mesos.xfs_quota.tests.unit.plugins.modules.module_runner import FakeHost
@@ -211,3 +215,40 @@ def test_dotdot_is_resolved_not_normalised(host):
     os.symlink(a / "deep", host.mnt / "link")
     result = host.run(xfs_project, {"name": "p", "id": 5, "paths": [f"{host.mnt}/link/../"]})
     assert not result.get("failed") and result["paths"] == [str(a)], result
+
+
+@pytest.mark.parametrize("failing", ["projid_file", "projects_file"])
+def test_a_write_that_fails_after_the_walk_reports_what_was_relabelled(host, failing):
+    """Issue 25 item 7: trees relabelled, then the projid/projects write failed: the task said changed: false."""
+    a = tree(host, "a")
+    real = _projects.atomic_write
+
+    def atomic_write(path, content, default_mode=0o644, param=""):
+        if param == failing:
+            raise FileError(f"{param}: cannot write {path}: No space left on device")
+        return real(path, content, default_mode, param)
+
+    with mock.patch.object(_projects, "atomic_write", atomic_write):
+        result = host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(a)]})
+    assert result.get("failed") and result["changed"], result
+    assert result["msg"].startswith(f"{failing}: cannot write"), result["msg"]
+    assert f"this run relabelled 2 files and directories in {a}" in result["msg"], result["msg"]
+    assert result["relabelled"] == [str(a)] and result["inodes_changed"] == 2
+    assert result["files_written"] == ([] if failing == "projid_file" else [str(host.projid)])
+    assert host.label(a / "f") == 5
+
+
+def test_a_walk_that_fails_halfway_reports_the_trees_done(host):
+    a, b = tree(host, "a"), tree(host, "b")
+    real = host.kernel.set_fsxattr
+
+    def set_fsxattr(fd, buf):
+        if os.fstat(fd).st_ino == (b / "f").stat().st_ino:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        real(fd, buf)
+
+    with mock.patch.object(host.kernel, "set_fsxattr", set_fsxattr):
+        result = host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(a), str(b)]})
+    assert result.get("failed") and result["changed"], result
+    assert result["relabelled"] == [str(a), str(b)] and result["inodes_changed"] == 3, result
+    assert not host.projid.exists()  # nothing written after the failed walk

@@ -1,11 +1,15 @@
 """xfs_project_quota through its main(), on the fake host."""
 from __future__ import annotations
 
+import errno
+import json
 import os
 import socket
+from unittest import mock
 
 import pytest
 
+from ansible_collections.mesos.xfs_quota.plugins.module_utils import _xfs
 from ansible_collections.mesos.xfs_quota.plugins.modules import xfs_project, xfs_project_quota
 from ansible_collections.mesos.xfs_quota.tests.unit.plugins.modules.module_runner import FakeHost
 
@@ -150,3 +154,29 @@ def test_a_hard_limit_below_the_current_soft_one_is_refused(host):
     result = host.run(xfs_project_quota, {"id": 7001, "mountpoint": str(host.mnt), "bhard": "512k"})
     assert result.get("failed") and result["msg"].startswith("bsoft: 800 KiB is above bhard ('512k')"), result
     assert host.snapshot() == before
+
+
+def test_a_foreign_name_that_is_not_utf8_is_shown_escaped_and_kept_in_the_file(host):
+    """Issue 25 item 7: a limit was set, then Ansible refused the result (a Latin-1 byte in a foreign name)."""
+    host.projid.write_bytes(host.projid.read_bytes() + b"caf\xe9:7002\n")
+    result = host.run(xfs_project_quota, {"mountpoint": str(host.mnt), "id": 7002, "bhard": "1m"}, diff=True)
+    assert not result.get("failed") and result["changed"], result
+    assert result["projects"][0]["name"] == "caf\\xe9"  # backslashreplace: the byte as \xNN
+    json.dumps(result, ensure_ascii=False).encode("utf-8")  # what Ansible does with a result; a surrogate fails
+    assert host.projid.read_bytes().endswith(b"caf\xe9:7002\n")
+
+
+def test_a_limit_that_fails_after_another_was_set_reports_changed(host):
+    real = host.kernel.quotactl
+
+    def quotactl(cmd, device, qid, buf):
+        if cmd == _xfs.Q_XSETQLIM and qid == 7002:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        real(cmd, device, qid, buf)
+
+    with mock.patch.object(host.kernel, "quotactl", quotactl):
+        result = host.run(xfs_project_quota, {"mountpoint": str(host.mnt), "projects": [
+            {"id": 7001, "bhard": "1m"}, {"id": 7002, "bhard": "1m"}]})
+    assert result.get("failed") and result["changed"], result
+    assert "before it failed, this run set the limits of project 7001" in result["msg"], result["msg"]
+    assert result["limits_set"] == [7001] and host.kernel.dquots[7001][0] == (1 << 20) // 512
