@@ -21,6 +21,9 @@ options:
       - Edits of both files hold an exclusive C(flock) on O(projects_file) with C(.lock)
         appended and are written atomically (temporary file and rename; mode, owner and SELinux
         context kept).
+      - Either file may be a symbolic link; the link is followed and its target is rewritten
+        atomically, so the link stays a link. O(projid_file) and O(projects_file) naming the same
+        file (directly or through links) is an error.
     type: path
     default: /etc/projects
 """

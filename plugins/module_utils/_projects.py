@@ -14,6 +14,7 @@ never interleave their edits.
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -118,6 +119,11 @@ class ProjectFiles:
     projects_path: str = "/etc/projects"
 
     def __post_init__(self) -> None:
+        if os.path.realpath(self.projid_path) == os.path.realpath(self.projects_path):
+            # each edit would undo the other's: a name removed from one is written back by the second write
+            raise ProjectFileError(
+                f"projid_file/projects_file: {self.projid_path} and {self.projects_path} are the same file; "
+                "name lines (name:id) and tree lines (id:path) need a file each, e.g. /etc/projid and /etc/projects")
         self.projid_before = read_text(self.projid_path, "projid_file")
         self.projects_before = read_text(self.projects_path, "projects_file")
         self.projid = split_lines(self.projid_before)
@@ -197,8 +203,8 @@ class ProjectFiles:
 
         Returns the trees removed from /etc/projects (none while another name keeps the id).
         """
-        if name is not None:
-            self.projid = [line for line in self.projid if (_entry(line) or ("",))[0] != name]
+        if name is not None:  # only its own well-formed name:id lines; "name:junk" or "name:5:x" are not ours
+            self.projid = [line for line in self.projid if not _is_binding(_entry(line), name, project_id)]
             self._names = None
         if self.names_of(project_id):
             return []
@@ -244,16 +250,26 @@ class ProjectFiles:
         ]
 
     def write(self, written: list[str] | None = None) -> None:
-        """Save the edited files; each one saved is appended to ``written`` (a failure's report)."""
+        """Save the edited files; each one saved is appended to ``written`` (a failure's report).
+
+        A file that is a symbolic link stays one: its target is rewritten atomically (as the
+        tools that read it follow the link), instead of the link being replaced by a regular file.
+        """
         written = written if written is not None else []
         projid_edited, projects_edited = self._edited()
         projid, projects = self.rendered()
         if projid_edited:
-            atomic_write(self.projid_path, projid, param="projid_file")
+            atomic_write(os.path.realpath(self.projid_path), projid, param="projid_file")
             written.append(self.projid_path)
         if projects_edited:
-            atomic_write(self.projects_path, projects, param="projects_file")
+            atomic_write(os.path.realpath(self.projects_path), projects, param="projects_file")
             written.append(self.projects_path)
+
+
+def _is_binding(entry: tuple[str, str] | None, name: str, project_id: int) -> bool:
+    """``entry`` is the line ``name:project_id`` (white space around either part allowed)."""
+    return (entry is not None and entry[0] == name and entry[1].isdecimal() and entry[1].isascii()
+            and int(entry[1]) == project_id)
 
 
 def _append(lines: list[str], line: str) -> list[str]:

@@ -71,6 +71,9 @@ notes:
     project 0 again (recursively), so its usage stops counting against an id nobody uses, unless
     another project still lists that tree or it lies inside a tree the project keeps. A dropped
     tree that no longer exists is skipped."
+  - "With O(state=absent), only the project's own well-formed C(name:id) line is removed; a malformed
+    line that starts with the same name (C(weird:notanumber), C(svc:5:extra)) is not the project's
+    and is kept."
   - "With O(state=absent), a O(name) and an O(id) that belong to different projects are an error;
     removing a name leaves other names that share its id, their C(id:path) lines and their labels
     alone. An O(id) alone that several names share must be removed by name."

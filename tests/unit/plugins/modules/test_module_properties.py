@@ -39,7 +39,10 @@ VALUES = st.one_of(NUMBERS, HOSTILE_TEXT, st.none())
 NAMES = st.one_of(st.sampled_from(["sandbox", "p", "legacy", "other_1"]), HOSTILE_TEXT, st.booleans(), st.none())
 TREES = st.sampled_from(["a", "b", "a/in", "sb", "é", "missing", "a/../b", "a/in/..", "../etc", "fifo", "a ", "a\nb", "x\u2028"])
 # Foreign lines: any bytes but "\n", each ended by "\n", "\r\n" or nothing (the last one).
-FOREIGN = st.lists(st.tuples(st.binary(max_size=12).map(lambda b: b.replace(b"\n", b"")), st.sampled_from([b"\n", b"\r\n"])),
+# Malformed lines whose key is one of the names the runs use (issue 25 item 6): never theirs to delete.
+MALFORMED_OWN_KEYS = st.sampled_from([b"sandbox:junk", b"legacy:17:extra", b"p:notanumber", b"sandbox:7001:x", b"7001:"])
+FOREIGN = st.lists(st.tuples(st.one_of(st.binary(max_size=12).map(lambda b: b.replace(b"\n", b"")), MALFORMED_OWN_KEYS),
+                             st.sampled_from([b"\n", b"\r\n"])),
                    max_size=5).map(lambda lines: b"".join(line + end for line, end in lines))
 OWN_PROJID = b"sandbox:7001\nlegacy:17\nlegacy_alias:17\n"
 OWN_PROJECTS = b"7001:{mnt}/sb\n17:{mnt}/b\n"
@@ -81,7 +84,8 @@ def foreign_lines(data: bytes, owned_keys: set[str], owned_ids: set[int], key_is
         key, value = key.strip(), value.strip()
         if colon and key and not key.startswith(b"#"):
             project_id = key if key_is_id else value
-            if (not key_is_id and key.decode("utf-8", "replace") in owned_keys) or (
+            # a name's line is only its well-formed "name:id" (issue 25 item 6: "weird:junk" is foreign)
+            if (not key_is_id and key.decode("utf-8", "replace") in owned_keys and value.isdigit()) or (
                     project_id.isdigit() and int(project_id) in owned_ids):
                 continue
         kept.append(line)

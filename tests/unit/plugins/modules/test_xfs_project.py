@@ -252,3 +252,44 @@ def test_a_walk_that_fails_halfway_reports_the_trees_done(host):
     assert result.get("failed") and result["changed"], result
     assert result["relabelled"] == [str(a), str(b)] and result["inodes_changed"] == 3, result
     assert not host.projid.exists()  # nothing written after the failed walk
+
+
+@pytest.mark.parametrize("args", [{"name": "weird", "id": 6}, {"name": "svc", "id": 5}, {"name": "svc"}])
+def test_absent_keeps_foreign_malformed_lines_whose_key_matches(host, args):
+    """Issue 25 item 6: state=absent deleted 'weird:notanumber' and 'svc:5:extra' (their key matched)."""
+    host.projid.write_bytes(b"weird:notanumber\nsvc:5:extra\nroot:x:0:0:root:/root:/bin/bash\nsvc:5\n")
+    result = host.run(xfs_project, {**args, "state": "absent"})
+    assert not result.get("failed"), result
+    kept = b"weird:notanumber\nsvc:5:extra\nroot:x:0:0:root:/root:/bin/bash\n"
+    assert host.projid.read_bytes() == kept + (b"" if args["name"] == "svc" else b"svc:5\n")
+    assert result["changed"] == (args["name"] == "svc")
+
+
+@pytest.mark.parametrize("param", ["projid_file", "projects_file"])
+def test_a_symlinked_project_file_stays_a_link_and_its_target_is_written(host, param):
+    """Issue 25 item 6: a symlinked /etc/projects was replaced by a regular file (undocumented)."""
+    a = tree(host, "a")
+    target = host.root / "managed" / param
+    target.parent.mkdir()
+    target.write_bytes(b"# managed elsewhere\n")
+    link = host.projid if param == "projid_file" else host.projects
+    link.symlink_to(target)
+    result = host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(a)]})
+    assert not result.get("failed") and result["changed"], result
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    line = b"p:5\n" if param == "projid_file" else f"5:{a}\n".encode()
+    assert target.read_bytes() == b"# managed elsewhere\n" + line
+
+
+@pytest.mark.parametrize("alias", [False, True])
+def test_projid_and_projects_as_the_same_file_are_refused_naming_both(host, alias):
+    """Issue 25 item 6: the same file for both reported a removal that the second write undid."""
+    host.projid.write_bytes(b"p:5\n5:/x\n")
+    other = host.projid
+    if alias:
+        other = host.etc / "alias"
+        other.symlink_to(host.projid)
+    before = host.snapshot()
+    result = host.run(xfs_project, {"name": "p", "state": "absent", "projects_file": str(other)})
+    assert result.get("failed") and result["msg"].startswith("projid_file/projects_file: "), result
+    assert "same file" in result["msg"] and host.snapshot() == before
