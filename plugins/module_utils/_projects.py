@@ -153,6 +153,10 @@ class ProjectFiles:
     def name_of(self, project_id: int) -> str | None:
         return next(iter(self.names_of(project_id)), None)
 
+    def trees(self) -> Iterator[tuple[int, str]]:
+        """(id, path) of every well-formed ``id:path`` line."""
+        return self._trees()
+
     def _trees(self) -> Iterator[tuple[int, str]]:
         for key, path in _entries(self.projects):
             if key.isdecimal() and key.isascii():

@@ -56,6 +56,16 @@ def sandbox_paths(work_dir: str) -> Iterator[tuple[str, tuple[str, ...]]]:
     yield from found
 
 
+def sandbox_of(path: str) -> str | None:
+    """The run directory (sandbox) that ``path`` is or lies in, judged by the layout alone; else None."""
+    parts = path.split("/")
+    for i in range(len(parts) - 7):
+        if all(parts[i + k] == level for k, level in enumerate(_LEVELS) if level is not None) and \
+                all(parts[i + k] not in ("", ".", "..") for k in (1, 3, 5, 7)):
+            return "/".join(parts[:i + 8])
+    return None
+
+
 def find_sandboxes(fs: XfsFilesystem, work_dir: str, id_range: tuple[int, int] | None = None) -> list[Sandbox]:
     """The sandboxes below ``work_dir`` that carry a project id (in ``id_range`` when given)."""
     sandboxes = []
@@ -106,4 +116,4 @@ def sandbox_view(sandbox: Sandbox, quota: ProjectQuota) -> dict:
     }
 
 
-__all__ = ["Sandbox", "find_sandboxes", "percent", "sandbox_paths", "sandbox_usage", "sandbox_view", "sandboxes_without_project"]
+__all__ = ["Sandbox", "find_sandboxes", "percent", "sandbox_of", "sandbox_paths", "sandbox_usage", "sandbox_view", "sandboxes_without_project"]

@@ -43,9 +43,39 @@ class WalkResult:
     skipped_special: int = 0
     skipped_mounts: list[str] = field(default_factory=list)
     fence: str = ""  # how mounts below the tree were told apart (MountFence.describe)
+    skipped_projects: list[str] = field(default_factory=list)  # other projects' trees inside, left alone
 
 
-def _label(kernel, fd: int, buf: bytearray, project_id: int, is_dir: bool, dry_run: bool) -> bool:
+def _identity(st: os.stat_result) -> tuple[int, int]:
+    """What a tree is, whatever path (a bind mount, a hard link) reaches it."""
+    return st.st_dev, st.st_ino
+
+
+class ProtectedIdError(XfsError):
+    """The walk met a file whose project id it must not take (the hook's range); nothing of it was relabelled."""
+
+    def __init__(self, path: str, project_id: int) -> None:
+        super().__init__(f"{path} carries project {project_id}")
+        self.path = path
+        self.project_id = project_id
+
+
+@dataclass(frozen=True)
+class Guard:
+    """Project ids a walk must not take from files: ``first`` to ``last``, except ``own`` (the
+    project being assigned or cleared, whose files are its own)."""
+
+    first: int
+    last: int
+    own: int
+
+    def check(self, path: str, projid: int) -> None:
+        if self.first <= projid <= self.last and projid != self.own:
+            raise ProtectedIdError(path, projid)
+
+
+def _label(kernel, fd: int, buf: bytearray, project_id: int, is_dir: bool, dry_run: bool,
+           guard: Guard | None = None, path: str = "") -> bool:
     """Give one open inode ``project_id``; True if it changed. A directory gets PROJINHERIT with a
     project and loses it with project 0, as ``xfs_quota -x -c 'project -C'`` clears a tree."""
     kernel.ioctl(fd, FS_IOC_FSGETXATTR, buf, True)
@@ -55,6 +85,8 @@ def _label(kernel, fd: int, buf: bytearray, project_id: int, is_dir: bool, dry_r
         want_flags = xflags | FS_XFLAG_PROJINHERIT if project_id else xflags & ~FS_XFLAG_PROJINHERIT
     if projid == project_id and want_flags == xflags:
         return False
+    if guard is not None:
+        guard.check(path, projid)
     if not dry_run:
         FSXATTR.pack_into(buf, 0, want_flags, extsize, nextents, project_id, cow)
         kernel.ioctl(fd, FS_IOC_FSSETXATTR, buf, False)
@@ -78,17 +110,20 @@ class _Directory:
 
 class _TreeWalk:
     def __init__(self, fs: XfsFilesystem, root: str, root_fd: int, root_stat: os.stat_result,
-                 project_id: int, dry_run: bool) -> None:
+                 project_id: int, dry_run: bool, guard: Guard | None = None,
+                 stops: frozenset[tuple[int, int]] = frozenset()) -> None:
         self.kernel = fs.kernel
         self.project_id = project_id
         self.dry_run = dry_run
+        self.guard = guard
+        self.stops = stops  # (st_dev, st_ino) of other projects' tree roots: not entered, not relabelled
         self.fence = MountFence(fs.kernel, root, fs.mounts, fs.mount, root_fd, root_stat.st_dev)
         self.result = WalkResult(fence=self.fence.describe())
         self.buf = bytearray(FSXATTR.size)
 
     def label_directory(self, fd: int, path: str) -> None:
         try:
-            changed = _label(self.kernel, fd, self.buf, self.project_id, True, self.dry_run)
+            changed = _label(self.kernel, fd, self.buf, self.project_id, True, self.dry_run, self.guard, path)
         except OSError as exc:
             raise XfsError(f"{path}: cannot set project {self.project_id}: {exc.strerror}") from exc
         self.result.changed += changed
@@ -110,7 +145,7 @@ class _TreeWalk:
             self.result.skipped_mounts += [directory.prefix + name for name in names if name in fenced]
             names = [name for name in names if name not in fenced]
         changed = unchanged = links = 0
-        buf, dir_fd, dry_run = self.buf, directory.fd, self.dry_run
+        buf, dir_fd, dry_run, guard, stops = self.buf, directory.fd, self.dry_run, self.guard, self.stops
         want, projid = _PROJID.pack(self.project_id), _PROJID_SLICE
         ioctl, open_, close = self.kernel.ioctl, os.open, os.close
         flags, get, set_ = OPEN_FLAGS, FS_IOC_FSGETXATTR, FS_IOC_FSSETXATTR  # locals: no global lookups per file
@@ -126,10 +161,15 @@ class _TreeWalk:
                     continue
                 raise XfsError(f"{directory.prefix}{name}: cannot open: {exc.strerror}") from exc
             try:
+                if stops and _identity(os.fstat(fd)) in stops:  # another project's tree (a file)
+                    self.result.skipped_projects.append(directory.prefix + name)
+                    continue
                 ioctl(fd, get, buf, True)
                 if buf[projid] == want:
                     unchanged += 1
                 else:
+                    if guard is not None:
+                        guard.check(directory.prefix + name, _PROJID.unpack(buf[projid])[0])
                     changed += 1
                     if not dry_run:
                         buf[projid] = want
@@ -158,8 +198,13 @@ class _TreeWalk:
                 return None
             raise XfsError(f"{path}: cannot open: {exc.strerror}") from exc
         try:
-            if self.fence.other_mount(fd, os.fstat(fd).st_dev):  # mounted since mountinfo was read
+            st = os.fstat(fd)
+            if self.fence.other_mount(fd, st.st_dev):  # mounted since mountinfo was read
                 self.result.skipped_mounts.append(path)
+                os.close(fd)
+                return None
+            if _identity(st) in self.stops:  # another project's tree: its files are not ours
+                self.result.skipped_projects.append(path)
                 os.close(fd)
                 return None
             self.label_directory(fd, path)
@@ -209,11 +254,14 @@ class _TreeWalk:
 
 
 def assign_tree(fs: XfsFilesystem, root: str, project_id: int, recursive: bool = True,
-                dry_run: bool = False) -> WalkResult:
+                dry_run: bool = False, guard: Guard | None = None,
+                stops: frozenset[tuple[int, int]] = frozenset()) -> WalkResult:
     """Give ``root`` on ``fs`` (and, if recursive, everything below it) ``project_id``.
 
     Directories also get PROJINHERIT so new files inherit the id (and lose it with id 0). See the module docstring for
-    what is never opened, entered or relabelled.
+    what is never opened, entered or relabelled. A file whose id ``guard`` protects ends the walk
+    with :class:`ProtectedIdError` before that file is changed; the trees whose roots' (st_dev,
+    st_ino) are in ``stops`` (other projects' trees inside this one) are left alone.
     """
     # Resolve the parents only: a symlink as the tree itself is refused by O_NOFOLLOW.
     root = os.path.abspath(root)
@@ -225,11 +273,11 @@ def assign_tree(fs: XfsFilesystem, root: str, project_id: int, recursive: bool =
         is_dir = stat.S_ISDIR(root_stat.st_mode)
         if not (recursive and is_dir):
             try:
-                changed = _label(fs.kernel, root_fd, bytearray(FSXATTR.size), project_id, is_dir, dry_run)
+                changed = _label(fs.kernel, root_fd, bytearray(FSXATTR.size), project_id, is_dir, dry_run, guard, root)
             except OSError as exc:
                 raise XfsError(f"{root}: cannot set project {project_id}: {exc.strerror}") from exc
             return WalkResult(changed=int(changed), unchanged=int(not changed))
-        walk = _TreeWalk(fs, root, root_fd, root_stat, project_id, dry_run)
+        walk = _TreeWalk(fs, root, root_fd, root_stat, project_id, dry_run, guard, stops)
         top = _Directory(root_fd, root)  # owns root_fd from here; walk.run closes it and the fence
     finally:
         if top is None:

@@ -19,7 +19,9 @@ from typing import Any
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._projects import (
     ProjectFileError, ProjectFiles, _contains, shown, validate_id, validate_name, validate_path)
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._tree_walk import WalkResult, assign_tree
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._project_ids import ProjectIdError, parse_id_range
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._sandboxes import sandbox_of
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._tree_walk import Guard, ProtectedIdError, WalkResult, assign_tree
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import Kernel, XfsError, XfsFilesystem, parse_mountinfo
 
 
@@ -49,6 +51,8 @@ class ProjectRequest:
     paths: list[str] | None = None
     recursive: bool = True
     clear_ids: bool = False
+    hook_ids: tuple[int, int] | None = None  # the hook's project ids: files carrying one are not taken
+    take_hook_files: bool = False
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> "ProjectRequest":
@@ -61,8 +65,15 @@ class ProjectRequest:
             paths = list(dict.fromkeys(resolve_path(path) for path in params["paths"]))
         if params.get("state", "present") == "present" and params.get("clear_ids"):
             raise ProjectFileError("clear_ids: only meaningful with state=absent")
+        hook_ids = None
+        if params.get("hook_project_ids"):
+            try:
+                hook_ids = parse_id_range(params["hook_project_ids"], "hook_project_ids")
+            except ProjectIdError as exc:
+                raise ProjectFileError(str(exc)) from exc
         return cls(name, project_id, params.get("state", "present"), paths,
-                   params.get("recursive", True), params.get("clear_ids", False))
+                   params.get("recursive", True), params.get("clear_ids", False),
+                   hook_ids, bool(params.get("take_hook_files")))
 
 
 @dataclass
@@ -164,6 +175,41 @@ def _filesystem(path: str, kernel: Kernel, mounts: list, check_mode: bool, plan:
     return XfsFilesystem.with_project_quota(path, kernel, mounts, "paths")
 
 
+def _nested_trees(files: ProjectFiles, tree: str, project_id: int) -> frozenset[tuple[int, int]]:
+    """(st_dev, st_ino) of the other projects' trees inside ``tree``: a walk of ``tree`` leaves them alone.
+
+    By inode, so that a tree listed through another path (a bind mount) is still recognised.
+    """
+    found = set()
+    for key, other in files.trees():
+        if key == project_id or other.rstrip("/") == tree.rstrip("/") or not _contains(tree, other):
+            continue
+        try:
+            st = os.lstat(other)
+        except OSError:  # gone: nothing of it to protect
+            continue
+        found.add((st.st_dev, st.st_ino))
+    return frozenset(found)
+
+
+def _guarded_walk(fs: XfsFilesystem, tree: str, new_id: int, request: ProjectRequest, dry_run: bool,
+                  guard: Guard | None, stops: frozenset[tuple[int, int]]) -> WalkResult:
+    """One walk; a file of the hook's range met on the way is an error naming it (and its sandbox)."""
+    try:
+        return assign_tree(fs, tree, new_id, recursive=request.recursive or new_id == 0, dry_run=dry_run,
+                           guard=guard, stops=stops)
+    except ProtectedIdError as exc:
+        sandbox = sandbox_of(exc.path)
+        where = f"the hook's sandbox {sandbox}" if sandbox else exc.path
+        first, last = request.hook_ids or (0, 0)
+        failure = XfsError(
+            f"paths: {tree} holds {where} ({exc.path} carries project {exc.project_id}, in the hook's range "
+            f"{first}-{last} of hook_project_ids); relabelling it would take it out of the hook's quota. "
+            "Leave it out of paths, or set take_hook_files=true to relabel it anyway")
+        failure.walk = getattr(exc, "walk", None)
+        raise failure from exc
+
+
 def apply_project(request: ProjectRequest, files: ProjectFiles, check_mode: bool,
                   kernel: Kernel | None = None, progress: Progress | None = None) -> ProjectResult:
     """Edit ``files`` and label trees as ``request`` asks; ``files`` is written by the caller.
@@ -222,16 +268,24 @@ def apply_project(request: ProjectRequest, files: ProjectFiles, check_mode: bool
             if fs is not None:
                 plan.walks.append((fs, tree, project_id))
 
+    guard = None
+    if request.hook_ids is not None and not request.take_hook_files:
+        guard = Guard(request.hook_ids[0], request.hook_ids[1], project_id)
+    stops = {tree: _nested_trees(files, tree, project_id) for _fs, tree, _new_id in plan.walks}
+    if guard is not None and not check_mode:  # every tree looked at before the first file changes
+        for fs, tree, new_id in plan.walks:
+            _guarded_walk(fs, tree, new_id, request, True, guard, stops[tree])
     walk = WalkResult()
     for fs, tree, new_id in plan.walks:
         try:
-            result = assign_tree(fs, tree, new_id, recursive=request.recursive or new_id == 0, dry_run=check_mode)
+            result = _guarded_walk(fs, tree, new_id, request, check_mode, guard, stops[tree])
         except XfsError as exc:
             if not check_mode:
                 progress.add_walk(tree, getattr(exc, "walk", None))
             raise
         if not check_mode:
             progress.add_walk(tree, result)
+        walk.skipped_projects += result.skipped_projects
         walk.changed += result.changed
         walk.unchanged += result.unchanged
         walk.skipped_special += result.skipped_special

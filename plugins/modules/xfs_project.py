@@ -58,6 +58,26 @@ options:
         except trees another project still lists, and all of them only once no other name shares the id.
     type: bool
     default: false
+  hook_project_ids:
+    description:
+      - The project ids the Mesos hook gives task sandboxes, as C(FIRST-LAST) (the hook's
+        C(project_ids) parameter; the roles pass C(mesos_xfs_quota_hook_parameters.project_ids)).
+      - When given, a tree to assign or to give project 0 that holds a file or directory carrying
+        an id of this range (a live sandbox of the hook, or files left by one) is refused before
+        anything changes, naming the sandbox (or the file) and its id, since relabelling would take
+        it out of the sandbox's quota. Check mode predicts it. Files carrying the project's own id
+        are not refused.
+      - Not given, ids are not checked (the walk reads each file's id anyway; the check costs a
+        read-only pass over the trees before the one that changes them).
+    type: str
+    version_added: 0.2.0
+  take_hook_files:
+    description:
+      - With O(hook_project_ids), relabel files of the hook's range anyway (for example to take a
+        directory back after the agent has gone).
+    type: bool
+    default: false
+    version_added: 0.2.0
 notes:
   - "Ownership: a project is its name B(and) its id. It owns its C(name:id) line in O(projid_file),
     the C(id:path) lines of its id in O(projects_file) (while no other name shares the id), and the
@@ -67,6 +87,9 @@ notes:
     project lists, or one inside or around another project's tree, is an error naming both
     projects (XFS counts every file against one project id, so nested projects would take each
     other's files on every run)."
+  - "Another project's tree found inside a tree that is relabelled or given project 0 (a line
+    another tool wrote into O(projects_file)) is left alone: the walk stops at its root, judged by
+    device and inode, and RV(skipped_projects) names it."
   - "A tree dropped from O(paths), and with O(clear_ids) every tree of a removed project, gets
     project 0 again (recursively), so its usage stops counting against an id nobody uses, unless
     another project still lists that tree or it lies inside a tree the project keeps. A dropped
@@ -149,6 +172,14 @@ files_written:
   type: list
   elements: str
   version_added: 0.2.0
+skipped_projects:
+  description:
+    - Other projects' trees (in O(projects_file)) inside a tree this task relabelled or gave project 0;
+      the walk stops at their roots and leaves their files alone.
+  returned: always
+  type: list
+  elements: str
+  version_added: 0.2.0
 walk_fence:
   description:
     - How the tree walk told other mounts apart, probed once per tree; V(statx_mnt_id) on Linux 5.8+,
@@ -175,6 +206,8 @@ def main() -> None:
             paths={"type": "list", "elements": "path"},
             recursive={"type": "bool", "default": True},
             clear_ids={"type": "bool", "default": False},
+            hook_project_ids={"type": "str"},  # FIRST-LAST, checked in module_utils
+            take_hook_files={"type": "bool", "default": False},
             **PROJECT_FILE_ARGS,
         ),
         required_one_of=[("name", "id")],
@@ -198,6 +231,7 @@ def main() -> None:
         changed=result.changed, id=result.project_id, name=result.name, paths=result.paths,
         inodes_changed=result.walk.changed, inodes_unchanged=result.walk.unchanged,
         skipped_special=result.walk.skipped_special, skipped_mounts=result.walk.skipped_mounts,
+        skipped_projects=result.walk.skipped_projects,
     )
     if result.walk.fence:
         output["walk_fence"] = result.walk.fence

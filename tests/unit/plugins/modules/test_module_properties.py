@@ -45,10 +45,11 @@ FOREIGN = st.lists(st.tuples(st.one_of(st.binary(max_size=12).map(lambda b: b.re
                              st.sampled_from([b"\n", b"\r\n"])),
                    max_size=5).map(lambda lines: b"".join(line + end for line, end in lines))
 OWN_PROJID = b"sandbox:7001\nlegacy:17\nlegacy_alias:17\n"
-OWN_PROJECTS = b"7001:{mnt}/sb\n17:{mnt}/b\n"
+OWN_PROJECTS = b"7001:{mnt}/sb\n17:{mnt}/b\n9000:{mnt}/sb/nested\n"  # 9000: another project's tree inside sandbox's
 
 PARAMETERS = {"name", "id", "paths", "path", "state", "mountpoint", "ids", "names", "projects", "clear_ids", "recursive",
-              "projid_file", "projects_file", "bsoft", "bhard", "isoft", "ihard", "rtbsoft", "rtbhard", "include_empty"}
+              "projid_file", "projects_file", "bsoft", "bhard", "isoft", "ihard", "rtbsoft", "rtbhard", "include_empty",
+              "hook_project_ids", "take_hook_files"}
 _PREFIX = re.compile(r"^(?:projects\[\d+\]\.)?([a-z_]+(?:/[a-z_]+)*): ")
 
 
@@ -69,9 +70,12 @@ def make_host(root: Path, projid_extra: bytes, projects_extra: bytes) -> FakeHos
     mnt = str(host.mnt).encode()
     host.projid.write_bytes(projid_extra + OWN_PROJID + projid_extra)
     host.projects.write_bytes(projects_extra + OWN_PROJECTS.replace(b"{mnt}", mnt) + projects_extra)
-    for tree, project_id in (("sb", 7001), ("b", 17)):
+    (host.mnt / "sb" / "nested").mkdir()
+    (host.mnt / "sb" / "nested" / "f").write_text("n")
+    for tree, project_id in (("sb", 7001), ("b", 17), ("sb/nested", 9000)):
         for path in (host.mnt / tree, host.mnt / tree / "f"):
             host.kernel.attrs[path.lstat().st_ino] = (0x200 if path.is_dir() else 0, project_id)
+    host.kernel.attrs[(host.mnt / "a" / "in" / "f").lstat().st_ino] = (0, 7002)  # a file a sandbox left (no project line)
     host.kernel.dquots[7001] = [20480, 0, 0, 0, 8, 2, 0, 0]
     return host
 
@@ -115,11 +119,17 @@ def check_run(host: FakeHost, module, args: dict, check_mode: bool, owned_keys: 
 @SETTINGS
 @given(name=NAMES, project_id=st.one_of(NUMBERS, st.none()), state=st.sampled_from(["present", "absent"]),
        trees=st.one_of(st.none(), st.lists(TREES, max_size=3)), clear_ids=st.booleans(), check_mode=st.booleans(),
-       projid_extra=FOREIGN, projects_extra=FOREIGN)
-def test_xfs_project_any_arguments(name, project_id, state, trees, clear_ids, check_mode, projid_extra, projects_extra):
+       projid_extra=FOREIGN, projects_extra=FOREIGN, hook=st.booleans())
+@example(name="sandbox", project_id=None, state="absent", trees=None, clear_ids=True, check_mode=False,
+         projid_extra=b"", projects_extra=b"", hook=False)
+@example(name="p", project_id=5, state="present", trees=["a"], clear_ids=False, check_mode=False,
+         projid_extra=b"", projects_extra=b"", hook=True)
+def test_xfs_project_any_arguments(name, project_id, state, trees, clear_ids, check_mode, projid_extra, projects_extra, hook):
     with tempfile.TemporaryDirectory() as root:
         host = make_host(Path(root), projid_extra, projects_extra)
         args = {"state": state, "clear_ids": clear_ids}
+        if hook:  # sb (7001) stands for a sandbox of the hook's range (issue 25 item 2)
+            args["hook_project_ids"] = "7000-7999"
         if name is not None:
             args["name"] = name
         if project_id is not None:
@@ -130,6 +140,13 @@ def test_xfs_project_any_arguments(name, project_id, state, trees, clear_ids, ch
         if isinstance(name, str) and name in ("sandbox", "legacy"):
             owned_ids.add({"sandbox": 7001, "legacy": 17}[name])
         check_run(host, xfs_project, args, check_mode, {name} if isinstance(name, str) else set(), owned_ids)
+        # issue 25 items 2 and 3: another project's tree nested in ours, and the hook's files, keep their ids
+        if 9000 not in owned_ids:
+            assert host.label(host.mnt / "sb" / "nested" / "f") == 9000
+        if hook and 7001 not in owned_ids:
+            assert host.label(host.mnt / "sb" / "f") == 7001
+        if hook and 7002 not in owned_ids:
+            assert host.label(host.mnt / "a" / "in" / "f") == 7002
 
 
 LIMITS = st.dictionaries(st.sampled_from(["bsoft", "bhard", "isoft", "ihard", "rtbsoft", "rtbhard"]),

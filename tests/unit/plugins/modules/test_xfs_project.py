@@ -293,3 +293,82 @@ def test_projid_and_projects_as_the_same_file_are_refused_naming_both(host, alia
     result = host.run(xfs_project, {"name": "p", "state": "absent", "projects_file": str(other)})
     assert result.get("failed") and result["msg"].startswith("projid_file/projects_file: "), result
     assert "same file" in result["msg"] and host.snapshot() == before
+
+
+def sandbox_host(host):
+    """An agent work_dir with one live sandbox of the hook (20001) and a file of the operator's."""
+    work = host.mnt / "agent"
+    run = work / "slaves" / "S0" / "frameworks" / "F1" / "executors" / "E1" / "runs" / "R1"
+    run.mkdir(parents=True)
+    (run / "stdout").write_text("x")
+    (work / "operator.log").write_text("y")
+    for path in (run, run / "stdout"):
+        host.kernel.attrs[path.stat().st_ino] = (FS_XFLAG_PROJINHERIT if path.is_dir() else 0, 20001)
+    return work, run
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_a_tree_holding_the_hooks_sandboxes_is_refused_naming_the_sandbox(host, check_mode):
+    """Issue 25 item 2: assigning the agent's work_dir moved every sandbox file out of its project (quota gone)."""
+    work, run = sandbox_host(host)
+    before = host.snapshot()
+    result = host.run(xfs_project, {"name": "agent", "id": 5, "paths": [str(work)], "hook_project_ids": "20000-29999"},
+                      check_mode=check_mode)
+    assert result.get("failed") and not result["changed"], result
+    assert result["msg"].startswith(f"paths: {work} holds the hook's sandbox {run} ("), result["msg"]
+    assert "carries project 20001" in result["msg"] and "take_hook_files=true" in result["msg"]
+    assert host.snapshot() == before
+
+
+def test_files_of_the_hooks_range_outside_a_sandbox_are_named_and_own_ids_pass(host):
+    work, run = sandbox_host(host)
+    stray = work / "operator.log"
+    host.kernel.attrs[stray.stat().st_ino] = (0, 29999)
+    result = host.run(xfs_project, {"name": "agent", "id": 5, "paths": [str(stray)], "hook_project_ids": "20000-29999"})
+    assert result.get("failed") and result["msg"].startswith(f"paths: {stray} holds {stray} ("), result
+    # the hook's own id is the project's: clearing a sandbox's project, as the agent role's removal does
+    result = host.run(xfs_project, {"id": 20001, "state": "absent", "paths": [str(run)], "clear_ids": True,
+                                    "hook_project_ids": "20000-29999"})
+    assert not result.get("failed") and result["changed"] and host.label(run / "stdout") == 0, result
+
+
+def test_take_hook_files_relabels_the_sandboxes_anyway(host):
+    work, run = sandbox_host(host)
+    result = host.run(xfs_project, {"name": "agent", "id": 5, "paths": [str(work)], "hook_project_ids": "20000-29999",
+                                    "take_hook_files": True})
+    assert not result.get("failed") and result["changed"] and host.label(run / "stdout") == 5, result
+
+
+def test_a_bad_hook_range_is_named(host):
+    result = host.run(xfs_project, {"name": "agent", "id": 5, "hook_project_ids": "29999-20000"})
+    assert result.get("failed") and result["msg"].startswith("hook_project_ids: '29999-20000' starts above"), result
+
+
+def nested_host(host):
+    """Our project 'outer' (10) with another's tree inside it: 'inner' (11, a directory) and 'one' (12, a file)."""
+    outer = tree(host, "outer")
+    inner = outer / "inner"
+    inner.mkdir()
+    (inner / "data").write_text("z")
+    one = outer / "one.img"
+    one.write_text("w")
+    host.projid.write_text("outer:10\ninner:11\none:12\n")
+    host.projects.write_text(f"10:{outer}\n11:{inner}\n12:{one}\n")
+    for path, project_id in ((outer, 10), (outer / "f", 10), (inner, 11), (inner / "data", 11), (one, 12)):
+        host.kernel.attrs[path.stat().st_ino] = (FS_XFLAG_PROJINHERIT if path.is_dir() else 0, project_id)
+    return outer, inner, one
+
+
+@pytest.mark.parametrize("args", [{"state": "absent", "clear_ids": True}, {"paths": ["elsewhere"]}])
+def test_a_nested_foreign_project_is_left_alone_when_ours_is_removed_or_moved(host, args):
+    """Issue 25 item 3: removing or moving 'outer' with clear_ids set inner's files to project 0."""
+    outer, inner, one = nested_host(host)
+    if "paths" in args:
+        (host.mnt / "elsewhere").mkdir()
+        args = {"paths": [str(host.mnt / "elsewhere")]}
+    result = host.run(xfs_project, {"name": "outer", **args})
+    assert not result.get("failed") and result["changed"], result
+    assert host.label(outer / "f") == 0 and host.label(outer) == 0
+    assert host.label(inner) == 11 and host.label(inner / "data") == 11 and host.label(one) == 12
+    assert sorted(result["skipped_projects"]) == sorted([str(inner), str(one)])
+    assert f"11:{inner}\n12:{one}\n" in host.projects.read_text()
