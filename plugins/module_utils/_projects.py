@@ -182,6 +182,35 @@ class ProjectFiles:
                 raise ProjectFileError(
                     f"{name}: {path} (project {label}) {how} {other} of project {other_label} in {self.projects_path}; "
                     "a tree belongs to one project and project trees do not nest: remove it from that project first")
+        self._check_aliases(project_id, paths, label, name)
+
+    def _check_aliases(self, project_id: int, paths: list[str], label: str, name: str) -> None:
+        """Refuse a tree that is another project's tree reached by another path (a bind mount of it, a
+        hard link to a file tree): judged by (st_dev, st_ino) of the roots, not by the path."""
+        wanted = {}
+        for path in paths:
+            try:
+                st = os.lstat(path)
+            except OSError:  # not there yet: it has no other name
+                continue
+            wanted[(st.st_dev, st.st_ino)] = path
+        if not wanted:
+            return
+        for key, other in self._trees():
+            if key == project_id:
+                continue
+            try:
+                st = os.lstat(other)
+            except OSError:
+                continue
+            path = wanted.get((st.st_dev, st.st_ino))
+            if path is not None:
+                owner = self.name_of(key)
+                other_label = f"{owner!r} ({key})" if owner else f"id {key}"
+                raise ProjectFileError(
+                    f"{name}: {path} (project {label}) is {other}, a tree of project {other_label} in "
+                    f"{self.projects_path}, under another path (the same device and inode: a bind mount, or a hard "
+                    "link to a file); a tree belongs to one project: remove it from that project first")
 
     # --- edits --------------------------------------------------------------------------------
     def define(self, name: str, project_id: int) -> None:

@@ -86,7 +86,8 @@ notes:
   - "A tree belongs to one project, and project trees do not nest: assigning a tree that another
     project lists, or one inside or around another project's tree, is an error naming both
     projects (XFS counts every file against one project id, so nested projects would take each
-    other's files on every run)."
+    other's files on every run). Trees are told apart by device and inode as well as by path, so
+    another project's tree cannot be claimed through a bind mount of it."
   - "Another project's tree found inside a tree that is relabelled or given project 0 (a line
     another tool wrote into O(projects_file)) is left alone: the walk stops at its root, judged by
     device and inode, and RV(skipped_projects) names it."

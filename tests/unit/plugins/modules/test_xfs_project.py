@@ -372,3 +372,22 @@ def test_a_nested_foreign_project_is_left_alone_when_ours_is_removed_or_moved(ho
     assert host.label(inner) == 11 and host.label(inner / "data") == 11 and host.label(one) == 12
     assert sorted(result["skipped_projects"]) == sorted([str(inner), str(one)])
     assert f"11:{inner}\n12:{one}\n" in host.projects.read_text()
+
+
+def test_another_path_to_another_projects_tree_cannot_be_claimed(host):
+    """Issue 25 item 4: a second project claimed the first's tree through a bind mount; every run flipped the ids.
+
+    A hard link to a file tree is the alias the fake host can make; the bind mount is tried in the VM
+    (tests/integration/targets/xfs_tree_walk)."""
+    (host.mnt / "x").mkdir()
+    (host.mnt / "y").mkdir()
+    first = host.mnt / "x" / "disk.img"
+    first.write_text("data")
+    alias = host.mnt / "y" / "disk.img"
+    os.link(first, alias)
+    assert not host.run(xfs_project, {"name": "one", "id": 31, "paths": [str(first)]}).get("failed")
+    before = host.snapshot()
+    result = host.run(xfs_project, {"name": "two", "id": 32, "paths": [str(alias)]})
+    assert result.get("failed"), result
+    assert result["msg"].startswith(f"paths: {alias} (project 'two') is {first}, a tree of project 'one' (31)"), result
+    assert host.snapshot() == before and host.label(first) == 31
