@@ -22,6 +22,7 @@ from unittest import mock
 from ansible.module_utils import basic
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils import _files, _mount
+from ansible_collections.mesos.xfs_quota.plugins.module_utils import _projects as _projects_module
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import FileError
 from ansible_collections.mesos.xfs_quota.plugins.modules import docker_daemon_config, xfs_mount, xfs_project, xfs_project_quota, xfs_quota_info
 from ansible_collections.mesos.xfs_quota.tests.unit.plugins.modules.module_runner import FakeHost
@@ -393,3 +394,41 @@ def test_docker_daemon_config_any_bytes_and_settings(data, settings, version, ch
         written = path.read_bytes()
         again = run(False)
         assert not again.get("failed") and not again["changed"] and path.read_bytes() == written, again
+
+
+@SETTINGS
+@given(trees=st.lists(st.sampled_from(["a", "é", "fresh", "fresh/sub"]), min_size=1, max_size=3, unique=True),
+       failing=st.sampled_from(["projid_file", "projects_file", "walk"]), after=st.integers(min_value=0, max_value=4))
+def test_xfs_project_failures_after_each_change_are_reported(trees, failing, after):
+    """Issue 25 item 7: a failure injected after some changes (a file write, or the n-th relabel of the
+    walk) either left the host untouched and says changed: false, or says changed: true and what it did."""
+    with tempfile.TemporaryDirectory() as root:
+        host = make_host(Path(root), b"", b"")
+        (host.mnt / "fresh" / "sub").mkdir(parents=True)
+        (host.mnt / "fresh" / "sub" / "g").write_text("g")
+        real_write, real_set, calls = _files.atomic_write, host.kernel.set_fsxattr, [0]
+
+        def atomic_write(path, content, *args, param="", **kwargs):
+            if param == failing:
+                raise FileError(f"{param}: cannot write {path}: an injected failure")
+            return real_write(path, content, *args, param=param, **kwargs)
+
+        def set_fsxattr(fd, buf):
+            calls[0] += 1
+            if failing == "walk" and calls[0] > after:
+                raise OSError(5, "an injected failure")
+            real_set(fd, buf)
+
+        before = host.snapshot()
+        with mock.patch.object(_projects_module, "atomic_write", atomic_write), \
+                mock.patch.object(host.kernel, "set_fsxattr", set_fsxattr):
+            result = host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(host.mnt / t) for t in trees]})
+        if not result.get("failed"):  # the walk needed fewer relabels than the failure waited for
+            assert failing == "walk" and calls[0] <= after, result
+            return
+        relabelled = {path: label for path, label in host.snapshot()[1].items() if before[1].get(path) != label}
+        assert result["changed"] == (host.snapshot() != before), result
+        if result["changed"]:
+            assert "before it failed, this run" in result["msg"]
+            assert result["inodes_changed"] == len(relabelled)
+            assert set(result["files_written"]) <= {str(host.projid), str(host.projects)}
