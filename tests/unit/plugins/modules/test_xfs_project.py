@@ -24,7 +24,7 @@ def tree(host, name, files=("f",)):
 
 
 def test_a_boolean_is_not_an_id(host):
-    """Issue 10 item 1: id=true (yes in YAML) wrote 'ok7:True' and labelled project 1."""
+    """id=true (yes in YAML) is a boolean, not project 1: refused, so nothing writes 'ok7:True' or assigns project 1."""
     a = tree(host, "a")
     before = host.snapshot()
     result = host.run(xfs_project, {"name": "ok7", "id": True, "paths": [str(a)]})
@@ -39,7 +39,7 @@ def test_absent_with_a_name_and_another_projects_id_deletes_nothing(host):
     before = host.snapshot()
     result = host.run(xfs_project, {"name": "alpha", "id": 1001, "state": "absent", "clear_ids": True})
     assert result.get("failed") and result["msg"].startswith("id: 1001 belongs to project 'beta'"), result
-    assert host.snapshot() == before and host.label(b / "f") == 1001
+    assert host.snapshot() == before and host.project_of(b / "f") == 1001
 
 
 def test_absent_with_a_name_and_an_id_that_disagree_is_an_error(host):
@@ -59,7 +59,7 @@ def test_deleting_one_name_keeps_the_others_sharing_its_id_and_their_trees(host)
     assert result["changed"] and not result.get("failed"), result
     assert host.projid.read_text() == "legacy_alias:1500\n"
     assert host.projects.read_text() == f"1500:{t}\n"
-    assert host.label(t / "f") == 1500  # still the alias's tree
+    assert host.project_of(t / "f") == 1500  # still the alias's tree
 
 
 def test_an_id_shared_by_names_is_not_removed_by_id_alone(host):
@@ -121,9 +121,9 @@ def test_a_dropped_tree_goes_back_to_project_0(host):
     """Issue 10 item 6: a path dropped from a project kept counting against the project's id."""
     a, b = tree(host, "a"), tree(host, "b")
     host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(a), str(b)]})
-    assert host.label(b / "f") == 5
+    assert host.project_of(b / "f") == 5
     result = host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(a)]})
-    assert result["changed"] and host.label(b / "f") == 0 and host.label(b) == 0 and host.label(a / "f") == 5
+    assert result["changed"] and host.project_of(b / "f") == 0 and host.project_of(b) == 0 and host.project_of(a / "f") == 5
     assert not host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(a)]})["changed"]
 
 
@@ -131,7 +131,7 @@ def test_a_deleted_projects_trees_go_back_to_project_0_with_clear_ids(host):
     a = tree(host, "a")
     host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(a)]})
     result = host.run(xfs_project, {"name": "p", "state": "absent", "clear_ids": True})
-    assert result["changed"] and host.label(a / "f") == 0 and host.projects.read_text() == ""
+    assert result["changed"] and host.project_of(a / "f") == 0 and host.projects.read_text() == ""
 
 
 def test_a_cleared_directory_no_longer_passes_a_project_on(host):
@@ -147,20 +147,20 @@ def test_a_cleared_directory_no_longer_passes_a_project_on(host):
     assert host.kernel.project_of_path(str(a / "d")) == (0, 0)
 
 
-def test_a_dropped_tree_another_project_lists_keeps_its_label(host):
+def test_a_dropped_tree_another_project_lists_keeps_its_project(host):
     a = tree(host, "a")
     host.projid.write_text("p:5\nq:6\n")
     host.projects.write_text(f"5:{a}\n6:{a}\n")  # written by hand: the module refuses this
     host.kernel.attrs[os.lstat(a / "f").st_ino] = (0, 6)
     result = host.run(xfs_project, {"name": "p", "paths": []})
-    assert result["changed"] and host.label(a / "f") == 6
+    assert result["changed"] and host.project_of(a / "f") == 6
     assert host.projects.read_text() == f"6:{a}\n"
 
 
 @pytest.mark.parametrize("other, mine, how", [("a", "a", "is also a tree of"), ("a", "a/in", "is inside"),
                                               ("a/in", "a", "contains")])
 def test_a_tree_belongs_to_one_project_and_trees_do_not_nest(host, other, mine, how):
-    """Issue 10 item 7: two projects could share a tree, and nested ones relabelled each other forever."""
+    """One tree, one project: two projects sharing a tree, or nested trees, would reassign each other on every run."""
     tree(host, "a", files=())
     (host.mnt / "a" / "in").mkdir()
     host.run(xfs_project, {"name": "outer", "id": 5, "paths": [str(host.mnt / other)]})
