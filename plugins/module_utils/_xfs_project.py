@@ -90,11 +90,11 @@ class ProjectResult:
 class Progress:
     """What a run has changed so far, so that a failure halfway reports it (``changed: true``).
 
-    Relabelled files are not undone: their previous ids are not kept (a tree may hold millions),
+    Files given a new id are not put back: their previous ids are not kept (a tree may hold millions),
     so the failure names the trees, the count and the files written instead.
     """
 
-    trees: list[str] = field(default_factory=list)  # trees in which at least one inode was relabelled
+    trees: list[str] = field(default_factory=list)  # trees in which at least one inode got a new project id
     inodes_changed: int = 0
     files_written: list[str] = field(default_factory=list)
 
@@ -112,12 +112,12 @@ class Progress:
             return {"msg": msg, "changed": False}
         done = []
         if self.trees:
-            done.append(f"relabelled {self.inodes_changed} files and directories in {', '.join(self.trees)} "
+            done.append(f"gave {self.inodes_changed} files and directories a new project id in {', '.join(self.trees)} "
                         "(not undone: run the task again once the cause is fixed)")
         if self.files_written:
             done.append(f"wrote {', '.join(self.files_written)}")
         return {"msg": f"{msg}; before it failed, this run {' and '.join(done)}", "changed": True,
-                "relabelled": list(self.trees), "inodes_changed": self.inodes_changed,
+                "trees_assigned": list(self.trees), "inodes_changed": self.inodes_changed,
                 "files_written": list(self.files_written)}
 
 
@@ -204,8 +204,8 @@ def _guarded_walk(fs: XfsFilesystem, tree: str, new_id: int, request: ProjectReq
         first, last = request.hook_ids or (0, 0)
         failure = XfsError(
             f"paths: {tree} holds {where} ({exc.path} carries project {exc.project_id}, in the hook's range "
-            f"{first}-{last} of hook_project_ids); relabelling it would take it out of the hook's quota. "
-            "Leave it out of paths, or set take_hook_files=true to relabel it anyway")
+            f"{first}-{last} of hook_project_ids); assigning it another project would take it out of the hook's quota. "
+            "Leave it out of paths, or set take_hook_files=true to assign it anyway")
         failure.walk = getattr(exc, "walk", None)
         raise failure from exc
 
@@ -214,7 +214,7 @@ def apply_project(request: ProjectRequest, files: ProjectFiles, check_mode: bool
                   kernel: Kernel | None = None, progress: Progress | None = None) -> ProjectResult:
     """Edit ``files`` and label trees as ``request`` asks; ``files`` is written by the caller.
 
-    ``progress`` learns each tree as it is relabelled, so a later failure can say what changed.
+    ``progress`` learns each tree as it is assigned, so a later failure can say what changed.
     """
     kernel = kernel or Kernel()
     progress = progress if progress is not None else Progress()
@@ -263,7 +263,7 @@ def apply_project(request: ProjectRequest, files: ProjectFiles, check_mode: bool
                         or files.listed_elsewhere(tree, project_id) or not os.path.lexists(tree)):
                     continue
                 plan.walks.append((XfsFilesystem.with_project_quota(tree, kernel, mounts, "paths"), tree, 0))
-        for tree in trees:  # after the dropped ones: a dropped tree around a kept one is relabelled first
+        for tree in trees:  # after the dropped ones: a dropped tree around a kept one is reassigned first
             fs = _filesystem(tree, kernel, mounts, check_mode, plan)
             if fs is not None:
                 plan.walks.append((fs, tree, project_id))

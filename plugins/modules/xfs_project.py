@@ -14,7 +14,7 @@ description:
     O(projects_file), and gives the directory trees in O(paths) the project id (with the
     PROJINHERIT flag on directories, so new files inherit it) through C(FS_IOC_FSSETXATTR).
   - The tree walk never follows symbolic links, never opens FIFOs, sockets or devices, and does
-    not enter or relabel other mounts below a tree, directories and bind-mounted files alike,
+    not enter or assign other mounts below a tree, directories and bind-mounted files alike,
     including bind mounts of the same file system (which share its device number and which
     C(xfs_quota project -s) enters). RV(walk_fence) says how mounts were told apart.
   - The walk runs in the module's own process.
@@ -64,7 +64,7 @@ options:
         C(project_ids) parameter; the roles pass C(mesos_xfs_quota_hook_parameters.project_ids)).
       - When given, a tree to assign or to give project 0 that holds a file or directory carrying
         an id of this range (a live sandbox of the hook, or files left by one) is refused before
-        anything changes, naming the sandbox (or the file) and its id, since relabelling would take
+        anything changes, naming the sandbox (or the file) and its id, since assigning it another project would take
         it out of the sandbox's quota. Check mode predicts it. Files carrying the project's own id
         are not refused.
       - Not given, ids are not checked (the walk reads each file's id anyway; the check costs a
@@ -73,7 +73,7 @@ options:
     version_added: 0.2.0
   take_hook_files:
     description:
-      - With O(hook_project_ids), relabel files of the hook's range anyway (for example to take a
+      - With O(hook_project_ids), assign files of the hook's range anyway (for example to take a
         directory back after the agent has gone).
     type: bool
     default: false
@@ -88,7 +88,7 @@ notes:
     projects (XFS counts every file against one project id, so nested projects would take each
     other's files on every run). Trees are told apart by device and inode as well as by path, so
     another project's tree cannot be claimed through a bind mount of it."
-  - "Another project's tree found inside a tree that is relabelled or given project 0 (a line
+  - "Another project's tree found inside a tree that is assigned or given project 0 (a line
     another tool wrote into O(projects_file)) is left alone: the walk stops at its root, judged by
     device and inode, and RV(skipped_projects) names it."
   - "A tree dropped from O(paths), and with O(clear_ids) every tree of a removed project, gets
@@ -99,7 +99,7 @@ notes:
     line that starts with the same name (C(weird:notanumber), C(svc:5:extra)) is not the project's
     and is kept."
   - "With O(state=absent), a O(name) and an O(id) that belong to different projects are an error;
-    removing a name leaves other names that share its id, their C(id:path) lines and their labels
+    removing a name leaves other names that share its id, their C(id:path) lines and their trees' project ids
     alone. An O(id) alone that several names share must be removed by name."
   - "In check mode, a tree that does not exist yet, or a O(name) that is not defined yet, is
     reported as a change with a warning (an earlier task of the run would create it)."
@@ -153,15 +153,15 @@ skipped_special:
   returned: always
   type: int
 skipped_mounts:
-  description: Mount points below a tree (directories and bind-mounted files) that were not entered or relabelled.
+  description: Mount points below a tree (directories and bind-mounted files) that were not entered or assigned.
   returned: always
   type: list
   elements: str
-relabelled:
+trees_assigned:
   description:
-    - When the task fails after it relabelled files (a later tree, or writing O(projid_file) or
+    - When the task fails after it gave files a new project id (a later tree, or writing O(projid_file) or
       O(projects_file) failed), the trees in which it did; the task then reports C(changed=true) and
-      its message says what was done. Relabelled files are not put back (their previous ids are
+      its message says what was done. Those files are not put back (their previous ids are
       not kept), so fix the cause and run the task again.
   returned: on failure after a change
   type: list
@@ -175,7 +175,7 @@ files_written:
   version_added: 0.2.0
 skipped_projects:
   description:
-    - Other projects' trees (in O(projects_file)) inside a tree this task relabelled or gave project 0;
+    - Other projects' trees (in O(projects_file)) inside a tree this task assigned or gave project 0;
       the walk stops at their roots and leaves their files alone.
   returned: always
   type: list

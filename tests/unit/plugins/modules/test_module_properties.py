@@ -40,7 +40,7 @@ VALUES = st.one_of(NUMBERS, HOSTILE_TEXT, st.none())
 NAMES = st.one_of(st.sampled_from(["sandbox", "p", "legacy", "other_1"]), HOSTILE_TEXT, st.booleans(), st.none())
 TREES = st.sampled_from(["a", "b", "a/in", "sb", "é", "missing", "a/../b", "a/in/..", "../etc", "fifo", "a ", "a\nb", "x\u2028"])
 # Foreign lines: any bytes but "\n", each ended by "\n", "\r\n" or nothing (the last one).
-# Malformed lines whose key is one of the names the runs use (issue 25 item 6): never theirs to delete.
+# Malformed lines whose key is one of the names the runs use: never theirs to delete.
 MALFORMED_OWN_KEYS = st.sampled_from([b"sandbox:junk", b"legacy:17:extra", b"p:notanumber", b"sandbox:7001:x", b"7001:"])
 FOREIGN = st.lists(st.tuples(st.one_of(st.binary(max_size=12).map(lambda b: b.replace(b"\n", b"")), MALFORMED_OWN_KEYS),
                              st.sampled_from([b"\n", b"\r\n"])),
@@ -89,7 +89,7 @@ def foreign_lines(data: bytes, owned_keys: set[str], owned_ids: set[int], key_is
         key, value = key.strip(), value.strip()
         if colon and key and not key.startswith(b"#"):
             project_id = key if key_is_id else value
-            # a name's line is only its well-formed "name:id" (issue 25 item 6: "weird:junk" is foreign)
+            # a name's line is only its well-formed "name:id" ("weird:junk" is foreign)
             if (not key_is_id and key.decode("utf-8", "replace") in owned_keys and value.isdigit()) or (
                     project_id.isdigit() and int(project_id) in owned_ids):
                 continue
@@ -129,7 +129,7 @@ def test_xfs_project_any_arguments(name, project_id, state, trees, clear_ids, ch
     with tempfile.TemporaryDirectory() as root:
         host = make_host(Path(root), projid_extra, projects_extra)
         args = {"state": state, "clear_ids": clear_ids}
-        if hook:  # sb (7001) stands for a sandbox of the hook's range (issue 25 item 2)
+        if hook:  # sb (7001) stands for a sandbox of the hook's range
             args["hook_project_ids"] = "7000-7999"
         if name is not None:
             args["name"] = name
@@ -141,13 +141,13 @@ def test_xfs_project_any_arguments(name, project_id, state, trees, clear_ids, ch
         if isinstance(name, str) and name in ("sandbox", "legacy"):
             owned_ids.add({"sandbox": 7001, "legacy": 17}[name])
         check_run(host, xfs_project, args, check_mode, {name} if isinstance(name, str) else set(), owned_ids)
-        # issue 25 items 2 and 3: another project's tree nested in ours, and the hook's files, keep their ids
+        # another project's tree nested in ours, and the hook's files, keep their ids
         if 9000 not in owned_ids:
-            assert host.label(host.mnt / "sb" / "nested" / "f") == 9000
+            assert host.project_of(host.mnt / "sb" / "nested" / "f") == 9000
         if hook and 7001 not in owned_ids:
-            assert host.label(host.mnt / "sb" / "f") == 7001
+            assert host.project_of(host.mnt / "sb" / "f") == 7001
         if hook and 7002 not in owned_ids:
-            assert host.label(host.mnt / "a" / "in" / "f") == 7002
+            assert host.project_of(host.mnt / "a" / "in" / "f") == 7002
 
 
 LIMITS = st.dictionaries(st.sampled_from(["bsoft", "bhard", "isoft", "ihard", "rtbsoft", "rtbhard"]),
@@ -176,7 +176,7 @@ def test_xfs_project_quota_any_arguments(selector, limits, state, many, check_mo
         item.update(limits)
         item["state"] = state
         args = {"mountpoint": str(host.mnt), "projects": [item]} if many else {"mountpoint": str(host.mnt), **item}
-        if many:  # items for one project are merged (issue 25 item 8): what they ask together, or an error
+        if many:  # items for one project are merged: what they ask together, or an error
             for chosen, more, more_state in same:
                 args["projects"].append({**{k: str(host.mnt / v) if k == "path" else v for k, v in chosen.items()},
                                          **more, "state": more_state})
@@ -400,7 +400,7 @@ def test_docker_daemon_config_any_bytes_and_settings(data, settings, version, ch
 @given(trees=st.lists(st.sampled_from(["a", "é", "fresh", "fresh/sub"]), min_size=1, max_size=3, unique=True),
        failing=st.sampled_from(["projid_file", "projects_file", "walk"]), after=st.integers(min_value=0, max_value=4))
 def test_xfs_project_failures_after_each_change_are_reported(trees, failing, after):
-    """Issue 25 item 7: a failure injected after some changes (a file write, or the n-th relabel of the
+    """A failure injected after some changes (a file write, or the n-th assignment of the
     walk) either left the host untouched and says changed: false, or says changed: true and what it did."""
     with tempfile.TemporaryDirectory() as root:
         host = make_host(Path(root), b"", b"")
@@ -423,12 +423,12 @@ def test_xfs_project_failures_after_each_change_are_reported(trees, failing, aft
         with mock.patch.object(_projects_module, "atomic_write", atomic_write), \
                 mock.patch.object(host.kernel, "set_fsxattr", set_fsxattr):
             result = host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(host.mnt / t) for t in trees]})
-        if not result.get("failed"):  # the walk needed fewer relabels than the failure waited for
+        if not result.get("failed"):  # the walk needed fewer assignments than the failure waited for
             assert failing == "walk" and calls[0] <= after, result
             return
-        relabelled = {path: label for path, label in host.snapshot()[1].items() if before[1].get(path) != label}
+        assigned = {path: ids for path, ids in host.snapshot()[1].items() if before[1].get(path) != ids}
         assert result["changed"] == (host.snapshot() != before), result
         if result["changed"]:
             assert "before it failed, this run" in result["msg"]
-            assert result["inodes_changed"] == len(relabelled)
+            assert result["inodes_changed"] == len(assigned)
             assert set(result["files_written"]) <= {str(host.projid), str(host.projects)}

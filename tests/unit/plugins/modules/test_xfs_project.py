@@ -28,7 +28,7 @@ def tree(host, name, files=("f",)):
 
 
 def test_a_boolean_is_not_an_id(host):
-    """Issue 10 item 1: id=true (yes in YAML) wrote 'ok7:True' and labelled project 1."""
+    """id=true (yes in YAML) is a boolean, not project 1: refused, so nothing writes 'ok7:True' or assigns project 1."""
     a = tree(host, "a")
     before = host.snapshot()
     result = host.run(xfs_project, {"name": "ok7", "id": True, "paths": [str(a)]})
@@ -37,13 +37,13 @@ def test_a_boolean_is_not_an_id(host):
 
 
 def test_absent_with_a_name_and_another_projects_id_deletes_nothing(host):
-    """Issue 10 item 2: name=alpha id=1001 state=absent deleted beta (1001)."""
+    """A name and an id that belong to different projects name no project: nothing is deleted (not beta by its id)."""
     b = tree(host, "b")
     assert not host.run(xfs_project, {"name": "beta", "id": 1001, "paths": [str(b)]}).get("failed")
     before = host.snapshot()
     result = host.run(xfs_project, {"name": "alpha", "id": 1001, "state": "absent", "clear_ids": True})
     assert result.get("failed") and result["msg"].startswith("id: 1001 belongs to project 'beta'"), result
-    assert host.snapshot() == before and host.label(b / "f") == 1001
+    assert host.snapshot() == before and host.project_of(b / "f") == 1001
 
 
 def test_absent_with_a_name_and_an_id_that_disagree_is_an_error(host):
@@ -54,7 +54,7 @@ def test_absent_with_a_name_and_an_id_that_disagree_is_an_error(host):
 
 
 def test_deleting_one_name_keeps_the_others_sharing_its_id_and_their_trees(host):
-    """Issue 10 item 3: deleting 'legacy' also removed 'legacy_alias:1500' (same id)."""
+    """A name is deleted alone: another name sharing its id keeps its line, its trees and their project id."""
     t = tree(host, "legacy")
     host.projid.write_text("legacy:1500\nlegacy_alias:1500\n")
     host.projects.write_text(f"1500:{t}\n")
@@ -63,7 +63,7 @@ def test_deleting_one_name_keeps_the_others_sharing_its_id_and_their_trees(host)
     assert result["changed"] and not result.get("failed"), result
     assert host.projid.read_text() == "legacy_alias:1500\n"
     assert host.projects.read_text() == f"1500:{t}\n"
-    assert host.label(t / "f") == 1500  # still the alias's tree
+    assert host.project_of(t / "f") == 1500  # still the alias's tree
 
 
 def test_an_id_shared_by_names_is_not_removed_by_id_alone(host):
@@ -74,7 +74,7 @@ def test_an_id_shared_by_names_is_not_removed_by_id_alone(host):
 
 @pytest.mark.parametrize("bad", ["new\nline", "cr\rhere", "nul\x00", "esc\x1b", "c1\x85", "ls\u2028", "ps\u2029", "t\tab"])
 def test_control_characters_in_paths_are_refused(host, bad):
-    """Issue 10 item 4: a newline in a path wrote two lines into /etc/projects, more on every run."""
+    """A line break or other control character in a path would split its /etc/projects line: refused."""
     if "\x00" not in bad:
         (host.mnt / bad).mkdir()  # such a directory can exist
     before = host.snapshot()
@@ -85,8 +85,7 @@ def test_control_characters_in_paths_are_refused(host, bad):
 
 @pytest.mark.parametrize("state", ["present", "absent"])
 def test_a_fifo_as_a_tree_is_refused_naming_paths(host, state):
-    """A FIFO (socket, device) carries no project id: XFS answered ENOTTY, and the message named no
-    parameter (found by test_module_properties)."""
+    """A FIFO (socket, device) carries no project id (XFS answers ENOTTY): refused, naming paths."""
     os.mkfifo(host.mnt / "fifo")
     if state == "absent":
         host.projid.write_text("p:5\n")
@@ -104,7 +103,7 @@ def test_control_characters_in_names_are_refused(host, bad):
 
 
 def test_foreign_lines_keep_their_bytes(host):
-    """Issue 10 item 5 (and 9): CRLF became LF; \\f, \\v, U+2028 split lines; Latin-1 made every module fail."""
+    """Lines the module does not own keep their bytes: CRLF, \\f, \\v, U+2028 and Latin-1 included."""
     foreign_projid = b"# caf\xe9 latin-1\r\nlegacy:17\r\nform\x0cfeed:18\nvt\x0b:19\n# \xe2\x80\xa8 sep \x1c\x1d\x1e \xc2\x85\n"
     foreign_projects = b"17:/srv/legacy\r\n# \xff\xfe\n18:/srv/f\x0cf"
     host.projid.write_bytes(foreign_projid)
@@ -122,12 +121,12 @@ def test_foreign_lines_keep_their_bytes(host):
 
 
 def test_a_dropped_tree_goes_back_to_project_0(host):
-    """Issue 10 item 6: a path dropped from a project kept counting against the project's id."""
+    """A tree dropped from a project goes back to project 0, so it stops counting against the project."""
     a, b = tree(host, "a"), tree(host, "b")
     host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(a), str(b)]})
-    assert host.label(b / "f") == 5
+    assert host.project_of(b / "f") == 5
     result = host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(a)]})
-    assert result["changed"] and host.label(b / "f") == 0 and host.label(b) == 0 and host.label(a / "f") == 5
+    assert result["changed"] and host.project_of(b / "f") == 0 and host.project_of(b) == 0 and host.project_of(a / "f") == 5
     assert not host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(a)]})["changed"]
 
 
@@ -135,11 +134,11 @@ def test_a_deleted_projects_trees_go_back_to_project_0_with_clear_ids(host):
     a = tree(host, "a")
     host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(a)]})
     result = host.run(xfs_project, {"name": "p", "state": "absent", "clear_ids": True})
-    assert result["changed"] and host.label(a / "f") == 0 and host.projects.read_text() == ""
+    assert result["changed"] and host.project_of(a / "f") == 0 and host.projects.read_text() == ""
 
 
 def test_a_cleared_directory_no_longer_passes_a_project_on(host):
-    """As `xfs_quota -x -c 'project -C'` leaves it: project 0 and no PROJINHERIT (it kept the flag)."""
+    """Cleared as `xfs_quota -x -c 'project -C'` clears: project 0 and no PROJINHERIT, so new files are not born in p."""
     a = tree(host, "a")
     (a / "d").mkdir()
     host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(a)]})
@@ -151,20 +150,20 @@ def test_a_cleared_directory_no_longer_passes_a_project_on(host):
     assert host.kernel.project_of_path(str(a / "d")) == (0, 0)
 
 
-def test_a_dropped_tree_another_project_lists_keeps_its_label(host):
+def test_a_dropped_tree_another_project_lists_keeps_its_project(host):
     a = tree(host, "a")
     host.projid.write_text("p:5\nq:6\n")
     host.projects.write_text(f"5:{a}\n6:{a}\n")  # written by hand: the module refuses this
     host.kernel.attrs[os.lstat(a / "f").st_ino] = (0, 6)
     result = host.run(xfs_project, {"name": "p", "paths": []})
-    assert result["changed"] and host.label(a / "f") == 6
+    assert result["changed"] and host.project_of(a / "f") == 6
     assert host.projects.read_text() == f"6:{a}\n"
 
 
 @pytest.mark.parametrize("other, mine, how", [("a", "a", "is also a tree of"), ("a", "a/in", "is inside"),
                                               ("a/in", "a", "contains")])
 def test_a_tree_belongs_to_one_project_and_trees_do_not_nest(host, other, mine, how):
-    """Issue 10 item 7: two projects could share a tree, and nested ones relabelled each other forever."""
+    """One tree, one project: two projects sharing a tree, or nested trees, would reassign each other on every run."""
     tree(host, "a", files=())
     (host.mnt / "a" / "in").mkdir()
     host.run(xfs_project, {"name": "outer", "id": 5, "paths": [str(host.mnt / other)]})
@@ -176,7 +175,7 @@ def test_a_tree_belongs_to_one_project_and_trees_do_not_nest(host, other, mine, 
 
 
 def test_non_utf8_project_files_do_not_crash(host):
-    """Issue 10 item 9: one Latin-1 byte in /etc/projid ended every module in UnicodeDecodeError."""
+    """Project files are bytes, not UTF-8: a Latin-1 comment is kept byte for byte."""
     host.projid.write_bytes(b"# Projekt f\xfcr Logs\nlogs:17\n")
     result = host.run(xfs_project, {"name": "logs", "state": "absent"})
     assert result["changed"] and host.projid.read_bytes() == b"# Projekt f\xfcr Logs\n"
@@ -185,7 +184,7 @@ def test_non_utf8_project_files_do_not_crash(host):
 @pytest.mark.parametrize("param", ["projid_file", "projects_file"])
 @pytest.mark.parametrize("where", ["missing/dir/file", "."])
 def test_project_files_in_a_missing_directory_or_on_a_directory_are_named(host, param, where):
-    """Issue 10 item 10: FileNotFoundError on the .lock, IsADirectoryError."""
+    """A project file that cannot be locked or written (missing directory, a directory) is named, no traceback."""
     path = host.root / where
     result = host.run(xfs_project, {"name": "p", "id": 5, param: str(path)})
     assert result.get("failed") and result["msg"].startswith(f"{param}: "), result
@@ -193,7 +192,7 @@ def test_project_files_in_a_missing_directory_or_on_a_directory_are_named(host, 
 
 
 def test_check_mode_predicts_a_tree_that_an_earlier_task_creates(host):
-    """Issue 10 item 12: check mode of 'create a directory, then give it a project' failed."""
+    """Check mode predicts a tree an earlier task of the same play creates: a warning, not a failure."""
     result = host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(host.mnt / "later")]}, check_mode=True)
     assert not result.get("failed") and result["changed"], result
     assert any("does not exist yet" in w for w in result.get("warnings", []))
@@ -209,7 +208,7 @@ def test_check_mode_predicts_a_name_that_an_earlier_task_defines(host):
 
 
 def test_dotdot_is_resolved_not_normalised(host):
-    """Also: '..' was normalised as text; /mnt/link/.. is the parent of the link's target."""
+    """'..' is resolved by the kernel, not as text: /mnt/link/.. is the parent of the link's target."""
     a = tree(host, "a", files=())
     (a / "deep").mkdir()
     os.symlink(a / "deep", host.mnt / "link")
@@ -218,8 +217,8 @@ def test_dotdot_is_resolved_not_normalised(host):
 
 
 @pytest.mark.parametrize("failing", ["projid_file", "projects_file"])
-def test_a_write_that_fails_after_the_walk_reports_what_was_relabelled(host, failing):
-    """Issue 25 item 7: trees relabelled, then the projid/projects write failed: the task said changed: false."""
+def test_a_write_that_fails_after_the_walk_reports_what_was_assigned(host, failing):
+    """Files that got a new id cannot be put back (their old ids are not kept): the failure says changed and which trees."""
     a = tree(host, "a")
     real = _projects.atomic_write
 
@@ -232,10 +231,10 @@ def test_a_write_that_fails_after_the_walk_reports_what_was_relabelled(host, fai
         result = host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(a)]})
     assert result.get("failed") and result["changed"], result
     assert result["msg"].startswith(f"{failing}: cannot write"), result["msg"]
-    assert f"this run relabelled 2 files and directories in {a}" in result["msg"], result["msg"]
-    assert result["relabelled"] == [str(a)] and result["inodes_changed"] == 2
+    assert f"this run gave 2 files and directories a new project id in {a}" in result["msg"], result["msg"]
+    assert result["trees_assigned"] == [str(a)] and result["inodes_changed"] == 2
     assert result["files_written"] == ([] if failing == "projid_file" else [str(host.projid)])
-    assert host.label(a / "f") == 5
+    assert host.project_of(a / "f") == 5
 
 
 def test_a_walk_that_fails_halfway_reports_the_trees_done(host):
@@ -250,13 +249,13 @@ def test_a_walk_that_fails_halfway_reports_the_trees_done(host):
     with mock.patch.object(host.kernel, "set_fsxattr", set_fsxattr):
         result = host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(a), str(b)]})
     assert result.get("failed") and result["changed"], result
-    assert result["relabelled"] == [str(a), str(b)] and result["inodes_changed"] == 3, result
+    assert result["trees_assigned"] == [str(a), str(b)] and result["inodes_changed"] == 3, result
     assert not host.projid.exists()  # nothing written after the failed walk
 
 
 @pytest.mark.parametrize("args", [{"name": "weird", "id": 6}, {"name": "svc", "id": 5}, {"name": "svc"}])
 def test_absent_keeps_foreign_malformed_lines_whose_key_matches(host, args):
-    """Issue 25 item 6: state=absent deleted 'weird:notanumber' and 'svc:5:extra' (their key matched)."""
+    """A project owns its well-formed name:id line only; a malformed line with its name is someone else's."""
     host.projid.write_bytes(b"weird:notanumber\nsvc:5:extra\nroot:x:0:0:root:/root:/bin/bash\nsvc:5\n")
     result = host.run(xfs_project, {**args, "state": "absent"})
     assert not result.get("failed"), result
@@ -267,7 +266,7 @@ def test_absent_keeps_foreign_malformed_lines_whose_key_matches(host, args):
 
 @pytest.mark.parametrize("param", ["projid_file", "projects_file"])
 def test_a_symlinked_project_file_stays_a_link_and_its_target_is_written(host, param):
-    """Issue 25 item 6: a symlinked /etc/projects was replaced by a regular file (undocumented)."""
+    """Tools that read the file follow the link: replacing the link by a file would split what they and we see."""
     a = tree(host, "a")
     target = host.root / "managed" / param
     target.parent.mkdir()
@@ -283,7 +282,7 @@ def test_a_symlinked_project_file_stays_a_link_and_its_target_is_written(host, p
 
 @pytest.mark.parametrize("alias", [False, True])
 def test_projid_and_projects_as_the_same_file_are_refused_naming_both(host, alias):
-    """Issue 25 item 6: the same file for both reported a removal that the second write undid."""
+    """One file for both would make the second write undo the first (a removal reported, then written back)."""
     host.projid.write_bytes(b"p:5\n5:/x\n")
     other = host.projid
     if alias:
@@ -309,7 +308,7 @@ def sandbox_host(host):
 
 @pytest.mark.parametrize("check_mode", [False, True])
 def test_a_tree_holding_the_hooks_sandboxes_is_refused_naming_the_sandbox(host, check_mode):
-    """Issue 25 item 2: assigning the agent's work_dir moved every sandbox file out of its project (quota gone)."""
+    """A sandbox's files count against the hook's project and limit: another id would take them out of its quota."""
     work, run = sandbox_host(host)
     before = host.snapshot()
     result = host.run(xfs_project, {"name": "agent", "id": 5, "paths": [str(work)], "hook_project_ids": "20000-29999"},
@@ -329,14 +328,14 @@ def test_files_of_the_hooks_range_outside_a_sandbox_are_named_and_own_ids_pass(h
     # the hook's own id is the project's: clearing a sandbox's project, as the agent role's removal does
     result = host.run(xfs_project, {"id": 20001, "state": "absent", "paths": [str(run)], "clear_ids": True,
                                     "hook_project_ids": "20000-29999"})
-    assert not result.get("failed") and result["changed"] and host.label(run / "stdout") == 0, result
+    assert not result.get("failed") and result["changed"] and host.project_of(run / "stdout") == 0, result
 
 
-def test_take_hook_files_relabels_the_sandboxes_anyway(host):
+def test_take_hook_files_assigns_the_sandboxes_anyway(host):
     work, run = sandbox_host(host)
     result = host.run(xfs_project, {"name": "agent", "id": 5, "paths": [str(work)], "hook_project_ids": "20000-29999",
                                     "take_hook_files": True})
-    assert not result.get("failed") and result["changed"] and host.label(run / "stdout") == 5, result
+    assert not result.get("failed") and result["changed"] and host.project_of(run / "stdout") == 5, result
 
 
 def test_a_bad_hook_range_is_named(host):
@@ -361,21 +360,21 @@ def nested_host(host):
 
 @pytest.mark.parametrize("args", [{"state": "absent", "clear_ids": True}, {"paths": ["elsewhere"]}])
 def test_a_nested_foreign_project_is_left_alone_when_ours_is_removed_or_moved(host, args):
-    """Issue 25 item 3: removing or moving 'outer' with clear_ids set inner's files to project 0."""
+    """Files of a project nested in ours are that project's: the walk stops at its root."""
     outer, inner, one = nested_host(host)
     if "paths" in args:
         (host.mnt / "elsewhere").mkdir()
         args = {"paths": [str(host.mnt / "elsewhere")]}
     result = host.run(xfs_project, {"name": "outer", **args})
     assert not result.get("failed") and result["changed"], result
-    assert host.label(outer / "f") == 0 and host.label(outer) == 0
-    assert host.label(inner) == 11 and host.label(inner / "data") == 11 and host.label(one) == 12
+    assert host.project_of(outer / "f") == 0 and host.project_of(outer) == 0
+    assert host.project_of(inner) == 11 and host.project_of(inner / "data") == 11 and host.project_of(one) == 12
     assert sorted(result["skipped_projects"]) == sorted([str(inner), str(one)])
     assert f"11:{inner}\n12:{one}\n" in host.projects.read_text()
 
 
 def test_another_path_to_another_projects_tree_cannot_be_claimed(host):
-    """Issue 25 item 4: a second project claimed the first's tree through a bind mount; every run flipped the ids.
+    """Through another path (a bind mount), a second project would take the first's files on every run.
 
     A hard link to a file tree is the alias the fake host can make; the bind mount is tried in the VM
     (tests/integration/targets/xfs_tree_walk)."""
@@ -390,4 +389,4 @@ def test_another_path_to_another_projects_tree_cannot_be_claimed(host):
     result = host.run(xfs_project, {"name": "two", "id": 32, "paths": [str(alias)]})
     assert result.get("failed"), result
     assert result["msg"].startswith(f"paths: {alias} (project 'two') is {first}, a tree of project 'one' (31)"), result
-    assert host.snapshot() == before and host.label(first) == 31
+    assert host.snapshot() == before and host.project_of(first) == 31

@@ -115,7 +115,7 @@ def test_check_mode_predicts_a_path_an_earlier_task_gives_a_project(host):
 
 
 def test_items_for_one_project_are_merged_and_a_hard_limit_below_a_soft_one_is_refused(host):
-    """Issue 25 item 8: bsoft 800k then bhard 512k each passed against the old limits; XFS dropped bhard."""
+    """Each item alone passes against the old limits; together the hard limit ends below the soft one, which XFS drops."""
     before = host.snapshot()
     result = host.run(xfs_project_quota, {"mountpoint": str(host.mnt), "projects": [
         {"id": 7001, "bsoft": "800k"}, {"path": str(host.mnt / "sb"), "bhard": "512k"}]})
@@ -157,7 +157,7 @@ def test_a_hard_limit_below_the_current_soft_one_is_refused(host):
 
 
 def test_a_foreign_name_that_is_not_utf8_is_shown_escaped_and_kept_in_the_file(host):
-    """Issue 25 item 7: a limit was set, then Ansible refused the result (a Latin-1 byte in a foreign name)."""
+    """Ansible refuses a result that is not UTF-8, after the limit was set: a foreign name is shown escaped."""
     host.projid.write_bytes(host.projid.read_bytes() + b"caf\xe9:7002\n")
     result = host.run(xfs_project_quota, {"mountpoint": str(host.mnt), "id": 7002, "bhard": "1m"}, diff=True)
     assert not result.get("failed") and result["changed"], result

@@ -157,7 +157,7 @@ def test_bad_sandbox_arguments_are_named(host, args, message):
 
 
 def test_a_foreign_name_that_is_not_utf8_does_not_fail_the_mount(host):
-    """Issue 25 item 7: one Latin-1 byte in a name of /etc/projid failed the report of the whole mount."""
+    """Ansible refuses a result that is not UTF-8: a foreign name is shown escaped, not a failure of the whole mount."""
     host.projid.write_bytes(b"caf\xe9:7\n")
     result = host.run(xfs_quota_info, {"mountpoint": str(host.mnt)})
     assert not result.get("failed") and result["projects"][0]["name"] == "caf\\xe9", result
