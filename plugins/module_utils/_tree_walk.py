@@ -75,7 +75,7 @@ class Guard:
 
 
 def _assign(kernel, fd: int, buf: bytearray, project_id: int, is_dir: bool, dry_run: bool,
-           guard: Guard | None = None, path: str = "") -> bool:
+            guard: Guard | None = None, path: str = "") -> bool:
     """Give one open inode ``project_id``; True if it changed. A directory gets PROJINHERIT with a
     project and loses it with project 0, as ``xfs_quota -x -c 'project -C'`` clears a tree."""
     kernel.ioctl(fd, FS_IOC_FSGETXATTR, buf, True)
