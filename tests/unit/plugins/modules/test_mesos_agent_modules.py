@@ -44,6 +44,6 @@ def test_a_rolled_back_change_reports_its_backup_and_that_it_changed_things():
 
     read = {"changed": False, "files": [], "restarted": False, "backup": "", "service": "mesos-agent"}
     exc = AgentChangeError("rolled back", changed=True, details={"backup": "/var/lib/mesos-xfs-quota/backups/x",
-                                                                  "wait": {"ok": False}})
+                                                                 "wait": {"ok": False}})
     assert failure_result(read, exc) == {"changed": True, "files": [], "restarted": False, "service": "mesos-agent",
                                          "backup": "/var/lib/mesos-xfs-quota/backups/x", "wait": {"ok": False}}
