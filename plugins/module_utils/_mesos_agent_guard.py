@@ -66,6 +66,7 @@ class GuardConfig:
     version_command: list[str]
     on_mismatch: str = "start_without_hook"
     textfile_dir: str = ""
+    unit_dir: str = "/etc/systemd/system"
     rollout_hint: str = "rerun the rollout (playbooks/site.yml, or the hook and agent roles) for this host"
 
 
@@ -95,7 +96,8 @@ def parse_config(text: str, path: str) -> GuardConfig:
         manifest=_field(data, "manifest", str, path), flags_style=_field(data, "flags_style", str, path),
         flags_dir=_field(data, "flags_dir", str, path, required=False) or "", version_command=list(command),
         on_mismatch=_field(data, "on_mismatch", str, path, required=False) or "start_without_hook",
-        textfile_dir=_field(data, "textfile_dir", str, path, required=False) or "")
+        textfile_dir=_field(data, "textfile_dir", str, path, required=False) or "",
+        unit_dir=_field(data, "unit_dir", str, path, required=False) or "/etc/systemd/system")
     if config.on_mismatch not in POLICIES:
         raise GuardError(f"{path}: on_mismatch is {config.on_mismatch!r}; use one of {', '.join(POLICIES)} "
                          "(role variable agent_hook_on_version_mismatch)")
@@ -207,7 +209,7 @@ def files_for(config: GuardConfig, decision: Decision, manifest: dict[str, Any],
         return {}
     files: dict[str, str | None] = {config.manifest: manifest_text(manifest_without(manifest, config.module))}
     delivery = FlagDelivery(style=config.flags_style, service=config.service,
-                            flags_dir=config.flags_dir or "/etc/mesos-slave")
+                            flags_dir=config.flags_dir or "/etc/mesos-slave", unit_dir=config.unit_dir)
     if config.flags_style == "systemd_dropin":
         text = read(delivery.dropin_path)
         if text is None:
@@ -328,7 +330,7 @@ def guard(config: GuardConfig, run: Runner = run_command, read: Callable[[str], 
         if read(path) != content:
             write(path, content)
             report.written.append(path)
-    if config.flags_style == "systemd_dropin" and any(p.startswith("/etc/systemd/") for p in report.written):
+    if config.flags_style == "systemd_dropin" and any(p.startswith(config.unit_dir + "/") for p in report.written):
         # Environment= of a unit is read at daemon-reload: this start must not be given --hooks with our hook
         rc, out, err = run(["systemctl", "daemon-reload"])
         if rc != 0:

@@ -162,6 +162,16 @@ seconds:
   description: How long the agent took to come up after the restart.
   returned: always
   type: float
+manifest:
+  description: The modules manifest that declares the hook (C(--modules)'s file, or ours in C(--modules_dir)).
+  returned: success
+  type: str
+  version_added: 0.2.0
+flags_dir:
+  description: The flag files' directory (flag style V(flag_files)).
+  returned: success
+  type: str
+  version_added: 0.2.0
 """
 
 import os
@@ -257,7 +267,8 @@ def main() -> None:
                          **exc.details)
     except (AgentReadError, AgentConfigError, MesosModuleError, OSError) as exc:
         module.fail_json(msg=str(exc), **result)
-    result.update(changed=outcome.changed, files=outcome.files, restarted=outcome.restarted, backup=outcome.backup)
+    result.update(changed=outcome.changed, files=outcome.files, restarted=outcome.restarted, backup=outcome.backup,
+                  manifest=outcome.manifest_path, flags_dir=info.flags_dir)
     if p["purge"] and not present and not module.check_mode:
         service_backups = os.path.join(p["backup_dir"], result["service"])
         if os.path.isdir(service_backups):
