@@ -41,7 +41,7 @@ from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_module impo
 POLICIES = ("start_without_hook", "refuse")
 STYLES = ("systemd_dropin", "flag_files")
 # the hook role's installed file names (roles/hook/vars/main.yml _hook_build_pattern)
-BUILD_NAME = re.compile(r"^(?P<family>[^-/]+)-mesos(?P<version>[^-/]+)-[0-9a-f]+\.so$")
+BUILD_NAME = re.compile(r"^(?P<family>[^-/]+)-mesos(?P<version>[^-/]+)-[^/]+\.so$")
 # src/slave/main.cpp: cout << "mesos" << " " << MESOS_VERSION
 VERSION_LINE = re.compile(r"^mesos (?P<version>\S+)\s*$", re.M)
 METRIC = "mesos_xfs_quota_hook_version_mismatch"
@@ -174,6 +174,8 @@ def decide(manifest: dict[str, Any], module: str, installed: str | None, builds:
     if not library:
         return Decision("none")  # the hook is not deployed (or was taken out): nothing to guard
     built = build_version(library) or ""
+    if not built:
+        return Decision("unknown", library=library)  # a file named otherwise: which Mesos it is for is not known
     try:
         loads("0", installed or "")
     except MesosModuleError:
@@ -228,6 +230,9 @@ def files_for(config: GuardConfig, decision: Decision, manifest: dict[str, Any],
 def message(config: GuardConfig, decision: Decision) -> tuple[str, str]:
     """(priority prefix, text) of the journal line."""
     built = decision.built or "an unknown version"
+    if decision.action == "unknown" and not decision.built:
+        return WARNING, (f"cannot tell which Mesos {decision.library} was built for (not named "
+                         "<library>-mesos<version>-<build>.so as the hook role names it); it is left as it is")
     if decision.action == "unknown":
         return WARNING, (f"cannot tell which Mesos is installed ({' '.join(config.version_command)} did not print "
                          f"'mesos <version>'); the hook built for {built} ({decision.library}) is left as it is")
@@ -309,7 +314,8 @@ class Report:
 
 def guard(config: GuardConfig, run: Runner = run_command, read: Callable[[str], str | None] = read_file,
           list_builds: Callable[[str], list[tuple[str, float]]] = builds_beside,
-          write: Callable[[str, str | None], None] | None = None) -> Report:
+          write: Callable[[str, str | None], None] | None = None,
+          isdir: Callable[[str], bool] = os.path.isdir) -> Report:
     """One check before a start: decide, write, say. Only ``refuse`` fails the start."""
     write = write or write_file
     text = read(config.manifest)
@@ -337,7 +343,8 @@ def guard(config: GuardConfig, run: Runner = run_command, read: Callable[[str], 
             report.lines.append(f"{ERR}systemctl daemon-reload failed: {(err or out).strip()}")
     priority, said = message(config, decision)
     report.lines.insert(0, priority + said)
-    if config.textfile_dir and decision.library and decision.action != "unknown":
+    # node_exporter's directory is its own: written into when it is there, never made
+    if config.textfile_dir and isdir(config.textfile_dir) and decision.library and decision.action != "unknown":
         write(metric_path(config), metric_text(config, decision))
     return report
 

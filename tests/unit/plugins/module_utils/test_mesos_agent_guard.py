@@ -71,7 +71,8 @@ class Host:
             self.files[path] = content
 
     def check(self, config):
-        return guard(config, run=self.run, read=self.read, list_builds=lambda _lib: self.builds, write=self.write)
+        return guard(config, run=self.run, read=self.read, list_builds=lambda _lib: self.builds, write=self.write,
+                     isdir=lambda path: path == "/var/lib/prometheus/node-exporter")
 
     def manifest(self):
         return json.loads(self.files[MANIFEST])
@@ -188,9 +189,20 @@ def test_without_the_hook_in_the_manifest_the_agent_is_not_even_asked():
 
 
 def test_no_textfile_dir_no_metric():
+    for textfile_dir in ("", "/var/lib/node-exporter-not-installed"):
+        host = Host(VERSION_1_12)
+        host.check(_config(textfile_dir=textfile_dir))
+        assert not any(p.endswith(".prom") for p in host.written)
+
+
+def test_a_build_named_otherwise_is_left_alone():
     host = Host(VERSION_1_12)
-    host.check(_config(textfile_dir=""))
-    assert not any(p.endswith(".prom") for p in host.written)
+    host.files[MANIFEST] = host.files[MANIFEST].replace(OLD, f"{DIR}/libmesos_xfs_quota_hook.so")
+    before = dict(host.files)
+    report = host.check(_config())
+    assert report.decision.action == "unknown" and host.files == before and report.exit_code == 0
+    # the hook role's names, whatever follows the version (a hand-made copy of a build, say)
+    assert build_version(f"{DIR}/libmesos_xfs_quota_hook-mesos1.11.0-0upgrade.so") == "1.11.0"
 
 
 def test_decide_takes_the_newest_build_for_the_installed_version():
