@@ -359,16 +359,16 @@ def write_file(path: str, content: str | None) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """The installed script's entry point: ``mesos-xfs-quota-guard <config.json>``."""
+    """The installed script's entry point: ``python3 mesos_xfs_quota_guard.py <config.json>``."""
     if len(argv) != 2:
-        print(f"{ERR}usage: {os.path.basename(argv[0])} <guard config (JSON)>", file=sys.stderr)
+        sys.stderr.write(f"{ERR}usage: {os.path.basename(argv[0])} <guard config (JSON)>\n")
         return 2
     try:
         report = guard(load_config(argv[1]))
     except Exception as exc:  # pylint: disable=broad-except
         # a broken guard must not take the agent down: the agent's own start decides
-        print(f"{ERR}mesos-xfs-quota-guard: {exc}; the agent starts unchecked", file=sys.stderr)
+        sys.stderr.write(f"{ERR}mesos-xfs-quota-guard: {exc}; the agent starts unchecked\n")
         return 0
     for line in report.lines:
-        print(f"{line[:3]}mesos-xfs-quota-guard: {line[3:]}", file=sys.stderr)
+        sys.stderr.write(f"{line[:3]}mesos-xfs-quota-guard: {line[3:]}\n")
     return report.exit_code

@@ -250,3 +250,49 @@ def test_main_never_blocks_the_agent_on_its_own_failure(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("<3>mesos-xfs-quota-guard: ") and "the agent starts unchecked" in err
     assert main(["mesos-xfs-quota-guard"]) == 2
+
+
+REPO = os.path.abspath(os.path.join(HERE, "../../../.."))
+
+
+def test_the_installed_guard_runs_from_what_the_role_copies(tmp_path):
+    """The files tasks/guard.yml copies (and nothing else of the collection) run the guard with the python3
+    of ExecStartPre: the import closure of _mesos_agent_guard is all there."""
+    if os.geteuid() != 0:
+        pytest.skip("the guard reads only a root-owned config")
+    import shutil
+    import subprocess
+    import sys
+
+    import yaml
+
+    with open(os.path.join(REPO, "roles/agent/tasks/guard.yml"), encoding="utf-8") as f:
+        tasks = yaml.safe_load(f)
+    copy = next(t for t in tasks if "loop" in t and "ansible.builtin.copy" in t)
+    where = {"_agent_utils": os.path.join(REPO, "plugins/module_utils"), "_agent_pkg": copy["vars"]["_agent_pkg"]}
+    install = tmp_path / "guard"
+    for item in copy["loop"]:
+        src, dest = item["src"], item["dest"]
+        for name, value in where.items():
+            src, dest = src.replace("{{ %s }}" % name, value), dest.replace("{{ %s }}" % name, value)
+        src = src if os.path.isabs(src) else os.path.join(REPO, "roles/agent/files", src)
+        (install / dest).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, install / dest)
+    # an agent whose Mesos was upgraded to 1.12.0, flag files (no systemctl needed here)
+    agent = tmp_path / "mesos-slave"
+    agent.write_text("#!/bin/sh\necho 'mesos 1.12.0'\n")
+    agent.chmod(0o755)
+    flags = tmp_path / "etc-mesos-slave"
+    flags.mkdir()
+    (flags / "hooks").write_text("mesos_xfs_quota_hook\n")
+    manifest = tmp_path / "modules.json"
+    manifest.write_text(manifest_text(manifest_with(None, OLD, "mesos_xfs_quota_hook", PARAMS)))
+    config = install / "guard-mesos-slave.json"
+    config.write_text(json.dumps({**GOOD, "service": "mesos-slave", "manifest": str(manifest), "flags_style": "flag_files",
+                                  "flags_dir": str(flags), "version_command": [str(agent), "--version"]}))
+    config.chmod(0o644)
+    done = subprocess.run([sys.executable, "-I", str(install / "mesos_xfs_quota_guard.py"), str(config)],
+                          capture_output=True, text=True, check=False, env={"PATH": "/usr/bin:/bin"}, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.startswith("<3>mesos-xfs-quota-guard: Mesos 1.12.0 is installed"), done.stderr
+    assert not (flags / "hooks").exists() and json.loads(manifest.read_text()) == {"libraries": []}

@@ -1,9 +1,9 @@
-#!/usr/bin/env python3
 # Copyright (c) mesos.xfs_quota contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The agent's start-up guard, run by its unit before the agent (ExecStartPre of the drop-in
-40-mesos-xfs-quota-guard.conf that the agent role writes):  mesos-xfs-quota-guard <config.json>
+40-mesos-xfs-quota-guard.conf that the agent role writes):
+    <python3> mesos_xfs_quota_guard.py <guard-SERVICE.json>
 
 The logic is the collection's module_utils _mesos_agent_guard, installed beside this file."""
 import os
