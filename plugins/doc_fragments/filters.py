@@ -6,7 +6,7 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # The per-distribution filters (os_packages, os_command) choose by the host's facts.
+    # The per-distribution filter (_os_packages) chooses by the host's facts.
     HOST_FACTS = r"""
 options:
   facts:

@@ -215,6 +215,49 @@ def _modules(host: Host, flags: dict[str, str], modules_file: str) -> tuple[str,
     return modules_dir, path or "/etc/mesos-agent/modules.json", manifest, in_dir
 
 
+def _flag_style(flags_style: str, program: str) -> str:
+    """The flag style asked for, else flag_files when the unit starts mesos-init-wrapper."""
+    style = flags_style or ("flag_files" if WRAPPER.search(os.path.basename(program)) else "systemd_dropin")
+    if style not in ("flag_files", "systemd_dropin"):
+        raise AgentReadError(f"flags_style: {style!r} is not a flag style; use systemd_dropin or flag_files")
+    return style
+
+
+def _wrapper_dir(unit_argv: list[str], program: str, service: str) -> str:
+    """The directory the packaged wrapper reads: it is started as `mesos-init-wrapper slave` (or `agent`)
+    and reads /etc/mesos-<that>."""
+    role = unit_argv[1] if len(unit_argv) > 1 and unit_argv[1] in ("slave", "agent") else ""
+    if role:
+        return f"/etc/mesos-{role}"
+    return next((d for unit, d in WRAPPER_DIRS.items() if unit in program or unit == service), "/etc/mesos-slave")
+
+
+def _flag_sources(sources: dict[str, Source], unit_argv: list[str], file_sources: dict[str, Source]) -> dict[str, Source]:
+    """Where each flag comes from: the environment (MESOS_*), the unit's command line, a flag file."""
+    flag_sources = {name[6:].lower(): source for name, source in sources.items() if name.startswith("MESOS_")}
+    for arg in unit_argv[1:]:
+        if arg.startswith("--"):
+            name = arg[2:].partition("=")[0]
+            flag_sources[name[3:] if name.startswith("no-") else name] = Source("command_line")
+    flag_sources.update(file_sources)
+    return flag_sources
+
+
+def _running_process(host: Host, pid: int, argv: list[str], environ: list[str]) -> tuple[list[str], list[str]]:
+    """The running process's own command line and environment, where /proc has them."""
+    if pid <= 0:
+        return argv, environ
+    cmdline, proc_env = host.read(f"/proc/{pid}/cmdline"), host.read(f"/proc/{pid}/environ")
+    return ([a for a in cmdline.split("\0") if a] if cmdline else argv,
+            [e for e in proc_env.split("\0") if e] if proc_env else environ)
+
+
+def _agent_url(flags: dict[str, str], tls: dict, url: str, scheme: str) -> str:
+    use_scheme = scheme or ("https" if tls["enabled"] else "http")
+    ip = flags.get("ip", "0.0.0.0")
+    return url or f"{use_scheme}://{'127.0.0.1' if ip in ('0.0.0.0', '') else ip}:{flags.get('port', '5051')}"
+
+
 def read_agent(host: Host, service: str, flags_style: str = "", flags_dir: str = "", modules_file: str = "",
                url: str = "", scheme: str = "") -> AgentInfo:
     """The agent of ``service`` as it runs now (its process's command line and environment), else as its
@@ -225,52 +268,28 @@ def read_agent(host: Host, service: str, flags_style: str = "", flags_dir: str =
                              "set agent_service to the agent's systemd service")
     unit_argv = exec_start_argv(props.get("ExecStart", ""))
     program = unit_argv[0] if unit_argv else ""
-    style = flags_style or ("flag_files" if WRAPPER.search(os.path.basename(program)) else "systemd_dropin")
-    if style not in ("flag_files", "systemd_dropin"):
-        raise AgentReadError(f"flags_style: {style!r} is not a flag style; use systemd_dropin or flag_files")
-    # the packaged wrapper is started as `mesos-init-wrapper slave` (or `agent`) and reads /etc/mesos-<that>
-    role = unit_argv[1] if len(unit_argv) > 1 and unit_argv[1] in ("slave", "agent") else ""
-    wrapper_dir = (f"/etc/mesos-{role}" if role else
-                   next((d for unit, d in WRAPPER_DIRS.items() if unit in program or unit == service), "/etc/mesos-slave"))
-    flags_dir = flags_dir or wrapper_dir
+    style = _flag_style(flags_style, program)
+    flags_dir = flags_dir or _wrapper_dir(unit_argv, program, service)
     unit_env, sources, environment_files = _environment(host, props, style)
     file_argv, file_sources = _flag_files(host, flags_dir) if style == "flag_files" else ([], {})
-    flag_sources: dict[str, Source] = {}
-    for name, source in sources.items():
-        if name.startswith("MESOS_"):
-            flag_sources[name[6:].lower()] = source
-    for arg in unit_argv[1:]:
-        if arg.startswith("--"):
-            name = arg[2:].partition("=")[0]
-            flag_sources[name[3:] if name.startswith("no-") else name] = Source("command_line")
-    flag_sources.update(file_sources)
+    flag_sources = _flag_sources(sources, unit_argv, file_sources)
     pid = int(props.get("MainPID", "0") or 0)
-    running = pid > 0
-    argv, environ = unit_argv + file_argv, unit_env
-    if running:
-        cmdline, proc_env = host.read(f"/proc/{pid}/cmdline"), host.read(f"/proc/{pid}/environ")
-        if cmdline:
-            argv = [a for a in cmdline.split("\0") if a]
-        if proc_env:
-            environ = [e for e in proc_env.split("\0") if e]
+    argv, environ = _running_process(host, pid, unit_argv + file_argv, unit_env)
     flags = flags_from(argv, environ)
     try:
         tls = libprocess_ssl(environ)
     except AgentConfigError as exc:
         raise AgentReadError(f"the agent's environment: {exc}") from None
     modules_dir, modules_path, manifest, in_dir = _modules(host, flags, modules_file)
-    use_scheme = scheme or ("https" if tls["enabled"] else "http")
-    ip = flags.get("ip", "0.0.0.0")
-    agent_url = url or f"{use_scheme}://{'127.0.0.1' if ip in ('0.0.0.0', '') else ip}:{flags.get('port', '5051')}"
     library_path = [p for e in environ if e.startswith("LD_LIBRARY_PATH=") for p in e.split("=", 1)[1].split(":") if p]
     return AgentInfo(
-        service=service, running=running, pid=pid, active_state=props.get("ActiveState", ""),
+        service=service, running=pid > 0, pid=pid, active_state=props.get("ActiveState", ""),
         sub_state=props.get("SubState", ""), flags_style=style, flags_dir=flags_dir, program=program,
         argv=argv, environ=environ, flags=flags, sources={k: asdict(v) for k, v in sorted(flag_sources.items())},
         dropin_paths=props.get("DropInPaths", "").split(), environment_files=environment_files,
         fragment_path=props.get("FragmentPath", ""), work_dir=flags.get("work_dir", ""), modules_dir=modules_dir,
         modules_path=modules_path, modules=manifest, modules_files=in_dir, hooks=split_list(flags.get("hooks")),
-        url=agent_url, tls=tls,
+        url=_agent_url(flags, tls, url, scheme), tls=tls,
         authenticate_http_readonly=flags.get("authenticate_http_readonly", "false") in ("true", "1"),
         library_path=library_path)
 

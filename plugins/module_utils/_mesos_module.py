@@ -29,11 +29,14 @@ from dataclasses import dataclass
 from typing import Any
 
 MODULE_API_VERSION = "2"
-# ModuleManager::initialize: the kinds the agent knows; the minimum version of each is MESOS_VERSION
+# ModuleManager::initialize: the kinds the agent knows; the minimum version of each is MESOS_VERSION.
+# verifyModule is the same in every release 1.4.3 to 1.11.0; only the kinds grew: HttpAuthenticatee
+# and DiskProfileAdaptor came in 1.5.0.
 KNOWN_KINDS = frozenset({
     "Allocator", "Anonymous", "Authenticatee", "Authenticator", "Authorizer", "ContainerLogger", "Hook",
     "HttpAuthenticatee", "HttpAuthenticator", "Isolator", "MasterContender", "MasterDetector", "QoSController",
     "ResourceEstimator", "SecretResolver", "TestModule", "DiskProfileAdaptor"})
+KINDS_SINCE = {"HttpAuthenticatee": (1, 5, 0), "DiskProfileAdaptor": (1, 5, 0)}
 _TEXT_FIELDS = ("api_version", "mesos_version", "kind", "author_name", "author_email", "description")
 
 # The child's answer travels on a pipe of its own (never stdout, where a library may print), framed
@@ -317,26 +320,27 @@ def _show(version: tuple[tuple[int, int, int], str, str]) -> str:
     return ".".join(map(str, numbers)) + (f"-{pre}" if pre else "") + (f"+{build}" if build else "")
 
 
-def _verify_descriptor(info: ModuleInfo) -> str | None:
-    """verifyModule's first checks, which need no agent version: fields set, API version, known kind."""
+def _verify_descriptor(info: ModuleInfo, agent_numbers: tuple[int, int, int] | None = None) -> str | None:
+    """verifyModule's first checks: fields set, API version, a kind the agent's release knows (every
+    kind when the release is not known)."""
     if any(getattr(info, field) is None for field in _TEXT_FIELDS):
         return f"Error loading module '{info.name}'; missing fields"
     if info.api_version != MODULE_API_VERSION:
         return f"Module API version mismatch. Mesos has: {MODULE_API_VERSION}, library requires: {info.api_version}"
-    if info.kind not in KNOWN_KINDS:
+    if info.kind not in KNOWN_KINDS or (agent_numbers is not None and agent_numbers < KINDS_SINCE.get(info.kind, (0, 0, 0))):
         return f"Unknown module kind: {info.kind}"
     return None
 
 
 def verify(info: ModuleInfo, agent_version: str) -> str | None:
-    """Mesos 1.11.0's ModuleManager::verifyModule for an agent of ``agent_version``: None when it
-    loads the module, else the agent's error text (after "Error verifying module '<name>': ")."""
-    error = _verify_descriptor(info)
-    if error is not None:
-        return error
+    """ModuleManager::verifyModule (the same in Mesos 1.4.3 to 1.11.0) for an agent of ``agent_version``:
+    None when it loads the module, else the agent's error text (after "Error verifying module '<name>': ")."""
     mesos = _parse_version(agent_version)
     if isinstance(mesos, str):
         raise MesosModuleError(f"agent_version: {agent_version!r} is not a version: {mesos}")
+    error = _verify_descriptor(info, mesos[0])
+    if error is not None:
+        return error
     module = _parse_version(info.mesos_version)
     if isinstance(module, str):
         return module

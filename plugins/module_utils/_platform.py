@@ -12,18 +12,14 @@ Debian rows run in this collection's tests (Debian 11 and 12 VMs); the others ar
 
 from __future__ import annotations
 
-# (family, major version) entries override the family's: EL 7's cmake package is CMake 2.8, too old
-# for the hook; EPEL's cmake3 (3.17) installs as the command `cmake3`.
+# (family, major version) entries may override the family's. EL 7 is not among the hook's targets
+# (it needs glibc 2.28 for statx).
 PACKAGES: dict[str, dict[object, str]] = {
     "c++ compiler": {"Debian": "g++", "RedHat": "gcc-c++", "Suse": "gcc-c++"},
     "make": {"Debian": "make", "RedHat": "make", "Suse": "make"},
-    "cmake": {"Debian": "cmake", "RedHat": "cmake", ("RedHat", "7"): "cmake3", "Suse": "cmake"},
+    "cmake": {"Debian": "cmake", "RedHat": "cmake", "Suse": "cmake"},
     "pkg-config": {"Debian": "pkg-config", "RedHat": "pkgconfig", "Suse": "pkg-config"},
     "xfsprogs": {"Debian": "xfsprogs", "RedHat": "xfsprogs", "Suse": "xfsprogs"},
-}
-# Commands whose name differs from the logical one.
-COMMANDS: dict[str, dict[object, str]] = {
-    "cmake": {("RedHat", "7"): "cmake3"},
 }
 # The agent's unit: `mesos-agent` (Apache's naming since 1.0, newer packages), `mesos-slave`
 # (Mesosphere's packages, with mesos-init-wrapper).
@@ -59,12 +55,6 @@ def package_names(needs: list[str], facts: dict, param: str = "packages") -> lis
                 f"install it yourself and turn the role's package installation off")
         names.append(name)
     return names
-
-
-def command_name(command: str, facts: dict) -> str:
-    """The name ``command`` has on the host (cmake is cmake3 on EL 7)."""
-    family, major = _family_of(facts)
-    return _choose(COMMANDS.get(command, {}), family, major) or command
 
 
 def agent_unit(systemctl_show: str, candidates: tuple[str, ...] | list[str] = AGENT_UNITS) -> str:

@@ -201,6 +201,63 @@ def _flags(module: AnsibleModule) -> dict:
     return out
 
 
+def _previous_parameters(info, module_name: str) -> dict:
+    """What the agent's manifest (or any manifest of its --modules_dir) gave the module before this run."""
+    before = module_parameters(info.modules, module_name)
+    for manifest in info.modules_files.values():
+        before = before or module_parameters(manifest, module_name)
+    return dict(before or [])
+
+
+def _refusal_before_change(p: dict, info, parameters: dict) -> str:
+    """Why this run must stop before it changes anything, or ''."""
+    if p["state"] != "present":
+        return ""
+    if not parameters["work_dir"]:
+        return ("parameters: the agent has no --work_dir that could be read (it is not running, and its unit and "
+                "flag files do not say): give parameters.work_dir. Nothing was changed.")
+    if info.authenticate_http_readonly and not p["http_user"]:
+        return ("http_user: the agent runs with --authenticate_http_readonly: give http_user and http_password for "
+                "its /state and /flags. Nothing was changed.")
+    return ""
+
+
+def _check_library(module: AnsibleModule, info, parameters: dict) -> str:
+    """The hook library's own check of the parameters on this host: a refusal, or '' (warnings go to the module)."""
+    p = module.params
+    if p["state"] != "present" or not p["check_parameters"]:
+        return ""
+    if module.check_mode and not os.path.exists(p["library"]):
+        # a check run before the hook role installed the library: nothing to ask yet
+        module.warn(f"library: {p['library']} is not installed yet (check mode): its parameters were not checked")
+        return ""
+    verdict = check_parameters(p["library"], p["module"], list(parameters.items()),
+                               p["library_path"] if p["library_path"] is not None else info.library_path)
+    if not verdict.ok:
+        return f"parameters: the hook would not start with these parameters on this host: {verdict.message}. Nothing was changed."
+    if not verdict.exported:
+        module.warn(f"{verdict.message}: its parameters are checked only when the agent starts it")
+    return ""
+
+
+def _desired(module: AnsibleModule, parameters: dict) -> Desired:
+    p = module.params
+    present = p["state"] == "present"
+    return Desired(present=present, module=p["module"], library=p["library"] or "",
+                   parameters=list(parameters.items()), other_hooks=p["other_hooks"], extra_flags=_flags(module),
+                   manifest_name=p["modules_dir_manifest"], modules_file=p["modules_file"] or "",
+                   modules_dir=p["modules_dir"] or "", purge=p["purge"] and not present)
+
+
+def _purge_backups(backup_dir: str, service: str) -> bool:
+    """An uninstall's purge: the service's backups go too. Whether anything was removed."""
+    service_backups = os.path.join(backup_dir, service)
+    if not os.path.isdir(service_backups):
+        return False
+    shutil.rmtree(service_backups)
+    return True
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
@@ -225,43 +282,23 @@ def main() -> None:
         supports_check_mode=True,
     )
     p = module.params
-    present = p["state"] == "present"
     host = Host(module.run_command)
     result = {"changed": False, "files": [], "restarted": False, "backup": "", "flags": {}, "seconds": 0.0}
     try:
         info, endpoint = agent_of(host, p)
-        result.update(service=info.service, flags_style=info.flags_style, work_dir=info.work_dir)
-        before = module_parameters(info.modules, p["module"])
-        for manifest in info.modules_files.values():
-            before = before or module_parameters(manifest, p["module"])
-        result["previous_parameters"] = dict(before or [])
+        result.update(service=info.service, flags_style=info.flags_style, work_dir=info.work_dir,
+                      previous_parameters=_previous_parameters(info, p["module"]))
         parameters = {"work_dir": info.work_dir, **{k: str(v) for k, v in p["parameters"].items()}}
-        if present and not parameters["work_dir"]:
-            module.fail_json(msg="parameters: the agent has no --work_dir that could be read (it is not running, and "
-                                 "its unit and flag files do not say): give parameters.work_dir. Nothing was changed.",
-                             **result)
-        if present and info.authenticate_http_readonly and not p["http_user"]:
-            module.fail_json(msg="http_user: the agent runs with --authenticate_http_readonly: give http_user and "
-                                 "http_password for its /state and /flags. Nothing was changed.", **result)
+        refusal = _refusal_before_change(p, info, parameters)
+        if refusal:
+            module.fail_json(msg=refusal, **result)
         read_version(info, endpoint)  # a running agent that we cannot ask over TLS stops us here
-        if present and p["check_parameters"] and module.check_mode and not os.path.exists(p["library"]):
-            # a check run before the hook role installed the library: nothing to ask yet
-            module.warn(f"library: {p['library']} is not installed yet (check mode): its parameters were not checked")
-        elif present and p["check_parameters"]:
-            verdict = check_parameters(p["library"], p["module"], list(parameters.items()),
-                                       p["library_path"] if p["library_path"] is not None else info.library_path)
-            if not verdict.ok:
-                module.fail_json(msg=f"parameters: the hook would not start with these parameters on this host: "
-                                     f"{verdict.message}. Nothing was changed.", **result)
-            if not verdict.exported:
-                module.warn(f"{verdict.message}: its parameters are checked only when the agent starts it")
-        desired = Desired(present=present, module=p["module"], library=p["library"] or "",
-                          parameters=list(parameters.items()), other_hooks=p["other_hooks"], extra_flags=_flags(module),
-                          manifest_name=p["modules_dir_manifest"], modules_file=p["modules_file"] or "",
-                          modules_dir=p["modules_dir"] or "", purge=p["purge"] and not present)
+        refusal = _check_library(module, info, parameters)
+        if refusal:
+            module.fail_json(msg=refusal, **result)
         delivery = FlagDelivery(style=info.flags_style, service=info.service, flags_dir=info.flags_dir)
-        outcome = converge(host, info, desired, delivery, endpoint, module.check_mode, p["wait_timeout"],
-                           p["wait_delay"], backup_root=p["backup_dir"], keep=p["backup_keep"])
+        outcome = converge(host, info, _desired(module, parameters), delivery, endpoint, module.check_mode,
+                           p["wait_timeout"], p["wait_delay"], backup_root=p["backup_dir"], keep=p["backup_keep"])
     except AgentChangeError as exc:
         module.fail_json(msg=str(exc), changed=exc.changed, **{k: v for k, v in result.items() if k != "changed"},
                          **exc.details)
@@ -269,11 +306,8 @@ def main() -> None:
         module.fail_json(msg=str(exc), **result)
     result.update(changed=outcome.changed, files=outcome.files, restarted=outcome.restarted, backup=outcome.backup,
                   manifest=outcome.manifest_path, flags_dir=info.flags_dir)
-    if p["purge"] and not present and not module.check_mode:
-        service_backups = os.path.join(p["backup_dir"], result["service"])
-        if os.path.isdir(service_backups):
-            shutil.rmtree(service_backups)
-            result.update(changed=True, backup="")
+    if p["purge"] and p["state"] == "absent" and not module.check_mode and _purge_backups(p["backup_dir"], result["service"]):
+        result.update(changed=True, backup="")
     if outcome.wait is not None:
         result.update(flags=outcome.wait.flags, seconds=round(outcome.wait.seconds, 1))
     if module._diff:  # pylint: disable=protected-access

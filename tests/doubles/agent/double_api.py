@@ -55,11 +55,12 @@ def wait_until_serving(host, port=5051, seconds=60):
 
 def modules_shown(flags):
     """/flags' modules (the Modules message's text, as Mesos shows it) read back into data."""
+    # the collection's own reader (stdlib only, so loaded by its path: no collection tree needed here)
     spec = importlib.util.spec_from_file_location(
-        "mesos_modules_from_text", os.path.join(os.path.dirname(__file__), "../../../plugins/filter/mesos_modules_from_text.py"))
-    parser = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(parser)
-    return parser.mesos_modules_from_text(flags["modules"])
+        "_mesos_agent_config", os.path.join(os.path.dirname(__file__), "../../../plugins/module_utils/_mesos_agent_config.py"))
+    config = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(config)
+    return config.modules_from_text(flags["modules"])
 
 
 def launch(host, executor, disk_mb=10, port=5051, ca=None):

@@ -25,10 +25,13 @@ namespace agent_double {
 namespace {
 
 // ModuleManager::initialize: the kinds it knows; for every one the minimum version is MESOS_VERSION.
+// verifyModule is the same in every release 1.4.3 to 1.11.0; HttpAuthenticatee and DiskProfileAdaptor
+// came in 1.5.0 (kKindsSince).
 const std::vector<std::string> kKinds = {"Allocator", "Anonymous", "Authenticatee", "Authenticator", "Authorizer",
                                          "ContainerLogger", "Hook", "HttpAuthenticatee", "HttpAuthenticator",
                                          "Isolator", "MasterContender", "MasterDetector", "QoSController",
                                          "ResourceEstimator", "SecretResolver", "TestModule", "DiskProfileAdaptor"};
+const std::map<std::string, std::string> kKindsSince = {{"HttpAuthenticatee", "1.5.0"}, {"DiskProfileAdaptor", "1.5.0"}};
 
 // Library path -> its handle: each library is opened once per agent (DynamicLibrary in
 // ModuleManager::dynamicLibraries).
@@ -48,10 +51,12 @@ std::optional<std::string> verify_module(const std::string& name, const mesos::m
     return std::string("Module API version mismatch. Mesos has: ") + MESOS_MODULE_API_VERSION +
            ", library requires: " + base->moduleApiVersion;
   }
-  if (std::find(kKinds.begin(), kKinds.end(), base->kind) == kKinds.end()) {
+  const Version mesos = std::get<Version>(Version::parse(agent_version));
+  const auto since = kKindsSince.find(base->kind);
+  if (std::find(kKinds.begin(), kKinds.end(), base->kind) == kKinds.end() ||
+      (since != kKindsSince.end() && mesos < std::get<Version>(Version::parse(since->second)))) {
     return std::string("Unknown module kind: ") + base->kind;
   }
-  const Version mesos = std::get<Version>(Version::parse(agent_version));
   const Version minimum = mesos; // kindToVersion[kind] = MESOS_VERSION for every kind in 1.11.0
   auto parsed = Version::parse(base->mesosVersion);
   if (std::holds_alternative<std::string>(parsed)) {

@@ -14,7 +14,7 @@ Deprecated names (`flags::DeprecatedName`) go to `flag_aliases`. `endpoints`: th
 (path -> the `Http` method answering it and its authentication realm); `state_while_recovering`: what
 `/state` answers until recovery ends.
 
-Usage: releases_from_source.py --git-dir /work/.mirror/apache+mesos/repo --tags 1.10.0,1.11.0 FILE
+Usage: releases_from_source.py --git-dir /work/.mirror/apache+mesos/repo --tags 1.4.3,1.5.3,1.6.2,1.7.3,1.8.1,1.9.0,1.10.0,1.11.0 FILE
 Merges into FILE (keeps every other key of each release) and writes it back. Reads no Mesos code
 into the repository: only flag names, kinds and default values.
 """

@@ -5,15 +5,17 @@
 from __future__ import annotations
 
 DOCUMENTATION = r"""
-name: os_packages
-short_description: The host's package names for what a role needs
+name: _os_packages
+short_description: Private to the role mesos.xfs_quota.hook, not a public interface (it may change in any release)
 version_added: 0.2.0
 extends_documentation_fragment:
   - mesos.xfs_quota.filters.host_facts
 description:
+  - The hook role's build packages by distribution (its variable C(hook_build_packages) empty). Its only
+    interface is that role; do not call it yourself.
   - Takes logical names (V(c++ compiler), V(make), V(cmake), V(pkg-config), V(xfsprogs)) and returns the
     package names of the host's distribution, chosen by C(os_family) and C(distribution_major_version),
-    for example V(g++) on Debian and Ubuntu, V(gcc-c++) on the Red Hat family, V(cmake3) (EPEL) on EL 7.
+    for example V(g++) on Debian and Ubuntu, V(gcc-c++) on the Red Hat family.
   - Fails naming the need and the family when the table has no name for it.
 options:
   _input:
@@ -26,9 +28,10 @@ author:
 """
 
 EXAMPLES = r"""
+# Private: its one use, in roles/hook/tasks/build.yml
 - name: Install what the build needs
   ansible.builtin.package:
-    name: "{{ ['c++ compiler', 'make', 'cmake'] | mesos.xfs_quota.os_packages(ansible_facts) }}"
+    name: "{{ ['c++ compiler', 'make', 'cmake'] | mesos.xfs_quota._os_packages(ansible_facts) }}"
 """
 
 RETURN = r"""
@@ -52,4 +55,4 @@ def os_packages(needs, facts):
 
 class FilterModule:
     def filters(self):
-        return {"os_packages": os_packages}
+        return {"_os_packages": os_packages}
