@@ -177,20 +177,19 @@ def decide(manifest: dict[str, Any], module: str, installed: str | None, builds:
     if not built:
         return Decision("unknown", library=library)  # a file named otherwise: which Mesos it is for is not known
     try:
-        loads("0", installed or "")
+        if loads(built, installed or ""):
+            return Decision("none", installed or "", built, library)
     except MesosModuleError:
         return Decision("unknown", built=built, library=library)  # no version, or one stout cannot read
-    if built and loads(built, installed):
-        return Decision("none", installed, built, library)
-    ours = BUILD_NAME.match(os.path.basename(library))
+    family = BUILD_NAME.match(os.path.basename(library)).group("family")
     candidates = []
     for path, mtime in builds:
         match = BUILD_NAME.match(os.path.basename(path))
-        if ours and match and match.group("family") == ours.group("family") and loads(match.group("version"), installed):
+        if match and match.group("family") == family and loads(match.group("version"), installed or ""):
             candidates.append((mtime, path))
     if candidates:
-        return Decision("switch", installed, built, library, max(candidates)[1])
-    return Decision("without_hook" if on_mismatch == "start_without_hook" else "refuse", installed, built, library)
+        return Decision("switch", installed or "", built, library, max(candidates)[1])
+    return Decision("without_hook" if on_mismatch == "start_without_hook" else "refuse", installed or "", built, library)
 
 
 # ---- what it writes ----------------------------------------------------------------------------------
@@ -327,7 +326,7 @@ def guard(config: GuardConfig, run: Runner = run_command, read: Callable[[str], 
     library = _library_of(manifest, config.module)
     installed = None
     if library:
-        rc, out, err = run(config.version_command)
+        rc, out, _err = run(config.version_command)
         installed = installed_version(out) if rc == 0 else None
     decision = decide(manifest, config.module, installed, list_builds(library) if library else [], config.on_mismatch)
     report = Report(1 if decision.action == "refuse" else 0, decision=decision)
