@@ -69,7 +69,7 @@ def line(what: str, ours_s: float, ref_s: float) -> None:
 
 
 def bind_mount_check() -> None:
-    """Bind mounts of the same file system inside the tree (a directory, a file): who relabels what lies outside?"""
+    """Bind mounts of the same file system inside the tree (a directory, a file): who reassigns what lies outside?"""
     outside, inside = os.path.join(MOUNT, "outside"), os.path.join(TREE, "volume")
     outside_file, inside_file = os.path.join(MOUNT, "outside-file"), os.path.join(TREE, "bound-file")
     shutil.rmtree(outside, ignore_errors=True)  # fresh files with project 0 each run

@@ -114,7 +114,7 @@ def atomic_write(path: str, content: str | bytes, default_mode: int = 0o644, par
     """Replace ``path`` with ``content``: temp file in the same directory, fsync, rename.
 
     Mode, owner and SELinux context of the old file are given to the new one before the rename,
-    so the file is never visible without them (a rename keeps the temp file's own label).
+    so the file is never visible without them (a rename keeps the temp file's own SELinux context).
     """
     data = content.encode("utf-8", "surrogateescape") if isinstance(content, str) else content
     directory = os.path.dirname(os.path.abspath(path))

@@ -10,14 +10,14 @@ bind-mounted *file* is a mount point too. Rules, on every kernel:
   are skipped before they are opened; mountinfo is read again whenever the mount table changes
   during the walk (``poll`` on it reports ``POLLPRI``, checked before every batch of files and
   every directory), so a mount made mid-walk is seen from the next batch on;
-* every directory is checked after it is opened, before it is labelled or entered: ``st_dev``,
+* every directory is checked after it is opened, before it is assigned or entered: ``st_dev``,
   and on Linux 5.8+ (glibc 2.28+) its mount id (``statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID)``)
   against the root's, which catches a bind mount of the same file system with no window at all.
 
 :attr:`MountFence.method` says which directory check runs: ``statx_mnt_id``, or ``mountinfo``
 (``st_dev`` only) where the kernel or libc lacks it. ``MXQ_WALK_FENCE=mountinfo`` in the
 environment forces the fallback, so tests run both on one kernel. Files are not asked for their
-mount id one by one: that syscall from Python cost more than the labelling (``bench/walker.sh``).
+mount id one by one: that syscall from Python cost more than assigning the file (``bench/walker.sh``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 """Mesos task sandboxes on an agent and the project quota each one carries.
 
 A sandbox is ``<work_dir>/slaves/<agent>/frameworks/<framework>/executors/<executor>/runs/<container>``
-(Mesos 1.11.0 ``src/slave/paths.cpp``, ``getExecutorRunPath``), the directory the hook labels.
+(Mesos 1.11.0 ``src/slave/paths.cpp``, ``getExecutorRunPath``), the directory the hook assigns a project.
 Finding them lists those seven fixed levels, never what is inside a sandbox, so the cost grows with
 the number of sandboxes, not with their content. Symlinks are not followed (Mesos keeps a
 ``runs/latest`` link beside the run directories).

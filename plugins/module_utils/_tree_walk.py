@@ -8,13 +8,13 @@ Safety rules:
 * every name is opened relative to its directory's fd with ``O_NOFOLLOW | O_NONBLOCK``, and only
   regular files and directories are opened, so no symlink is followed and no FIFO, socket or
   device is opened;
-* nothing on another mount is entered or relabelled, directories and files alike, bind mounts of
+* nothing on another mount is entered or assigned, directories and files alike, bind mounts of
   this same file system included (:mod:`._mount_fence` says how);
 * an entry that vanishes or turns into a symlink while the walk runs is skipped;
-* a directory's names are read and labelled in batches, so a huge directory is never held in
+* a directory's names are read and assigned in batches, so a huge directory is never held in
   memory; the walk is depth-first, one open directory per level.
 
-One process: sandboxes are labelled by the hook in C++; this walk labels operator trees now and
+One process: the hook assigns sandboxes in C++; this walk assigns operator trees now and
 then, and per file it is one open, two ioctls and a close, in a loop kept free of lookups.
 """
 
@@ -45,7 +45,7 @@ class WalkResult:
     fence: str = ""  # how mounts below the tree were told apart (MountFence.describe)
 
 
-def _label(kernel, fd: int, buf: bytearray, project_id: int, is_dir: bool, dry_run: bool) -> bool:
+def _assign(kernel, fd: int, buf: bytearray, project_id: int, is_dir: bool, dry_run: bool) -> bool:
     """Give one open inode ``project_id``; True if it changed. A directory gets PROJINHERIT with a
     project and loses it with project 0, as ``xfs_quota -x -c 'project -C'`` clears a tree."""
     kernel.ioctl(fd, FS_IOC_FSGETXATTR, buf, True)
@@ -86,16 +86,16 @@ class _TreeWalk:
         self.result = WalkResult(fence=self.fence.describe())
         self.buf = bytearray(FSXATTR.size)
 
-    def label_directory(self, fd: int, path: str) -> None:
+    def assign_directory(self, fd: int, path: str) -> None:
         try:
-            changed = _label(self.kernel, fd, self.buf, self.project_id, True, self.dry_run)
+            changed = _assign(self.kernel, fd, self.buf, self.project_id, True, self.dry_run)
         except OSError as exc:
             raise XfsError(f"{path}: cannot set project {self.project_id}: {exc.strerror}") from exc
         self.result.changed += changed
         self.result.unchanged += not changed
 
-    def label_files(self, directory: _Directory) -> None:
-        """Label the pending regular files of ``directory``: the hot path.
+    def assign_files(self, directory: _Directory) -> None:
+        """Assign the pending regular files of ``directory``: the hot path.
 
         Per file one open, two ioctls and a close, comparing and patching the project id's four
         bytes in place; every name looked up once. A mount made since the names were listed is
@@ -144,7 +144,7 @@ class _TreeWalk:
         self.result.skipped_special += links
 
     def open_directory(self, parent: _Directory, name: str) -> _Directory | None:
-        """The subdirectory ``name`` opened and labelled, or None if it is not to be entered."""
+        """The subdirectory ``name`` opened and assigned, or None if it is not to be entered."""
         path = parent.prefix + name
         self.fence.refresh()
         if name in self.fence.names_in(parent.path):
@@ -162,7 +162,7 @@ class _TreeWalk:
                 self.result.skipped_mounts.append(path)
                 os.close(fd)
                 return None
-            self.label_directory(fd, path)
+            self.assign_directory(fd, path)
             return _Directory(fd, path)
         except BaseException:
             os.close(fd)
@@ -172,16 +172,16 @@ class _TreeWalk:
         stack = [root]
         cwd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)  # given back at the end
         try:
-            self.label_directory(root.fd, root.path)
+            self.assign_directory(root.fd, root.path)
             while stack:
                 top = stack[-1]
                 for entry in top.entries:
                     if entry.is_file(follow_symlinks=False):
                         top.files.append(entry.name)
                         if len(top.files) == _FILES_PER_BATCH:  # bounds memory in huge directories
-                            self.label_files(top)
+                            self.assign_files(top)
                     elif entry.is_dir(follow_symlinks=False):
-                        self.label_files(top)
+                        self.assign_files(top)
                         child = self.open_directory(top, entry.name)
                         if child is not None:
                             stack.append(child)
@@ -189,7 +189,7 @@ class _TreeWalk:
                     else:
                         self.result.skipped_special += 1
                 else:
-                    self.label_files(top)
+                    self.assign_files(top)
                     stack.pop().close()
         except OSError as exc:  # reading a directory
             where = stack[-1].path if stack else root.path
@@ -208,7 +208,7 @@ def assign_tree(fs: XfsFilesystem, root: str, project_id: int, recursive: bool =
     """Give ``root`` on ``fs`` (and, if recursive, everything below it) ``project_id``.
 
     Directories also get PROJINHERIT so new files inherit the id (and lose it with id 0). See the module docstring for
-    what is never opened, entered or relabelled.
+    what is never opened, entered or assigned.
     """
     # Resolve the parents only: a symlink as the tree itself is refused by O_NOFOLLOW.
     root = os.path.abspath(root)
@@ -220,7 +220,7 @@ def assign_tree(fs: XfsFilesystem, root: str, project_id: int, recursive: bool =
         is_dir = stat.S_ISDIR(root_stat.st_mode)
         if not (recursive and is_dir):
             try:
-                changed = _label(fs.kernel, root_fd, bytearray(FSXATTR.size), project_id, is_dir, dry_run)
+                changed = _assign(fs.kernel, root_fd, bytearray(FSXATTR.size), project_id, is_dir, dry_run)
             except OSError as exc:
                 raise XfsError(f"{root}: cannot set project {project_id}: {exc.strerror}") from exc
             return WalkResult(changed=int(changed), unchanged=int(not changed))

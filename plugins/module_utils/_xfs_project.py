@@ -131,7 +131,7 @@ def _filesystem(path: str, kernel: Kernel, mounts: list, check_mode: bool, plan:
 
 def apply_project(request: ProjectRequest, files: ProjectFiles, check_mode: bool,
                   kernel: Kernel | None = None) -> ProjectResult:
-    """Edit ``files`` and label trees as ``request`` asks; ``files`` is written by the caller."""
+    """Edit ``files`` and assign trees as ``request`` asks; ``files`` is written by the caller."""
     kernel = kernel or Kernel()
     plan = _Plan()
     if request.state == "absent":
@@ -178,7 +178,7 @@ def apply_project(request: ProjectRequest, files: ProjectFiles, check_mode: bool
                         or files.listed_elsewhere(tree, project_id) or not os.path.lexists(tree)):
                     continue
                 plan.walks.append((XfsFilesystem.with_project_quota(tree, kernel, mounts, "paths"), tree, 0))
-        for tree in trees:  # after the dropped ones: a dropped tree around a kept one is relabelled first
+        for tree in trees:  # after the dropped ones: a dropped tree around a kept one is reassigned first
             fs = _filesystem(tree, kernel, mounts, check_mode, plan)
             if fs is not None:
                 plan.walks.append((fs, tree, project_id))

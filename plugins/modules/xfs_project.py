@@ -14,7 +14,7 @@ description:
     O(projects_file), and gives the directory trees in O(paths) the project id (with the
     PROJINHERIT flag on directories, so new files inherit it) through C(FS_IOC_FSSETXATTR).
   - The tree walk never follows symbolic links, never opens FIFOs, sockets or devices, and does
-    not enter or relabel other mounts below a tree, directories and bind-mounted files alike,
+    not enter or assign other mounts below a tree, directories and bind-mounted files alike,
     including bind mounts of the same file system (which share its device number and which
     C(xfs_quota project -s) enters). RV(walk_fence) says how mounts were told apart.
   - The walk runs in the module's own process.
@@ -72,7 +72,7 @@ notes:
     another project still lists that tree or it lies inside a tree the project keeps. A dropped
     tree that no longer exists is skipped."
   - "With O(state=absent), a O(name) and an O(id) that belong to different projects are an error;
-    removing a name leaves other names that share its id, their C(id:path) lines and their labels
+    removing a name leaves other names that share its id, their C(id:path) lines and their trees' project ids
     alone. An O(id) alone that several names share must be removed by name."
   - "In check mode, a tree that does not exist yet, or a O(name) that is not defined yet, is
     reported as a change with a warning (an earlier task of the run would create it)."
@@ -126,7 +126,7 @@ skipped_special:
   returned: always
   type: int
 skipped_mounts:
-  description: Mount points below a tree (directories and bind-mounted files) that were not entered or relabelled.
+  description: Mount points below a tree (directories and bind-mounted files) that were not entered or assigned.
   returned: always
   type: list
   elements: str

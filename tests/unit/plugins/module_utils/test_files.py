@@ -13,18 +13,18 @@ CONTEXT = b"system_u:object_r:etc_t:s0\x00"
 
 
 def test_a_rewrite_keeps_the_selinux_context_mode_and_owner(tmp_path, monkeypatch):
-    """Issue 12 item 5: a rename keeps the temp file's label, so the old file's label is copied first."""
+    """A rename keeps the temp file's SELinux context, so the old file's context is copied to it first."""
     target = tmp_path / "projid"
     target.write_bytes(b"a:1\n")
     os.chmod(target, 0o640)
-    labels = {str(target): CONTEXT}
+    contexts = {str(target): CONTEXT}
     set_calls = []
 
     def getxattr(path, name, follow_symlinks=True):
         assert name == "security.selinux" and not follow_symlinks
-        if str(path) not in labels:
+        if str(path) not in contexts:
             raise OSError(errno.ENODATA, "No data available")
-        return labels[str(path)]
+        return contexts[str(path)]
 
     def setxattr(fd, name, value):
         set_calls.append((os.readlink(f"/proc/self/fd/{fd}"), name, value))
@@ -39,8 +39,8 @@ def test_a_rewrite_keeps_the_selinux_context_mode_and_owner(tmp_path, monkeypatc
     assert os.path.basename(written_to).startswith(".projid.")  # the temp file, before the rename
 
 
-def test_no_label_is_set_where_the_file_has_none(tmp_path, monkeypatch):
-    monkeypatch.setattr(_files.os, "setxattr", lambda *a: pytest.fail("setxattr without a label to keep"))
+def test_no_selinux_context_is_set_where_the_file_has_none(tmp_path, monkeypatch):
+    monkeypatch.setattr(_files.os, "setxattr", lambda *a: pytest.fail("setxattr without a context to keep"))
     atomic_write(str(tmp_path / "new"), b"x\n")
     atomic_write(str(tmp_path / "new"), b"y\n")
     assert (tmp_path / "new").read_bytes() == b"y\n"

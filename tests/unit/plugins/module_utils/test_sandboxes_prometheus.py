@@ -24,15 +24,15 @@ def fs(tmp_path):
     return XfsFilesystem(str(tmp_path), kernel)
 
 
-def label(fs, path, project_id):
+def assign(fs, path, project_id):
     fs.kernel.attrs[os.lstat(path).st_ino] = (FS_XFLAG_PROJINHERIT, project_id)
 
 
 def test_sandboxes_are_the_run_directories_with_the_ids_their_path_names(tmp_path, fs):
     ours = run_dir(tmp_path, container="C1")
-    label(fs, ours, 20001)
+    assign(fs, ours, 20001)
     other_range = run_dir(tmp_path, executor="E2")
-    label(fs, other_range, 5000)  # Mesos's disk/xfs isolator
+    assign(fs, other_range, 5000)  # Mesos's disk/xfs isolator
     run_dir(tmp_path, executor="E3")  # no project
     (ours.parent / "latest").symlink_to(ours)  # Mesos's runs/latest link is not a second sandbox
     (ours / "slaves").mkdir()  # content of a sandbox is never looked into
@@ -91,7 +91,7 @@ def test_render_is_the_text_format_with_units_and_types():
 def test_main_writes_the_file_atomically_and_reports_a_failed_read(tmp_path, fs, capsys):
     work_dir = tmp_path / "work"
     sandbox = run_dir(work_dir)
-    label(fs, sandbox, 20002)
+    assign(fs, sandbox, 20002)
     fs.kernel.dquots[20002] = [20480, 0, 0, 0, 8, 1, 0, 0]  # 10 MiB hard limit, 4 KiB used (512-byte blocks)
     out = tmp_path / "textfile"
     out.mkdir()
@@ -140,7 +140,7 @@ def test_the_agent_and_its_hook_are_found_in_proc(tmp_path, processes, expected)
 
 def test_main_exports_the_quota_state_the_agent_and_the_sandboxes_without_project(tmp_path, fs):
     work_dir = tmp_path / "work"
-    label(fs, run_dir(work_dir, container="C1"), 20002)
+    assign(fs, run_dir(work_dir, container="C1"), 20002)
     run_dir(work_dir, container="C2")  # no project: no quota
     fs.kernel.dquots[20002] = [20480, 0, 0, 0, 8, 1, 0, 0]
     proc = fake_proc(tmp_path / "proc", [(200, "mesos-agent", [])])
@@ -158,7 +158,7 @@ def test_main_exports_the_quota_state_the_agent_and_the_sandboxes_without_projec
 def test_quota_off_is_exported_as_such_not_as_a_failed_read(tmp_path, fs):
     fs.kernel.qstat_flags = 0  # mounted without quota
     work_dir = tmp_path / "work"
-    label(fs, run_dir(work_dir), 20002)
+    assign(fs, run_dir(work_dir), 20002)
     out = tmp_path / "textfile"
     out.mkdir()
     proc = fake_proc(tmp_path / "proc", [])

@@ -56,7 +56,7 @@ def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
-def test_labels_files_and_dirs_skips_links_fifos_and_mounts(tmp_path, tree):
+def test_assigns_files_and_dirs_skips_links_fifos_and_mounts(tmp_path, tree):
     # "volume" is a bind mount of the same file system: only mountinfo can tell.
     fs, kernel = fs_for(tmp_path, mountinfo_line(41, str(tree / "volume"), root="/elsewhere"))
     done = threading.Event()
@@ -85,7 +85,7 @@ def test_dry_run_changes_nothing(tmp_path, tree):
     assert result.changed == 7 and "set" not in kernel.calls  # volume is no mount here
 
 
-def test_not_recursive_labels_the_root_only(tmp_path, tree):
+def test_not_recursive_assigns_the_root_only(tmp_path, tree):
     fs, kernel = fs_for(tmp_path)
     assert assign_tree(fs, str(tree), 7001, recursive=False).changed == 1
     assert kernel.project_of_path(str(tree)) == (FS_XFLAG_PROJINHERIT, 7001)
@@ -102,7 +102,7 @@ def test_refuses_a_symlink_root(tmp_path, tree):
         fs.project_of(str(tree / "link"))
 
 
-def test_a_large_directory_is_labelled_in_batches(tmp_path, monkeypatch):
+def test_a_large_directory_is_assigned_in_batches(tmp_path, monkeypatch):
     monkeypatch.setattr(_tree_walk, "_FILES_PER_BATCH", 7)
     flat = tmp_path / "flat"
     flat.mkdir()
@@ -115,7 +115,7 @@ def test_a_large_directory_is_labelled_in_batches(tmp_path, monkeypatch):
     assert all(kernel.project_of_path(str(flat / f"f{f}")) == (0, 7001) for f in range(50))
 
 
-def test_a_big_tree_in_one_process_labels_everything_once_and_leaks_no_fd(tmp_path, big_tree):
+def test_a_big_tree_in_one_process_assigns_everything_once_and_leaks_no_fd(tmp_path, big_tree):
     fs, kernel = fs_for(tmp_path, mountinfo_line(41, str(big_tree / "d3" / "volume"), root="/elsewhere"))
     fds = open_fds()
     result = assign_tree(fs, str(big_tree), 7001)
@@ -131,7 +131,7 @@ def test_a_big_tree_in_one_process_labels_everything_once_and_leaks_no_fd(tmp_pa
 
 
 class FailingKernel(FakeKernel):
-    """Fails to set the label of files named ``fail_on``."""
+    """Fails to set the project id of files named ``fail_on``."""
 
     def __init__(self, mountinfo: str, fail_on: str):
         super().__init__(mountinfo)
@@ -152,7 +152,7 @@ def test_a_failure_names_the_file_and_leaks_no_fd(tmp_path, big_tree):
 
 
 class ChangingKernel(FakeKernel):
-    """Runs ``change`` once, when the walk first reads the label of the file ``trigger``."""
+    """Runs ``change`` once, when the walk first reads the project id of the file ``trigger``."""
 
     def __init__(self, mountinfo: str, trigger: str, change):
         super().__init__(mountinfo)
@@ -190,7 +190,7 @@ def test_entries_that_vanish_or_turn_into_symlinks_after_listing_are_skipped(tmp
     for name in ("a0", "c1", "c2"):
         (flat / name).write_text("")
 
-    def swap():  # while a0 is labelled: c1 and c2 go, b_dir becomes a symlink to a directory elsewhere
+    def swap():  # while a0 is assigned: c1 and c2 go, b_dir becomes a symlink to a directory elsewhere
         (flat / "c1").unlink()
         (flat / "c2").unlink()
         (flat / "b_dir").rename(tmp_path / "moved")
@@ -240,7 +240,7 @@ def test_a_file_mounted_mid_walk_is_left_alone_from_the_next_batch_on(tmp_path, 
     for name in ("a0", "c1", "c2"):
         (flat / name).write_text("")
 
-    def mount_c1():  # while a0 is labelled, c1 becomes a mount point (mountinfo shows it, poll says so)
+    def mount_c1():  # while a0 is assigned, c1 becomes a mount point (mountinfo shows it, poll says so)
         kernel.mountinfo += mountinfo_line(41, str(flat / "c1"), root="/elsewhere/file")
         MountTableWatch.changed = True
 

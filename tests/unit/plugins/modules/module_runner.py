@@ -58,11 +58,11 @@ class FakeHost:
     def files_args(self) -> dict[str, str]:
         return {"projid_file": str(self.projid), "projects_file": str(self.projects)}
 
-    def label(self, path: Path | str) -> int:
+    def project_of(self, path: Path | str) -> int:
         return self.kernel.project_of_path(str(path))[1]
 
     def snapshot(self) -> tuple:
-        """Everything a module may change: file bytes (etc and mnt), labels, dquots."""
+        """Everything a module may change: file bytes (etc and mnt), project ids, dquots."""
         files = {}
         for base in (self.etc, self.mnt):
             for dirpath, dirnames, filenames in os.walk(base):

@@ -24,7 +24,7 @@ def tree(host, name, files=("f",)):
 
 
 def test_a_boolean_is_not_an_id(host):
-    """Issue 10 item 1: id=true (yes in YAML) wrote 'ok7:True' and labelled project 1."""
+    """id=true (yes in YAML) is a boolean, not project 1: refused, so nothing writes 'ok7:True' or assigns project 1."""
     a = tree(host, "a")
     before = host.snapshot()
     result = host.run(xfs_project, {"name": "ok7", "id": True, "paths": [str(a)]})
@@ -33,13 +33,13 @@ def test_a_boolean_is_not_an_id(host):
 
 
 def test_absent_with_a_name_and_another_projects_id_deletes_nothing(host):
-    """Issue 10 item 2: name=alpha id=1001 state=absent deleted beta (1001)."""
+    """A name and an id that belong to different projects name no project: nothing is deleted (not beta by its id)."""
     b = tree(host, "b")
     assert not host.run(xfs_project, {"name": "beta", "id": 1001, "paths": [str(b)]}).get("failed")
     before = host.snapshot()
     result = host.run(xfs_project, {"name": "alpha", "id": 1001, "state": "absent", "clear_ids": True})
     assert result.get("failed") and result["msg"].startswith("id: 1001 belongs to project 'beta'"), result
-    assert host.snapshot() == before and host.label(b / "f") == 1001
+    assert host.snapshot() == before and host.project_of(b / "f") == 1001
 
 
 def test_absent_with_a_name_and_an_id_that_disagree_is_an_error(host):
@@ -50,7 +50,7 @@ def test_absent_with_a_name_and_an_id_that_disagree_is_an_error(host):
 
 
 def test_deleting_one_name_keeps_the_others_sharing_its_id_and_their_trees(host):
-    """Issue 10 item 3: deleting 'legacy' also removed 'legacy_alias:1500' (same id)."""
+    """A name is deleted alone: another name sharing its id keeps its line, its trees and their project id."""
     t = tree(host, "legacy")
     host.projid.write_text("legacy:1500\nlegacy_alias:1500\n")
     host.projects.write_text(f"1500:{t}\n")
@@ -59,7 +59,7 @@ def test_deleting_one_name_keeps_the_others_sharing_its_id_and_their_trees(host)
     assert result["changed"] and not result.get("failed"), result
     assert host.projid.read_text() == "legacy_alias:1500\n"
     assert host.projects.read_text() == f"1500:{t}\n"
-    assert host.label(t / "f") == 1500  # still the alias's tree
+    assert host.project_of(t / "f") == 1500  # still the alias's tree
 
 
 def test_an_id_shared_by_names_is_not_removed_by_id_alone(host):
@@ -70,7 +70,7 @@ def test_an_id_shared_by_names_is_not_removed_by_id_alone(host):
 
 @pytest.mark.parametrize("bad", ["new\nline", "cr\rhere", "nul\x00", "esc\x1b", "c1\x85", "ls\u2028", "ps\u2029", "t\tab"])
 def test_control_characters_in_paths_are_refused(host, bad):
-    """Issue 10 item 4: a newline in a path wrote two lines into /etc/projects, more on every run."""
+    """A line break or other control character in a path would split its /etc/projects line: refused."""
     if "\x00" not in bad:
         (host.mnt / bad).mkdir()  # such a directory can exist
     before = host.snapshot()
@@ -81,8 +81,7 @@ def test_control_characters_in_paths_are_refused(host, bad):
 
 @pytest.mark.parametrize("state", ["present", "absent"])
 def test_a_fifo_as_a_tree_is_refused_naming_paths(host, state):
-    """A FIFO (socket, device) carries no project id: XFS answered ENOTTY, and the message named no
-    parameter (found by test_module_properties)."""
+    """A FIFO (socket, device) carries no project id (XFS answers ENOTTY): refused, naming paths."""
     os.mkfifo(host.mnt / "fifo")
     if state == "absent":
         host.projid.write_text("p:5\n")
@@ -100,7 +99,7 @@ def test_control_characters_in_names_are_refused(host, bad):
 
 
 def test_foreign_lines_keep_their_bytes(host):
-    """Issue 10 item 5 (and 9): CRLF became LF; \\f, \\v, U+2028 split lines; Latin-1 made every module fail."""
+    """Lines the module does not own keep their bytes: CRLF, \\f, \\v, U+2028 and Latin-1 included."""
     foreign_projid = b"# caf\xe9 latin-1\r\nlegacy:17\r\nform\x0cfeed:18\nvt\x0b:19\n# \xe2\x80\xa8 sep \x1c\x1d\x1e \xc2\x85\n"
     foreign_projects = b"17:/srv/legacy\r\n# \xff\xfe\n18:/srv/f\x0cf"
     host.projid.write_bytes(foreign_projid)
@@ -118,12 +117,12 @@ def test_foreign_lines_keep_their_bytes(host):
 
 
 def test_a_dropped_tree_goes_back_to_project_0(host):
-    """Issue 10 item 6: a path dropped from a project kept counting against the project's id."""
+    """A tree dropped from a project goes back to project 0, so it stops counting against the project."""
     a, b = tree(host, "a"), tree(host, "b")
     host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(a), str(b)]})
-    assert host.label(b / "f") == 5
+    assert host.project_of(b / "f") == 5
     result = host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(a)]})
-    assert result["changed"] and host.label(b / "f") == 0 and host.label(b) == 0 and host.label(a / "f") == 5
+    assert result["changed"] and host.project_of(b / "f") == 0 and host.project_of(b) == 0 and host.project_of(a / "f") == 5
     assert not host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(a)]})["changed"]
 
 
@@ -131,11 +130,11 @@ def test_a_deleted_projects_trees_go_back_to_project_0_with_clear_ids(host):
     a = tree(host, "a")
     host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(a)]})
     result = host.run(xfs_project, {"name": "p", "state": "absent", "clear_ids": True})
-    assert result["changed"] and host.label(a / "f") == 0 and host.projects.read_text() == ""
+    assert result["changed"] and host.project_of(a / "f") == 0 and host.projects.read_text() == ""
 
 
 def test_a_cleared_directory_no_longer_passes_a_project_on(host):
-    """As `xfs_quota -x -c 'project -C'` leaves it: project 0 and no PROJINHERIT (it kept the flag)."""
+    """Cleared as `xfs_quota -x -c 'project -C'` clears: project 0 and no PROJINHERIT, so new files are not born in p."""
     a = tree(host, "a")
     (a / "d").mkdir()
     host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(a)]})
@@ -147,20 +146,20 @@ def test_a_cleared_directory_no_longer_passes_a_project_on(host):
     assert host.kernel.project_of_path(str(a / "d")) == (0, 0)
 
 
-def test_a_dropped_tree_another_project_lists_keeps_its_label(host):
+def test_a_dropped_tree_another_project_lists_keeps_its_project(host):
     a = tree(host, "a")
     host.projid.write_text("p:5\nq:6\n")
     host.projects.write_text(f"5:{a}\n6:{a}\n")  # written by hand: the module refuses this
     host.kernel.attrs[os.lstat(a / "f").st_ino] = (0, 6)
     result = host.run(xfs_project, {"name": "p", "paths": []})
-    assert result["changed"] and host.label(a / "f") == 6
+    assert result["changed"] and host.project_of(a / "f") == 6
     assert host.projects.read_text() == f"6:{a}\n"
 
 
 @pytest.mark.parametrize("other, mine, how", [("a", "a", "is also a tree of"), ("a", "a/in", "is inside"),
                                               ("a/in", "a", "contains")])
 def test_a_tree_belongs_to_one_project_and_trees_do_not_nest(host, other, mine, how):
-    """Issue 10 item 7: two projects could share a tree, and nested ones relabelled each other forever."""
+    """One tree, one project: two projects sharing a tree, or nested trees, would reassign each other on every run."""
     tree(host, "a", files=())
     (host.mnt / "a" / "in").mkdir()
     host.run(xfs_project, {"name": "outer", "id": 5, "paths": [str(host.mnt / other)]})
@@ -172,7 +171,7 @@ def test_a_tree_belongs_to_one_project_and_trees_do_not_nest(host, other, mine, 
 
 
 def test_non_utf8_project_files_do_not_crash(host):
-    """Issue 10 item 9: one Latin-1 byte in /etc/projid ended every module in UnicodeDecodeError."""
+    """Project files are bytes, not UTF-8: a Latin-1 comment is kept byte for byte."""
     host.projid.write_bytes(b"# Projekt f\xfcr Logs\nlogs:17\n")
     result = host.run(xfs_project, {"name": "logs", "state": "absent"})
     assert result["changed"] and host.projid.read_bytes() == b"# Projekt f\xfcr Logs\n"
@@ -181,7 +180,7 @@ def test_non_utf8_project_files_do_not_crash(host):
 @pytest.mark.parametrize("param", ["projid_file", "projects_file"])
 @pytest.mark.parametrize("where", ["missing/dir/file", "."])
 def test_project_files_in_a_missing_directory_or_on_a_directory_are_named(host, param, where):
-    """Issue 10 item 10: FileNotFoundError on the .lock, IsADirectoryError."""
+    """A project file that cannot be locked or written (missing directory, a directory) is named, no traceback."""
     path = host.root / where
     result = host.run(xfs_project, {"name": "p", "id": 5, param: str(path)})
     assert result.get("failed") and result["msg"].startswith(f"{param}: "), result
@@ -189,7 +188,7 @@ def test_project_files_in_a_missing_directory_or_on_a_directory_are_named(host, 
 
 
 def test_check_mode_predicts_a_tree_that_an_earlier_task_creates(host):
-    """Issue 10 item 12: check mode of 'create a directory, then give it a project' failed."""
+    """Check mode predicts a tree an earlier task of the same play creates: a warning, not a failure."""
     result = host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(host.mnt / "later")]}, check_mode=True)
     assert not result.get("failed") and result["changed"], result
     assert any("does not exist yet" in w for w in result.get("warnings", []))
@@ -205,7 +204,7 @@ def test_check_mode_predicts_a_name_that_an_earlier_task_defines(host):
 
 
 def test_dotdot_is_resolved_not_normalised(host):
-    """Also: '..' was normalised as text; /mnt/link/.. is the parent of the link's target."""
+    """'..' is resolved by the kernel, not as text: /mnt/link/.. is the parent of the link's target."""
     a = tree(host, "a", files=())
     (a / "deep").mkdir()
     os.symlink(a / "deep", host.mnt / "link")

@@ -4,7 +4,7 @@
 
 Talks to /var/run/docker.sock directly (one docker CLI start costs ~1 s in the TCG VM). For each
 cycle: create a container, read the project id of its writable layer's directory (the parent of
-GraphDriver.Data.UpperDir, the directory Docker's SetQuota labels) with FS_IOC_FSGETXATTR, remove
+GraphDriver.Data.UpperDir, the directory Docker's SetQuota assigns a project) with FS_IOC_FSGETXATTR, remove
 it. Prints JSON: the ids seen, and the project id of each PATH before and after the cycles.
 """
 import fcntl
