@@ -249,6 +249,12 @@ def _desired(module: AnsibleModule, parameters: dict) -> Desired:
                    modules_dir=p["modules_dir"] or "", purge=p["purge"] and not present)
 
 
+def failure_result(result: dict, exc: AgentChangeError) -> dict:
+    """The result of a change that failed: what was read, whether anything changed, and the change's own
+    details (its backup, the waits), which win over the same keys read before."""
+    return {**result, "changed": exc.changed, **exc.details}
+
+
 def _purge_backups(backup_dir: str, service: str) -> bool:
     """An uninstall's purge: the service's backups go too. Whether anything was removed."""
     service_backups = os.path.join(backup_dir, service)
@@ -300,8 +306,7 @@ def main() -> None:
         outcome = converge(host, info, _desired(module, parameters), delivery, endpoint, module.check_mode,
                            p["wait_timeout"], p["wait_delay"], backup_root=p["backup_dir"], keep=p["backup_keep"])
     except AgentChangeError as exc:
-        module.fail_json(msg=str(exc), changed=exc.changed, **{k: v for k, v in result.items() if k != "changed"},
-                         **exc.details)
+        module.fail_json(msg=str(exc), **failure_result(result, exc))
     except (AgentReadError, AgentConfigError, MesosModuleError, OSError) as exc:
         module.fail_json(msg=str(exc), **result)
     result.update(changed=outcome.changed, files=outcome.files, restarted=outcome.restarted, backup=outcome.backup,

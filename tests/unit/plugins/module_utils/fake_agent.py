@@ -2,8 +2,8 @@
 agent's HTTP answers and its journal come from a small model of the agent that reads the files the
 way Mesos does (every file of --modules_dir is a manifest, ModuleManager::load; every file of
 mesos-init-wrapper's directory is a flag, and an unknown flag stops the agent, stout flags.hpp), so a
-stray file there makes it crash-loop as the real one does. The texts are those of Mesos 1.11.0
-(real_agent/1.11.0/README.md names the source of each)."""
+stray file there makes it crash-loop as the real one does. The texts are those a real Mesos 1.11.0
+agent gave (real_agent/1.11.0/README.md says how they were recorded)."""
 
 from __future__ import annotations
 
@@ -142,8 +142,8 @@ class FakeAgentHost(Host):
                 return self.exit(f"Error installing hooks: No hook module named '{hook}' available")
             for param in seen[hook][1]:
                 if self.hook_refuses and param["value"] == self.hook_refuses:
-                    self.journal.append(f"E1207 04:20:11.201010  4242 xfs_quota_hook.cpp:88] {hook}: "
-                                        f"{param['key']}: cannot read '{param['value']}'")
+                    self.journal.append(f"E1207 04:20:11.201010  4242 xfs_quota_hook.cpp:244] {hook}: bad parameter "
+                                        f"in modules.json: {param['key']}: cannot read '{param['value']}'")
                     return self.exit(f"Error installing hooks: Failed to instantiate hook module '{hook}': "
                                      f"Error creating Module instance for '{hook}'")
         modules_text = ""

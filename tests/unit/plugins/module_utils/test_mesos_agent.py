@@ -98,7 +98,8 @@ def test_a_crash_loop_is_seen_at_once_and_rolled_back_with_the_hooks_own_words(t
     message = str(failed.value)
     assert failed.value.changed
     assert "the agent exited" in message and "seen at try 1" in message
-    assert message.index("The hook said: mesos_xfs_quota_hook: default_limit: cannot read '10x'") < \
+    assert message.index("The hook said: mesos_xfs_quota_hook: bad parameter in modules.json: "
+                         "default_limit: cannot read '10x'") < \
         message.index("It exited: EXIT with status 1: Error installing hooks")
     assert "it is healthy again" in message
     assert {p.name: p.read_text() for p in (tmp_path / "etc/mesos-slave").iterdir()} == before
@@ -179,12 +180,14 @@ def test_wait_sees_recovery_then_the_flags():
 
     result = wait_for_agent(Host(), "mesos-agent", Endpoint(), timeout=10, delay=0,
                             expect=lambda f: "" if "mesos_xfs_quota_hook" in f["hooks"] else "no hook")
-    assert result.ok and result.tries == 3 and result.flags["work_dir"] == "/var/lib/mesos"
+    # recorded from mesos-local's agent, whose --work_dir is its own --work_dir + agents/0/work (src/local/local.cpp)
+    assert result.ok and result.tries == 3 and result.flags["work_dir"] == "/var/lib/mesos/agents/0/work"
 
 
 def test_the_reason_is_the_hooks_line_then_the_exit_line_never_a_flags_dump():
     bad = reason_from_journal((FIXTURES / "journal_bad_parameter.txt").read_text().splitlines())
-    assert bad.startswith("The hook said: mesos_xfs_quota_hook: unknown parameter 'default_limt'")
+    assert bad.startswith("The hook said: mesos_xfs_quota_hook: bad parameter in modules.json: "
+                          "unknown parameter 'default_limt'")
     assert "It exited: EXIT with status 1: Error installing hooks" in bad
     recovery = reason_from_journal((FIXTURES / "journal_recovery_failed.txt").read_text().splitlines())
     assert "It exited: EXIT with status 1: Failed to perform recovery: Incompatible agent info detected" in recovery

@@ -1,6 +1,6 @@
 """The agent's start-up guard (_mesos_agent_guard): an out-of-band Mesos upgrade leaves a running agent
 and a signal. Inputs are shaped as the agent and the agent role make them: `--version`'s output as
-src/slave/main.cpp prints it (real_agent/1.11.0/version_output.txt), the manifest and the drop-in or
+src/slave/main.cpp prints it, the manifest and the drop-in or
 flag files as the role writes them (FlagDelivery, manifest_with)."""
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_guard
     parse_config)
 
 HERE = os.path.dirname(__file__)
-with open(os.path.join(HERE, "real_agent/1.11.0/version_output.txt"), encoding="utf-8") as _f:
-    VERSION_1_11 = _f.read()
+# `mesos-agent --version` (not recorded: the recorded agent of real_agent/ runs through mesos-local's main);
+# src/slave/main.cpp main: `cout << "mesos" << " " << MESOS_VERSION << endl`, exit 0
+VERSION_1_11 = "mesos 1.11.0\n"
 VERSION_1_12 = VERSION_1_11.replace("1.11.0", "1.12.0")  # what a 1.12.0 agent prints (same format)
 
 DIR = "/usr/lib/mesos/modules"

@@ -35,3 +35,15 @@ def spec_of(name):
 def test_documented_options_are_the_argument_spec(name):
     documented, accepted = spec_of(name)
     assert documented == accepted
+
+
+def test_a_rolled_back_change_reports_its_backup_and_that_it_changed_things():
+    # the roll-back's details carry the backup the result already has a key for: one result, no TypeError
+    from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_change import AgentChangeError
+    from ansible_collections.mesos.xfs_quota.plugins.modules.mesos_agent_hook import failure_result
+
+    read = {"changed": False, "files": [], "restarted": False, "backup": "", "service": "mesos-agent"}
+    exc = AgentChangeError("rolled back", changed=True, details={"backup": "/var/lib/mesos-xfs-quota/backups/x",
+                                                                 "wait": {"ok": False}})
+    assert failure_result(read, exc) == {"changed": True, "files": [], "restarted": False, "service": "mesos-agent",
+                                         "backup": "/var/lib/mesos-xfs-quota/backups/x", "wait": {"ok": False}}
