@@ -307,6 +307,7 @@ class Outcome:
     wait: WaitResult | None = None
     message: str = ""
     failed: bool = False
+    manifest_path: str = ""
 
 
 def converge(host: Host, info: AgentInfo, desired: Desired, delivery: FlagDelivery, endpoint: Endpoint,
@@ -321,7 +322,8 @@ def converge(host: Host, info: AgentInfo, desired: Desired, delivery: FlagDelive
     work_dir = dict(desired.parameters).get("work_dir", "") if desired.present else ""
     expect = expectation(desired, planned, work_dir)
     reload_units = any(c.path.startswith(("/etc/systemd/", "/run/systemd/", "/usr/lib/systemd/")) for c in changes)
-    outcome = Outcome(changed=bool(changes) or not info.running, files=[c.path for c in changes], diff=diff_of(changes))
+    outcome = Outcome(changed=bool(changes) or not info.running, files=[c.path for c in changes], diff=diff_of(changes),
+                      manifest_path=planned.manifest_path)
     if check_mode:
         return outcome
     lock_dir = os.path.join(backup_root, info.service)

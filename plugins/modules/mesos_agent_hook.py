@@ -162,6 +162,16 @@ seconds:
   description: How long the agent took to come up after the restart.
   returned: always
   type: float
+manifest:
+  description: The modules manifest that declares the hook (C(--modules)'s file, or ours in C(--modules_dir)).
+  returned: success
+  type: str
+  version_added: 0.2.0
+flags_dir:
+  description: The flag files' directory (flag style V(flag_files)).
+  returned: success
+  type: str
+  version_added: 0.2.0
 """
 
 import os
@@ -299,7 +309,8 @@ def main() -> None:
         module.fail_json(msg=str(exc), **failure_result(result, exc))
     except (AgentReadError, AgentConfigError, MesosModuleError, OSError) as exc:
         module.fail_json(msg=str(exc), **result)
-    result.update(changed=outcome.changed, files=outcome.files, restarted=outcome.restarted, backup=outcome.backup)
+    result.update(changed=outcome.changed, files=outcome.files, restarted=outcome.restarted, backup=outcome.backup,
+                  manifest=outcome.manifest_path, flags_dir=info.flags_dir)
     if p["purge"] and p["state"] == "absent" and not module.check_mode and _purge_backups(p["backup_dir"], result["service"]):
         result.update(changed=True, backup="")
     if outcome.wait is not None:

@@ -34,8 +34,9 @@ def test_the_prom_file_has_a_running_sandboxes_limit_and_usage(host):
     assert "# TYPE mesos_xfs_quota_sandbox_used_bytes gauge" in text
     f = host.file(PROM)
     assert f.user == "root" and f.mode == 0o644
-    # only the .prom file: the temp file was renamed onto it
-    assert host.run_expect([0], "ls -A /var/lib/node-exporter-textfile").stdout.split() == ["mesos_xfs_quota.prom"]
+    # only the .prom files (the metrics role's, the agent's start-up guard's): the temp file was renamed onto it
+    assert host.run_expect([0], "ls -A /var/lib/node-exporter-textfile").stdout.split() == [
+        "mesos_xfs_quota.prom", "mesos_xfs_quota_guard_mesos-agent-double.prom"]
 
 
 def test_the_timer_is_enabled_and_running(host):

@@ -5,6 +5,7 @@ import importlib.util
 import json
 import os
 import shlex
+import sys
 
 WORK_DIR = "/var/lib/mesos"
 # libprocess's default LIBPROCESS_SSL_CIPHERS, which a client must offer to an agent serving TLS
@@ -59,6 +60,8 @@ def modules_shown(flags):
     spec = importlib.util.spec_from_file_location(
         "_mesos_agent_config", os.path.join(os.path.dirname(__file__), "../../../plugins/module_utils/_mesos_agent_config.py"))
     config = importlib.util.module_from_spec(spec)
+    # dataclasses resolve its string annotations through sys.modules: the module must be there first
+    sys.modules.setdefault(spec.name, config)
     spec.loader.exec_module(config)
     return config.modules_from_text(flags["modules"])
 

@@ -10,6 +10,7 @@ from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_chang
     AgentChangeError, Desired, converge, plan)
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_config import (
     FlagDelivery, environment_file, flags_from, merge_flag, modules_from_text)
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_guard import GuardConfig, guard
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_info import read_agent
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_wait import (
     reason_from_journal, wait_for_agent)
@@ -251,3 +252,29 @@ def test_a_hooks_flag_on_the_units_command_line_is_refused_before_any_change(tmp
     with pytest.raises(AgentChangeError, match="ExecStart gives --hooks.*Nothing was changed"):
         run(host, tmp_path, default_limit="10g")
     assert not (host.dropins / "50-mesos-xfs-quota.conf").exists()
+
+
+@pytest.mark.parametrize("style, modules_dir", [("systemd_dropin", False), ("flag_files", False),
+                                                ("systemd_dropin", True)],
+                         ids=["systemd drop-in", "flag files", "modules_dir"])
+def test_after_an_out_of_band_upgrade_the_guard_brings_the_agent_up_without_the_hook(tmp_path, style, modules_dir):
+    """The agent as the role leaves it, Mesos upgraded under it with no build for the new version: with the
+    guard's files the agent starts (without the hook); the next rollout puts the hook back."""
+    host = agent(tmp_path, style=style, modules_dir=modules_dir)
+    outcome = run(host, tmp_path, library=LIB)
+    config = GuardConfig(service=host.service, module="mesos_xfs_quota_hook", manifest=outcome.manifest_path,
+                         flags_style=style, flags_dir=str(host.flags_dir), version_command=["/usr/sbin/mesos-agent", "--version"],
+                         unit_dir=str(tmp_path / "etc/systemd/system"))
+
+    def upgraded(argv):
+        return (0, "mesos 1.12.0\n", "") if argv[-1] == "--version" else host.run(argv)
+
+    report = guard(config, run=upgraded, read=host.read, list_builds=lambda _library: [])
+    assert report.decision.action == "without_hook" and report.exit_code == 0
+    assert (["systemctl", "daemon-reload"] in host.commands) == (style == "systemd_dropin")
+    host.start()
+    assert host.running, host.journal
+    assert "mesos_xfs_quota_hook" not in host.flags_shown.get("hooks", "")
+    assert not [n for n in mesos_read_files(tmp_path) if n.startswith(".")]  # no temp file left where Mesos reads
+    back = run(host, tmp_path, library=LIB)  # the fix the guard names: the rollout again
+    assert back.changed and host.running and "mesos_xfs_quota_hook" in host.flags_shown["hooks"]
