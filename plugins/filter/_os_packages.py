@@ -7,7 +7,6 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: _os_packages
 short_description: Private to the role mesos.xfs_quota.hook, not a public interface (it may change in any release)
-version_added: 0.2.0
 extends_documentation_fragment:
   - mesos.xfs_quota.filters.host_facts
 description:
