@@ -86,15 +86,21 @@ def wait_until_freed(mountpoint: str, first: int, last: int) -> None:
 
 
 def sandbox_bytes(path: str) -> int:
-    """Bytes of every inode below `path` (st_blocks, nothing followed): what the sandbox takes on
-    disk, whatever project its files are in."""
-    total = os.lstat(path).st_blocks * 512
+    """Bytes of every inode below `path` (st_blocks, nothing followed), each inode once (a hard link
+    is not a second copy): what the sandbox takes on disk, whatever project its files are in."""
+    counted: set[tuple[int, int]] = set()
+    total = 0
+    names = [path]
     for root, dirs, files in os.walk(path):
-        for name in dirs + files:
-            try:
-                total += os.lstat(os.path.join(root, name)).st_blocks * 512
-            except FileNotFoundError:
-                pass
+        names.extend(os.path.join(root, name) for name in dirs + files)
+    for name in names:
+        try:
+            st = os.lstat(name)
+        except FileNotFoundError:
+            continue
+        if (st.st_dev, st.st_ino) not in counted:
+            counted.add((st.st_dev, st.st_ino))
+            total += st.st_blocks * 512
     return total
 
 

@@ -14,6 +14,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <utility>
 
 namespace fs = std::filesystem;
 
@@ -218,15 +220,18 @@ std::pair<uint64_t, int> Xfs::fill(const std::string& path, int mib)
 
 uint64_t Xfs::blocks_below(const std::string& path)
 {
+  // each inode once: a hard-linked file has several names below `path`, and one set of blocks
+  std::set<std::pair<dev_t, ino_t>> counted;
   uint64_t bytes = 0;
-  struct stat st;
-  if (lstat(path.c_str(), &st) == 0) {
-    bytes += static_cast<uint64_t>(st.st_blocks) * 512;
-  }
-  for (const fs::directory_entry& entry : fs::recursive_directory_iterator(path, fs::directory_options::none)) {
-    if (lstat(entry.path().c_str(), &st) == 0) {
+  const auto add = [&](const char* name) {
+    struct stat st;
+    if (lstat(name, &st) == 0 && counted.emplace(st.st_dev, st.st_ino).second) {
       bytes += static_cast<uint64_t>(st.st_blocks) * 512;
     }
+  };
+  add(path.c_str());
+  for (const fs::directory_entry& entry : fs::recursive_directory_iterator(path, fs::directory_options::none)) {
+    add(entry.path().c_str());
   }
   return bytes;
 }

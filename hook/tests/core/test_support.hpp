@@ -83,8 +83,8 @@ protected:
   void wait_until_freed(uint32_t id);
   // Write up to `mib` MiB into `path`; {bytes written, errno (0 if none)}.
   static std::pair<uint64_t, int> fill(const std::string& path, int mib);
-  // Bytes of every inode below `path` (st_blocks): what the sandbox really takes, whatever project
-  // its files are in.
+  // Bytes of every inode below `path` (st_blocks), each inode once (a hard link is not a second
+  // copy): what the sandbox really takes, whatever project its files are in.
   static uint64_t blocks_below(const std::string& path);
 
   std::string work_dir;
