@@ -100,7 +100,11 @@ SERVED = {"health", "flags", "state", "version"}  # the routes the double answer
 
 @pytest.mark.parametrize("version", sorted(RELEASES))
 def test_the_routes_are_the_releases(start, version):
-    _agent, port = start(f"--double_mesos_version={version}")
+    _agent, port = start(f"--double_mesos_version={version}", "--double_recovery_secs=0")
+    deadline = time.monotonic() + 10  # recovery ends asynchronously even with 0 s: /state says 503 until then
+    while get(port, "/state")[0] == 503:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
     endpoints = RELEASES[version]["agent"]["endpoints"]
     for path, route in endpoints.items():
         assert get(port, path)[0] == (200 if route["handler"] in SERVED else 404), path
