@@ -76,18 +76,19 @@ demo: deps hook  ## boot a VM, roll the hook out to its agent (test double), sho
 
 # Three lanes at once (a TCG VM spends much of its time waiting on the controller, so three of them
 # share this 2-core host well): the host checks, integration and MOLECULE_WITH_CHECKS in one;
-# MOLECULE_OWN_LANE (the longest scenario) in another; the other Molecule scenarios in the third.
+# MOLECULE_OWN_LANE (the longest scenario, then a shorter one) in another, named after its first;
+# the other Molecule scenarios in the third.
 # Lines carry their lane's name; each lane stops at its first failure, the others run on, `test`
 # fails if any did and then ends with the failure lines of each lane that failed (tests/lanes.sh).
 MOLECULE_SCENARIOS   := $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml))
 MOLECULE_WITH_CHECKS ?= agent_variants
-MOLECULE_OWN_LANE    ?= cluster
+MOLECULE_OWN_LANE    ?= cluster uninstall
 test: deps hook hook-sanitized  ## every kind of test CI runs; fails if any fails
 	@tests/lanes.sh $(BUILD)/test-logs \
 	    checks "$(MAKE) --no-print-directory test-checks" \
 	    molecule "$(MAKE) --no-print-directory molecule-scenarios \
 	        SCENARIOS='$(filter-out $(MOLECULE_WITH_CHECKS) $(MOLECULE_OWN_LANE),$(MOLECULE_SCENARIOS))'" \
-	    $(MOLECULE_OWN_LANE) "$(MAKE) --no-print-directory molecule-scenarios SCENARIOS='$(MOLECULE_OWN_LANE)'"
+	    $(firstword $(MOLECULE_OWN_LANE)) "$(MAKE) --no-print-directory molecule-scenarios SCENARIOS='$(MOLECULE_OWN_LANE)'"
 
 test-checks: lint galaxy sanity units sanitize matrix integration
 	@$(MAKE) --no-print-directory molecule-scenarios SCENARIOS="$(MOLECULE_WITH_CHECKS)"
