@@ -107,7 +107,10 @@ def wait_for_agent(host: Host, service: str, endpoint: Endpoint, timeout: float 
             first = state
         exits = exited_since(first, state)
         if exits:
-            status = f" (status {state.get('ExecMainStatus')})" if state.get("MainPID", "0") == "0" else ""
+            # systemd resets ExecMainStatus to 0 when the next start begins (an ExecStartPre runs):
+            # only a non-zero status is the exit's own
+            code = state.get("ExecMainStatus", "0")
+            status = f" (status {code})" if state.get("MainPID", "0") == "0" and code not in ("", "0") else ""
             return WaitResult(ok=False, tries=tries, seconds=clock() - started, exits=exits,
                               reason=f"the agent exited{status} at least {exits} time{'s' if exits != 1 else ''} "
                                      f"(seen at try {tries}, after {clock() - started:.0f} s)")

@@ -278,3 +278,26 @@ def test_after_an_out_of_band_upgrade_the_guard_brings_the_agent_up_without_the_
     assert not [n for n in mesos_read_files(tmp_path) if n.startswith(".")]  # no temp file left where Mesos reads
     back = run(host, tmp_path, library=LIB)  # the fix the guard names: the rollout again
     assert back.changed and host.running and "mesos_xfs_quota_hook" in host.flags_shown["hooks"]
+
+
+def test_an_exit_seen_while_the_next_start_runs_its_start_up_check_shows_no_false_status():
+    # systemd resets ExecMainStatus to 0 when the next start begins (the guard's ExecStartPre runs);
+    # the agent exited with 1 before: "(status 0)" would be false, so only a non-zero status is shown
+    states = iter([
+        "ActiveState=active\nSubState=running\nNRestarts=0\nMainPID=42\nExecMainStatus=0\nResult=success\n",
+        "ActiveState=activating\nSubState=start-pre\nNRestarts=1\nMainPID=0\nExecMainStatus=0\nResult=exit-code\n",
+    ])
+
+    class Host:
+        def run(self, argv):
+            return 0, next(states), ""
+
+    class Endpoint:
+        url = "http://127.0.0.1:5051"
+
+        def get(self, path):
+            from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_http import Response
+            return Response(503, (FIXTURES / "state_recovering.txt").read_text())
+
+    during_check = wait_for_agent(Host(), "mesos-agent", Endpoint(), timeout=10, delay=0)
+    assert not during_check.ok and "the agent exited at least 1 time" in during_check.reason
