@@ -26,7 +26,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
 export ANSIBLE_FORCE_COLOR ?= 0
 
 .PHONY: help deps demo test lint sanity units integration molecule bench vm-image vm-up vm-down build hook clean \
-        galaxy matrix matrix-sanity sanity-only units-only
+        galaxy matrix matrix-sanity churn-soak sanity-only units-only
 .PHONY: hook-sanitized sanitize fuzz
 .PHONY: hook-bullseye integration-bullseye molecule-bullseye hook-versions test-more test-checks molecule-scenarios
 
@@ -99,7 +99,7 @@ molecule-scenarios: deps
 # Longer checks kept out of CI's hour: the hook role with agents of two Mesos versions, the second
 # kernel, and the sanity tests on the older ansible-core versions (CI runs their unit tests). Run
 # before a release.
-test-more: hook-versions integration-bullseye matrix-sanity  ## the checks kept out of CI's hour
+test-more: hook-versions integration-bullseye matrix-sanity churn-soak  ## the checks kept out of CI's hour
 	@echo "make test-more: all passed"
 
 # ---- test kinds ----------------------------------------------------------------------------------
@@ -134,6 +134,10 @@ matrix: deps hook  ## unit tests on the other ansible-core versions the collecti
 matrix-sanity: deps hook  ## sanity and unit tests on the other ansible-core versions (test-more)
 	@$(MAKE) --no-print-directory matrix MATRIX_CHECKS="units-only sanity-only"
 
+# The hook target with 10,000 launch/remove/GC cycles (CI runs 2,000).
+churn-soak: deps hook hook-sanitized  ## the hook integration target with 10,000 churn cycles (test-more)
+	@$(MAKE) --no-print-directory integration TARGETS=hook INTEGRATION_ARGS="-e mxq_churn_cycles=10000"
+
 # The hook role on this host against two agent doubles of different Mesos versions (no VM; builds
 # the hook once per version into .build/test-hook-versions, kept between runs).
 hook-versions: deps hook  ## the hook role with agents of two Mesos versions (doubles on this host)
@@ -146,7 +150,7 @@ units-only:
 
 integration: deps hook hook-sanitized  ## real-kernel integration targets in a throw-away VM
 	@trap '$(VM_SH) down itest' EXIT; $(VM_SH) up itest >/dev/null; \
-	ANSIBLE_ROLES_PATH=tests/integration/targets:roles ansible-playbook -i "$$($(VM_SH) inventory itest)" tests/integration/run.yml $(if $(TARGETS),-e targets=$(TARGETS))
+	ANSIBLE_ROLES_PATH=tests/integration/targets:roles ansible-playbook -i "$$($(VM_SH) inventory itest)" tests/integration/run.yml $(if $(TARGETS),-e targets=$(TARGETS)) $(INTEGRATION_ARGS)
 
 molecule: deps  ## every Molecule scenario on the QEMU VM
 	molecule test --all
