@@ -218,6 +218,56 @@ def test_a_plan_in_modules_dir_removes_other_manifests_that_declare_our_module(t
     assert os.path.basename(planned.manifest_path) == "mesos-xfs-quota.json"
 
 
+def planned_for(host, tmp_path, style="systemd_dropin", **desired):
+    """plan() for the agent of ``host`` as read now (nothing written)."""
+    info = read_agent(host, host.service, flags_dir=str(host.flags_dir),
+                      modules_file=str(tmp_path / "etc/mesos-agent/modules.json"))
+    delivery = FlagDelivery(style, host.service, flags_dir=str(host.flags_dir),
+                            unit_dir=str(tmp_path / "etc/systemd/system"))
+    return plan(host, info, Desired(module="mesos_xfs_quota_hook", library=LIB, **desired), delivery)
+
+
+def test_a_plan_adds_our_extra_flags_and_removes_only_ours(tmp_path):
+    """A list flag keeps the operator's items (ours once, after them); a value flag is ours while present, and
+    on removal goes only when it still has our value."""
+    (tmp_path / "var/lib/mesos").mkdir(parents=True)
+    host = FakeAgentHost(tmp_path, argv_flags=[
+        f"--work_dir={tmp_path}/var/lib/mesos", "--isolation=filesystem/linux,linux/seccomp",
+        "--seccomp_config_dir=/etc/mesos/seccomp", "--seccomp_profile_name=theirs.json"])
+    extra = {"isolation": ["linux/seccomp"], "seccomp_config_dir": "/etc/mesos/seccomp",
+             "seccomp_profile_name": "ours.json"}
+    present = planned_for(host, tmp_path, present=True, extra_flags=extra)
+    assert {name: present.flags[name] for name in extra} == {
+        "isolation": "filesystem/linux,linux/seccomp", "seccomp_config_dir": "/etc/mesos/seccomp",
+        "seccomp_profile_name": "ours.json"}
+    absent = planned_for(host, tmp_path, present=False, extra_flags=extra)
+    assert {name: absent.flags[name] for name in extra} == {
+        "isolation": "filesystem/linux", "seccomp_config_dir": None, "seccomp_profile_name": "theirs.json"}
+
+
+@pytest.mark.parametrize("own_dir", [False, True])
+def test_a_plan_names_modules_beside_modules_dir_unless_we_move_to_a_dir(tmp_path, own_dir):
+    """Mesos refuses --modules with --modules_dir; a modules_dir we are given ourselves replaces --modules."""
+    modules_dir = str(tmp_path / "etc/mesos-agent/modules.d")
+    os.makedirs(modules_dir)
+    (tmp_path / "var/lib/mesos").mkdir(parents=True)
+    host = FakeAgentHost(tmp_path, argv_flags=[f"--work_dir={tmp_path}/var/lib/mesos", f"--modules_dir={modules_dir}",
+                                               f"--modules=file://{tmp_path}/etc/mesos-agent/modules.json"])
+    planned = planned_for(host, tmp_path, present=True, modules_dir=modules_dir if own_dir else "")
+    both = [c for c in planned.conflicts if "both --modules and --modules_dir" in c]
+    assert both == ([] if own_dir else [f"the agent has both --modules and --modules_dir ({modules_dir}); "
+                                        "Mesos refuses that: remove one of them"])
+
+
+def test_a_plan_in_modules_dir_with_flag_files_removes_a_modules_flag_file(tmp_path):
+    """mesos-init-wrapper would pass a stale modules file as --modules beside --modules_dir: the agent exits."""
+    host = agent(tmp_path, style="flag_files", modules_dir=True)
+    planned = planned_for(host, tmp_path, style="flag_files", present=True)
+    assert "modules" in planned.flags and planned.flags["modules"] is None
+    assert planned.files[str(host.flags_dir / "modules")] is None
+    assert planned.files[str(host.flags_dir / "hooks")] == "mesos_xfs_quota_hook\n"
+
+
 def test_a_purging_removal_leaves_no_emptied_manifest(tmp_path):
     host = agent(tmp_path)
     run(host, tmp_path, default_limit="10g")
