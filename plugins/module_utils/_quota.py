@@ -191,6 +191,80 @@ def failure(msg: str, limits_set: list[tuple[int, str]]) -> dict[str, Any]:
             "limits_set": [project_id for project_id, _mountpoint in limits_set]}
 
 
+def _filesystem_of(target: str, param: str, kernel: Kernel, mounts: list[Mount],
+                   filesystems: dict[str, XfsFilesystem]) -> XfsFilesystem:
+    """The file system of ``target``, checked once per target for all items that give it."""
+    fs = filesystems.get(target)
+    if fs is None:
+        fs = filesystems[target] = XfsFilesystem.with_project_quota(target, kernel, mounts, param)
+    return fs
+
+
+def _project_of_path(fs: XfsFilesystem, target: str, param: str, check_mode: bool) -> int:
+    """The project ``target`` carries; 0 (none) only in check mode, where an earlier task may assign one."""
+    try:
+        project_id, _inherit = fs.project_of(target)
+    except XfsError as exc:
+        raise XfsError(f"{param}: {exc}") from exc
+    if project_id == 0 and not check_mode:
+        raise XfsError(
+            f"{param}: {target} has no project (id 0); assign one with "
+            "mesos.xfs_quota.xfs_project first"
+        )
+    return project_id
+
+
+def _resolve(request: QuotaRequest, names: ProjectFiles, check_mode: bool, kernel: Kernel, mounts: list[Mount],
+             filesystems: dict[str, XfsFilesystem], warnings: list[str]) -> tuple[XfsFilesystem, int] | dict[str, Any]:
+    """The file system and project id of one item; in check mode, the predicted result of an item whose name,
+    path or project an earlier task would create."""
+    if request.predicted:
+        return _predicted(request, f"{request.where}name: project {request.name!r} is not in {names.projid_path} yet", warnings)
+    target = request.path or request.mountpoint or ""  # parse_request guarantees one
+    param = request.where + ("path" if request.path else "mountpoint")
+    if check_mode and request.path and not os.path.lexists(request.path):
+        return _predicted(request, f"{param}: {request.path} does not exist yet", warnings)
+    fs = _filesystem_of(target, param, kernel, mounts, filesystems)
+    project_id = request.project_id
+    if project_id is None:
+        project_id = _project_of_path(fs, target, param, check_mode)
+        if project_id == 0:
+            return _predicted(request, f"{param}: {target} has no project yet", warnings)
+    return fs, project_id
+
+
+def _add_to_plans(plans: list[_Merged | dict[str, Any]], merged: dict[tuple[str, int], _Merged],
+                  request: QuotaRequest, fs: XfsFilesystem, project_id: int) -> None:
+    """A new plan for the item's project, or the item merged into the plan of an earlier item for it."""
+    asked = {key: fs.effective_limit(key, value) for key, value in request.limits.items()}
+    key = (fs.device, project_id)
+    if key in merged:
+        _merge(merged[key], request, asked)
+        return
+    merged[key] = _Merged(fs, project_id, fs.get_quota(project_id), request.state, [request])
+    merged[key].asked.update({name: (value, request) for name, value in asked.items()})
+    plans.append(merged[key])
+
+
+def _apply_plan(plan: _Merged, names: ProjectFiles, check_mode: bool, limits_set: list[tuple[int, str]]) -> dict[str, Any]:
+    """Set the limits of one project that differ (in check mode, only say what they would be)."""
+    fs, project_id, current, desired = plan.fs, plan.project_id, plan.current, plan.desired()
+    delta = {key: value for key, value in desired.items() if current.limits[key] != value}
+    after = current
+    if delta:
+        if check_mode:
+            after = ProjectQuota(project_id, dict(desired), current.used_bytes, current.used_inodes, current.used_rt_bytes)
+        else:
+            fs.set_limits(project_id, delta)
+            limits_set.append((project_id, fs.mountpoint))
+            after = fs.get_quota(project_id)
+    return {
+        "changed": bool(delta),
+        "before": quota_view(current, fs, names, bool(delta)),
+        "after": quota_view(after, fs, names, bool(delta)),
+    }
+
+
 def apply_limits(requests: list[QuotaRequest], names: ProjectFiles, check_mode: bool,
                  kernel: Kernel | None = None, warnings: list[str] | None = None,
                  limits_set: list[tuple[int, str]] | None = None) -> list[dict[str, Any]]:
@@ -208,61 +282,13 @@ def apply_limits(requests: list[QuotaRequest], names: ProjectFiles, check_mode: 
     plans: list[_Merged | dict[str, Any]] = []
     merged: dict[tuple[str, int], _Merged] = {}  # (device, project id): several items for one project become one
     for request in requests:
-        if request.predicted:
-            plans.append(_predicted(request, f"{request.where}name: project {request.name!r} is not in {names.projid_path} yet", warnings))
-            continue
-        target = request.path or request.mountpoint or ""  # parse_request guarantees one
-        param = request.where + ("path" if request.path else "mountpoint")
-        if check_mode and request.path and not os.path.lexists(request.path):
-            plans.append(_predicted(request, f"{param}: {request.path} does not exist yet", warnings))
-            continue
-        fs = filesystems.get(target)
-        if fs is None:
-            fs = filesystems[target] = XfsFilesystem.with_project_quota(target, kernel, mounts, param)
-        project_id = request.project_id
-        if project_id is None:
-            try:
-                project_id, _inherit = fs.project_of(target)
-            except XfsError as exc:
-                raise XfsError(f"{param}: {exc}") from exc
-            if project_id == 0 and check_mode:
-                plans.append(_predicted(request, f"{param}: {target} has no project yet", warnings))
-                continue
-            if project_id == 0:
-                raise XfsError(
-                    f"{param}: {target} has no project (id 0); assign one with "
-                    "mesos.xfs_quota.xfs_project first"
-                )
-        asked = {key: fs.effective_limit(key, value) for key, value in request.limits.items()}
-        key = (fs.device, project_id)
-        if key in merged:
-            _merge(merged[key], request, asked)
-            continue
-        merged[key] = _Merged(fs, project_id, fs.get_quota(project_id), request.state, [request])
-        merged[key].asked.update({name: (value, request) for name, value in asked.items()})
-        plans.append(merged[key])
-
-    results = []
-    for plan in plans:
-        if isinstance(plan, dict):
-            results.append(plan)
-            continue
-        fs, project_id, current, desired = plan.fs, plan.project_id, plan.current, plan.desired()
-        delta = {key: value for key, value in desired.items() if current.limits[key] != value}
-        after = current
-        if delta:
-            if check_mode:
-                after = ProjectQuota(project_id, dict(desired), current.used_bytes, current.used_inodes, current.used_rt_bytes)
-            else:
-                fs.set_limits(project_id, delta)
-                limits_set.append((project_id, fs.mountpoint))
-                after = fs.get_quota(project_id)
-        results.append({
-            "changed": bool(delta),
-            "before": quota_view(current, fs, names, bool(delta)),
-            "after": quota_view(after, fs, names, bool(delta)),
-        })
-    return results
+        resolved = _resolve(request, names, check_mode, kernel, mounts, filesystems, warnings)
+        if isinstance(resolved, dict):
+            plans.append(resolved)
+        else:
+            _add_to_plans(plans, merged, request, *resolved)
+    # in order, one project after the other: limits_set names those set before a later one fails
+    return [plan if isinstance(plan, dict) else _apply_plan(plan, names, check_mode, limits_set) for plan in plans]
 
 
 def diff_text(views: list[dict[str, Any]]) -> str:
