@@ -64,36 +64,61 @@ def check_soft_hard(limits: dict[str, int], where: str, written: dict[str, str] 
             )
 
 
-def parse_request(item: dict[str, Any], where: str, names: ProjectFiles, check_mode: bool = False) -> QuotaRequest:
-    """Validate one item (selector, sizes, soft <= hard, name known, mount point given) without touching XFS."""
-    chosen = [key for key in SELECTORS if item.get(key) is not None]
-    if len(chosen) != 1:
-        raise ProjectFileError(f"{where}name/id/path: give exactly one of name, id or path (got {chosen or 'none'})")
-    state = item.get("state") or "present"
+def _written_limits(item: dict[str, Any], where: str, state: str) -> dict[str, Any]:
+    """The limits the item gives, as written; none with state=absent, which clears them all."""
     written = {key: item[key] for key in LIMIT_OPTIONS if item.get(key) is not None}
     if state == "absent" and written:
         raise ProjectFileError(
             f"{where}state: absent clears every limit of the project; do not give {', '.join(written)} with it")
+    return written
+
+
+def _parsed_limits(written: dict[str, Any], where: str) -> dict[str, int]:
+    """The written limits in bytes (block limits) or counts (inodes); a soft one above its hard one is an error."""
     limits = {key: (parse_size if key in BLOCK_LIMITS else parse_count)(value, where + key) for key, value in written.items()}
     check_soft_hard(limits, where, written)
-    request = QuotaRequest(where=where, state=state, name=item.get("name"), mountpoint=item.get("mountpoint"),
-                           limits=limits, written={key: str(value) for key, value in written.items()})
+    return limits
+
+
+def _validate_selector(item: dict[str, Any], request: QuotaRequest) -> None:
+    """The item's id, path and mount point checked (the id and path kept in ``request``)."""
+    where = request.where
     if item.get("id") is not None:
         request.project_id = validate_id(item["id"], where + "id")
     if item.get("path") is not None:
         request.path = validate_path(item["path"], where + "path")
     if item.get("mountpoint") is not None:
         validate_path(item["mountpoint"], where + "mountpoint")
+
+
+def _resolve_name(request: QuotaRequest, names: ProjectFiles, check_mode: bool) -> None:
+    """The id of the item's project name from projid; a name not there yet is predicted in check mode only."""
+    where = request.where
+    validate_name(request.name, where + "name")
+    request.project_id = names.id_of(request.name)
+    if request.project_id is not None:
+        return
+    if not check_mode:
+        raise ProjectFileError(
+            f"{where}name: project {request.name!r} is not in {names.projid_path}; "
+            "define it with mesos.xfs_quota.xfs_project or choose it by id"
+        )
+    request.predicted = True
+
+
+def parse_request(item: dict[str, Any], where: str, names: ProjectFiles, check_mode: bool = False) -> QuotaRequest:
+    """Validate one item (selector, sizes, soft <= hard, name known, mount point given) without touching XFS."""
+    chosen = [key for key in SELECTORS if item.get(key) is not None]
+    if len(chosen) != 1:
+        raise ProjectFileError(f"{where}name/id/path: give exactly one of name, id or path (got {chosen or 'none'})")
+    state = item.get("state") or "present"
+    written = _written_limits(item, where, state)
+    limits = _parsed_limits(written, where)
+    request = QuotaRequest(where=where, state=state, name=item.get("name"), mountpoint=item.get("mountpoint"),
+                           limits=limits, written={key: str(value) for key, value in written.items()})
+    _validate_selector(item, request)
     if request.name is not None:
-        validate_name(request.name, where + "name")
-        request.project_id = names.id_of(request.name)
-        if request.project_id is None:
-            if not check_mode:
-                raise ProjectFileError(
-                    f"{where}name: project {request.name!r} is not in {names.projid_path}; "
-                    "define it with mesos.xfs_quota.xfs_project or choose it by id"
-                )
-            request.predicted = True
+        _resolve_name(request, names, check_mode)
     if request.path is None and request.mountpoint is None:
         raise ProjectFileError(f"{where}mountpoint: required when the project is chosen by name or id")
     return request
