@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2154  # repo and vm_sh are set by common.bash
-# What the hook adds to a Docker task's launch (issue 13 item 5): `docker run` wall time through
+# What the hook adds to a Docker task's launch: `docker run` wall time through
 # the agent test double (decorator, fetch, post-fetch, `docker run` as Mesos's Docker executor runs
 # it, the task `true` to its end), with the hook loaded vs without, alternating on one VM and one
 # XFS, medians. Goal: ratio <= 1.01. Also the hook's own time inside the launch, and a control (a

@@ -2,8 +2,8 @@
 # shellcheck disable=SC2154  # repo and vm_sh are set by common.bash
 # The hook's set-up time for one sandbox through the quota core vs the bare syscalls (the floor,
 # written in the benchmark) and vs fork+exec of the xfs_quota CLI; the release path; recovery
-# over 10,000 live sandboxes. Goal (issue 4): the core within 1.5x of the floor. Then (issue 9
-# item 7) the post-fetch hook on a sandbox of 100,000 fetched files vs an empty one (goal: independent
+# over 10,000 live sandboxes. Goal: the core within 1.5x of the floor. Then the
+# post-fetch hook on a sandbox of 100,000 fetched files vs an empty one (goal: independent
 # of the size), and empty launches while the hook's worker walks it (goal: each within 10 ms).
 set -euo pipefail
 # shellcheck source=bench/common.bash

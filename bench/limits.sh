@@ -4,7 +4,7 @@
 # vs community.general.xfs_quota in a loop (projects pre-defined, as it requires); first and
 # idempotent runs; then ours on a file system with 10,000 unrelated projects against ours
 # without them. Ours is the median of BENCH_ROUNDS runs each time.
-# Goals (issue 3): ours <= 0.1x the reference; ours with 10,000 projects <= 1.1x ours without.
+# Goals: ours <= 0.1x the reference; ours with 10,000 projects <= 1.1x ours without.
 set -euo pipefail
 # shellcheck source=bench/common.bash
 . "$(dirname "$0")/common.bash"

@@ -3,7 +3,7 @@
 (module_utils._tree_walk.assign_tree, what xfs_project runs) and with `xfs_quota -x -c 'project -s'`,
 cold and warm cache, and show which of the two crosses a bind mount of the same file system.
 Each case runs ROUNDS times (env BENCH_ROUNDS, default 5), alternating the two; the medians are
-compared. Goal (issue 11): our single-process walker within 1.5x of xfs_quota, warm cache.
+compared. Goal: our single-process walker within 1.5x of xfs_quota, warm cache.
 
     python3 walker_vm.py COLLECTIONS_ROOT MOUNTPOINT [FILES]
 """

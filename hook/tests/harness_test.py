@@ -320,7 +320,7 @@ class HookHarness(unittest.TestCase):
         api, version, kind = (field.decode() for field in base.contents[:3])
         self.assertEqual((api, version, kind), ("2", "1.11.0", "Hook"))
 
-    # --- issue 20: no task escapes its quota. Each writer starts the instant the task would, and
+    # --- no task escapes its quota. Each writer starts the instant the task would, and
     # writes as fast as it can; what the sandbox takes on disk must stay within its limit (no byte
     # past it: XFS reserves every block against the project's hard limit before it is written).
 
@@ -336,7 +336,7 @@ class HookHarness(unittest.TestCase):
         return run
 
     def test_fetched_files_are_born_in_the_project(self) -> None:
-        # item 1: 8,000 fetched files in 80 directories; the task writes into all of them at once
+        # 8,000 fetched files in 80 directories; the task writes into all of them at once
         agent = self.start()
         fetch = [{"path": f"dist/{n // 100}/f{n}", "size_kib": 0} for n in range(8000)]
         launched = agent("launch", framework="F1", executor="E1", container="C1", containerizer="mesos",
@@ -350,7 +350,7 @@ class HookHarness(unittest.TestCase):
                       f"inodes {40 * MIB // 4096}, assigned before anything was in it", agent.stop())
 
     def test_a_walk_cut_short_by_an_agent_kill_goes_on_at_the_next_start(self) -> None:
-        # item 2: what predates the hook is walked; SIGKILL mid-walk, then the agent starts again
+        # what predates the hook is walked; SIGKILL mid-walk, then the agent starts again
         run = self.pre_hook_sandbox()
         for d in range(20):
             make_files(os.path.join(run, f"d{d}"), 1000)
@@ -365,7 +365,6 @@ class HookHarness(unittest.TestCase):
         self.assert_within(run, 8 * MIB, written)
 
     def test_a_tree_deeper_than_256_directories_is_counted_to_the_bottom(self) -> None:
-        # item 3
         run = self.pre_hook_sandbox()
         bottom = os.path.join(run, *["d"] * 300)
         os.makedirs(bottom)
@@ -378,7 +377,7 @@ class HookHarness(unittest.TestCase):
         self.assertEqual(project_of(os.path.join(bottom, "deep")), self.first)
 
     def test_a_sandbox_of_more_than_100000_entries_is_counted_whole(self) -> None:
-        # item 4: 'a' (100,000 files) is walked before 'z' (the task's file)
+        # 'a' (100,000 files) is walked before 'z' (the task's file)
         run = self.pre_hook_sandbox()
         make_files(os.path.join(run, "a"), 100000)
         make_files(os.path.join(run, "z"), 1)
@@ -389,8 +388,9 @@ class HookHarness(unittest.TestCase):
         self.assertTrue(walked, "the walk did not finish")
         self.assert_within(run, 4 * MIB, written)
 
-    def test_a_hard_link_pair_inside_the_sandbox_is_counted(self) -> None:
-        # item 5: both names in the sandbox (a fetched archive's pair); a name outside stays out
+    def hard_link_pairs(self) -> tuple[str, str]:
+        """A run directory with a pair of names for one file inside it (a fetched archive's pair)
+        and a name for a file outside it; (run directory, the outside file)."""
         run = self.pre_hook_sandbox()
         os.makedirs(os.path.join(run, "lib"))
         make_files(run, 1)
@@ -398,17 +398,43 @@ class HookHarness(unittest.TestCase):
         outside = os.path.join(self.root, "not-the-tasks")
         make_files(outside, 1)
         os.link(os.path.join(outside, "f0"), os.path.join(run, "linked-in"))
-        agent = self.start()
+        return run, os.path.join(outside, "f0")
+
+    def assert_hard_links_counted(self, run: str, outside: str, written: int) -> None:
+        self.assertEqual(project_of(os.path.join(run, "f0")), self.first, "the pair inside is the task's")
+        self.assertEqual(project_of(outside), 0, "someone else's file keeps its project")
+        os.unlink(os.path.join(run, "linked-in"))  # not the task's: not counted below
+        self.assert_within(run, 4 * MIB, written)
+
+    def test_a_hard_link_pair_inside_the_sandbox_is_counted_by_the_walk(self) -> None:
+        # on the worker (inline_tree_entries=0): its log line says what it did with each link
+        run, outside = self.hard_link_pairs()
+        agent = self.start(inline_tree_entries="0")
         self.assertTrue(agent("launch", framework="F1", executor="E1", container="C1", disk_mb=4)["ok"])
         walked = wait_for_line(agent, f"sandbox {run}: project {self.first}: the files already there are assigned", 60)
         written = write_as_fast_as_possible([os.path.join(run, "lib/f0-again")], 8 * MIB)
         self.assertTrue(walked, "the walk did not finish")
-        self.assertEqual(project_of(os.path.join(outside, "f0")), 0, "someone else's file keeps its project")
-        os.unlink(os.path.join(run, "linked-in"))  # not the task's: not counted below
-        self.assert_within(run, 4 * MIB, written)
+        self.assert_hard_links_counted(run, outside, written)
+        log = agent.stop()
+        self.assertIn("1 files with several names, all in the sandbox, assigned, "
+                      "1 files with a name outside the sandbox left in their project", log)
+
+    def test_a_hard_link_pair_inside_the_sandbox_is_counted_on_the_launch_path(self) -> None:
+        # a tree this small (default inline_tree_entries=16) is assigned before the launch
+        # returns: no background walk, and the launch's own line says what it did
+        run, outside = self.hard_link_pairs()
+        agent = self.start()
+        self.assertTrue(agent("launch", framework="F1", executor="E1", container="C1", disk_mb=4)["ok"])
+        written = write_as_fast_as_possible([os.path.join(run, "lib/f0-again")], 8 * MIB)
+        self.assert_hard_links_counted(run, outside, written)
+        log = agent.stop()
+        self.assertIn(f"sandbox {run}: project {self.first}, hard limit {4 * MIB} bytes", log)
+        self.assertIn("1 files with several names, all in the sandbox, assigned, "
+                      "1 files with a name outside the sandbox left in their project", log)
+        self.assertNotIn("a tree walk in the background", log)
 
     def test_an_id_still_charged_is_quarantined_not_handed_to_the_next_task(self) -> None:
-        # item 6: a file moved out of the sandbox (same file system) keeps its project and its charge
+        # a file moved out of the sandbox (same file system) keeps its project and its charge
         agent = self.start(project_ids=f"{self.first}-{self.first + 1}", reclaim_per_launch="1")
         first = agent("launch", framework="F1", executor="E1", container="C1", disk_mb=4)
         self.assertEqual(fill(os.path.join(first["sandbox"], "kept"), 1), (MIB, 0))
@@ -425,7 +451,7 @@ class HookHarness(unittest.TestCase):
                       f"{MIB} bytes and 1 inodes are still charged", agent.stop())
 
     def test_inodes_are_limited(self) -> None:
-        # item 8: directories and empty files cost no blocks
+        # directories and empty files cost no blocks
         agent = self.start()
         sandbox = agent("launch", framework="F1", executor="E1", container="C1", disk_mb=1)["sandbox"]
         made = 0
@@ -436,7 +462,6 @@ class HookHarness(unittest.TestCase):
         self.assertEqual(made, 255, "one inode per 4 KiB of the 1 MiB limit, the sandbox one of them")
 
     def test_a_label_cannot_lift_the_limit_past_the_file_system(self) -> None:
-        # item 9: no max_limit
         agent = self.start()
         launched = agent("launch", framework="F1", executor="E1", container="C1", containerizer="docker",
                          labels={"xfs_quota.limit": "8191p"})
@@ -446,7 +471,6 @@ class HookHarness(unittest.TestCase):
         self.assertIn(f"capped at the file system's size {size} bytes", agent.stop())
 
     def test_a_label_cannot_forge_an_agent_log_line(self) -> None:
-        # item 10
         agent = self.start()
         forged = "E1207 00:00:00.000000 1 slave.cpp:1] forged"
         launched = agent("launch", framework="F1", executor="E1", container="C1", containerizer="docker",
@@ -457,7 +481,7 @@ class HookHarness(unittest.TestCase):
         self.assertIn("cannot read '1g\\x0aE1207 00:00:00.000000 1 slave.cpp:1] forged' as a size", log)
 
     def test_a_docker_task_that_opts_out_of_seccomp_is_refused(self) -> None:
-        # item 7 (Docker): --privileged or another seccomp profile lets a task change its files' project
+        # Docker: --privileged or another seccomp profile lets a task change its files' project
         agent = self.start()
         probe = agent("launch", framework="F1", executor="E0", container="C0", containerizer="docker", privileged=True)
         if "container" not in probe:
@@ -475,7 +499,7 @@ class HookHarness(unittest.TestCase):
                                 privileged=True)["launched"])
 
     def test_an_unconfined_mesos_task_is_logged_as_an_error(self) -> None:
-        # item 7 (Mesos containerizer): the hook cannot refuse the launch; it says so loudly
+        # Mesos containerizer: the hook cannot refuse the launch; it says so loudly
         agent = self.start()
         launched = agent("launch", framework="F1", executor="E1", container="C1", containerizer="mesos",
                          seccomp_unconfined=True)
@@ -494,7 +518,7 @@ class HookHarness(unittest.TestCase):
         written = write_as_fast_as_possible([b], 4 * MIB)
         self.assert_within(launched["sandbox"], 2 * MIB, written)
 
-    # --- issue 21: the parameter check roles run before a restart, through dlopen as they do
+    # --- the parameter check roles run before a restart, through dlopen as they do
 
     def test_the_parameter_check_accepts_what_the_hook_starts_with_and_names_what_it_refuses(self) -> None:
         status, message = check_parameters(self.parameters)

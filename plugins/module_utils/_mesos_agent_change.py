@@ -57,6 +57,8 @@ class Desired:
     other_hooks: list[str] = field(default_factory=list)
     # flag -> items (list flags) or value, from the FLAGS table: flags of ours beyond modules and hooks
     extra_flags: dict[str, Any] = field(default_factory=dict)
+    # with present=True: flag -> items or value of ours to take out (what an earlier run added)
+    absent_flags: dict[str, Any] = field(default_factory=dict)
     manifest_name: str = "mesos-xfs-quota.json"
     modules_file: str = ""
     modules_dir: str = ""
@@ -125,6 +127,18 @@ def _flag_values(info: AgentInfo, desired: Desired, delivery: FlagDelivery, modu
         values["modules"] = None  # a stale modules flag file beside --modules_dir stops the agent
     for name, wanted in desired.extra_flags.items():
         values[name] = _extra_flag_value(name, wanted, info, desired)
+    values.update(_flags_taken_out(info, desired))
+    return values
+
+
+def _flags_taken_out(info: AgentInfo, desired: Desired) -> dict[str, str | None]:
+    """Flags of ``desired.absent_flags`` without our items (what an earlier run added)."""
+    values: dict[str, str | None] = {}
+    for name, unwanted in desired.absent_flags.items():
+        kept = merge_flag(name, info.flags.get(name), None, remove=unwanted)
+        # nothing of ours in it: not our flag to write (the operator's may come from their own unit)
+        if name not in desired.extra_flags and kept != info.flags.get(name):
+            values[name] = kept
     return values
 
 
@@ -209,8 +223,9 @@ def expectation(desired: Desired, plan_: Plan, work_dir: str) -> Callable[[dict[
         for name, value in plan_.flags.items():
             if name in ("hooks", "modules") or name not in flags and value is None:
                 continue
-            if FLAGS[name].merge == "list" and split_list(flags.get(name)) != split_list(value):
-                problems.append(f"{name}={flags.get(name, '')} (expected {value})")
+            expected = value if value is not None else FLAGS[name].default  # Mesos shows its default
+            if FLAGS[name].merge == "list" and split_list(flags.get(name)) != split_list(expected):
+                problems.append(f"{name}={flags.get(name, '')} (expected {expected})")
             elif FLAGS[name].merge == "value" and flags.get(name) != value and value is not None:
                 problems.append(f"{name}={flags.get(name, '')} (expected {value})")
         if desired.present and work_dir and flags.get("work_dir", "") != work_dir:

@@ -283,18 +283,22 @@ def module_parameters(manifest: dict[str, Any], module: str) -> list[tuple[str, 
 @dataclass(frozen=True)
 class OurFlag:
     """A flag of the agent that the collection sets. ``merge``: "list" for a comma-separated list that
-    keeps the operator's items and adds ours after them; "value" for a value of ours alone."""
+    keeps the operator's items and adds ours after them; "value" for a value of ours alone. ``default``:
+    Mesos's value when the flag is not given (src/slave/flags.cpp), which our items join."""
 
     name: str
     merge: str
     description: str = ""
+    default: str | None = None
 
 
 # modules and modules_dir are planned as files (the manifest), not as values: see plan_flag_values.
 FLAGS: dict[str, OurFlag] = {flag.name: flag for flag in (
     OurFlag("hooks", "list", "the hook modules the agent runs, in order"),
     OurFlag("modules", "value", "file:// of the modules manifest (not with --modules_dir)"),
-    OurFlag("isolation", "list", "isolators of the Mesos containerizer (linux/seccomp)"),
+    # the same default in every release 1.4.3 to 1.11.0 (tests/vectors/mesos_releases.json): without it,
+    # --isolation=linux/seccomp alone would drop the cpu and memory isolators
+    OurFlag("isolation", "list", "isolators of the Mesos containerizer (linux/seccomp)", "posix/cpu,posix/mem"),
     OurFlag("seccomp_config_dir", "value", "directory of seccomp profiles"),
     OurFlag("seccomp_profile_name", "value", "the default seccomp profile's file name"),
 )}
@@ -311,7 +315,7 @@ def merge_flag(name: str, current: str | None, ours: str | list[str] | None, rem
     if flag is None:
         raise AgentConfigError(f"flags: {name!r} is not a flag this collection sets; known: {', '.join(sorted(FLAGS))}")
     if flag.merge == "list":
-        items = split_list(current)
+        items = split_list(current if current is not None else flag.default)
         drop = set(split_list(remove) if isinstance(remove, str) else (remove or []))
         add = split_list(ours) if isinstance(ours, str) else list(ours or [])
         kept = [item for item in items if item not in drop and item not in add]
@@ -321,7 +325,8 @@ def merge_flag(name: str, current: str | None, ours: str | list[str] | None, rem
         for item in result:
             if item not in seen:
                 seen.append(item)
-        return ",".join(seen) or None
+        # Mesos's own default needs no flag of ours
+        return None if ",".join(seen) == (flag.default or "") else ",".join(seen) or None
     if remove is not None:
         return None if current == remove else current
     return ours if ours is not None else current

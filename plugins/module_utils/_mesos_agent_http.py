@@ -77,3 +77,14 @@ class Endpoint:
                    else "the system's CAs (agent_http_ca_path is empty)")
                 + " and name the URL's host: set agent_http_ca_path to the CA file on the agent host that signed it, "
                   "or agent_http_validate_certs=false to skip the check")
+
+
+def agent_flags(endpoint: Endpoint) -> tuple[dict[str, str] | None, Response]:
+    """GET /flags: the flags the agent runs with, stringified (None when it does not answer them), and the answer."""
+    answer = endpoint.get("/flags")
+    try:
+        body = answer.json() if answer.status == 200 else None
+    except ValueError:
+        return None, answer
+    flags = body.get("flags") if isinstance(body, dict) else None
+    return ({k: str(v) for k, v in flags.items()} if isinstance(flags, dict) else None), answer

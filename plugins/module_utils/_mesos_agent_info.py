@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_config import (
     AgentConfigError, environment_file, exec_start_argv, flags_from, libprocess_ssl, split_list, unit_environment)
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_http import Endpoint
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_http import Endpoint, agent_flags
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._platform import AGENT_UNITS, PlatformError, agent_unit
 
 UNIT_PROPERTIES = ("Id", "LoadState", "ActiveState", "SubState", "MainPID", "ExecStart", "Environment",
@@ -348,3 +348,20 @@ def read_version(info: AgentInfo, endpoint: Endpoint) -> None:
             info.version_error = "its /version is not JSON"
             return
     info.version_error = answer.error or f"HTTP {answer.status}"
+
+
+def read_flags(info: AgentInfo, endpoint: Endpoint) -> dict[str, str] | None:
+    """The running agent's /flags (those with a value, stringified), None when it does not answer them."""
+    if not info.running:
+        return None
+    return agent_flags(endpoint)[0]
+
+
+def read_help(host: Host, info: AgentInfo) -> str | None:
+    """The running agent binary's --help (every flag its build has; it exits before anything starts,
+    src/slave/main.cpp), None when it cannot be asked. /proc/<pid>/exe: the binary itself, also under
+    mesos-init-wrapper and after a package upgrade replaced the file."""
+    if not info.running or info.pid <= 0:
+        return None
+    rc, out, _err = host.run([f"/proc/{info.pid}/exe", "--help"])
+    return out if rc == 0 else None

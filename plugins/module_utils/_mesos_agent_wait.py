@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_http import Endpoint
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_http import Endpoint, agent_flags
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_info import Host, systemctl_show
 
 HOOK_LOG_PREFIX = "mesos_xfs_quota_hook: "
@@ -126,11 +126,8 @@ def wait_for_agent(host: Host, service: str, endpoint: Endpoint, timeout: float 
             flags: dict[str, str] = {}
             problem = ""
             if expect is not None:
-                shown = endpoint.get("/flags")
-                try:
-                    flags = {k: str(v) for k, v in shown.json().get("flags", {}).items()} if shown.status == 200 else {}
-                except (ValueError, AttributeError):
-                    flags = {}
+                read, shown = agent_flags(endpoint)
+                flags = read or {}
                 problem = expect(flags) if flags else f"its /flags did not answer ({shown.error or shown.status})"
             if not problem:
                 return WaitResult(ok=True, tries=tries, seconds=clock() - started, flags=flags, state_status=200)

@@ -78,6 +78,13 @@ options:
       - With O(state=absent) the same items are taken out again.
     type: dict
     default: {}
+  flags_absent:
+    description:
+      - With O(state=present), flags of the same table to take out (the items of a list flag; a value only when
+        the agent's is that value), for example the C(linux/seccomp) isolator with the collection's profile on an
+        agent whose kernel no longer admits it.
+    type: dict
+    default: {}
   purge:
     description:
       - "With O(state=absent), also remove what the collection leaves by choice otherwise (for an uninstall):
@@ -188,11 +195,11 @@ from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_info 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_module import MesosModuleError, check_parameters
 
 
-def _flags(module: AnsibleModule) -> dict:
+def _flags(module: AnsibleModule, option: str = "flags") -> dict:
     out = {}
-    for name, value in module.params["flags"].items():
+    for name, value in module.params[option].items():
         if name not in FLAGS or name in ("hooks", "modules"):
-            module.fail_json(msg=f"flags: {name!r} is not a flag this module sets; known: "
+            module.fail_json(msg=f"{option}: {name!r} is not a flag this module sets; known: "
                                  f"{', '.join(n for n in sorted(FLAGS) if n not in ('hooks', 'modules'))}")
         if FLAGS[name].merge == "list":
             out[name] = [str(v) for v in (value if isinstance(value, list) else str(value).split(","))]
@@ -245,6 +252,7 @@ def _desired(module: AnsibleModule, parameters: dict) -> Desired:
     present = p["state"] == "present"
     return Desired(present=present, module=p["module"], library=p["library"] or "",
                    parameters=list(parameters.items()), other_hooks=p["other_hooks"], extra_flags=_flags(module),
+                   absent_flags=_flags(module, "flags_absent") if present else {},
                    manifest_name=p["modules_dir_manifest"], modules_file=p["modules_file"] or "",
                    modules_dir=p["modules_dir"] or "", purge=p["purge"] and not present)
 
@@ -276,6 +284,7 @@ def main() -> None:
             library_path={"type": "list", "elements": "path"},
             other_hooks={"type": "list", "elements": "str", "default": []},
             flags={"type": "dict", "default": {}},
+            flags_absent={"type": "dict", "default": {}},
             purge={"type": "bool", "default": False},
             modules_dir={"type": "path", "default": ""},
             modules_dir_manifest={"type": "str", "default": "mesos-xfs-quota.json"},

@@ -63,6 +63,25 @@ options:
     description: Seconds to wait for a starting agent to recover before asking its version (0, do not wait).
     type: float
     default: 0
+  seccomp_isolator:
+    description:
+      - Whether Mesos's C(linux/seccomp) isolator should guard the agent's Mesos-containerizer tasks with the
+        collection's profile (a task that may change its files' project id writes without limit);
+        the verdict is RV(seccomp_isolator). Decided from the running agent binary's C(--help) (whether its
+        build has the isolator), its C(/flags), its version and the kernel.
+      - V(auto) where it works. Not on Linux 5.8 or later with a released Mesos (1.11.0 or older), where
+        every Mesos-containerizer executor aborts under that isolator (MESOS-10203, fixed in no release).
+        Not when the agent's build has no such isolator, runs no Mesos containerizer, or already runs it with
+        a default profile of its own; not when C(/flags) cannot be read.
+      - V(on) also where V(auto) would not (a Mesos patched for MESOS-10203), but fails when the agent's build
+        has no such isolator or runs it with a profile of its own. V(off) never.
+    type: str
+    choices: [auto, "on", "off"]
+    default: auto
+  seccomp_profile_name:
+    description: The profile's file name in C(--seccomp_config_dir) (C(--seccomp_profile_name)).
+    type: str
+    default: mesos-xfs-quota.json
 author:
   - mesos.xfs_quota developers (@mesos-xfs-quota)
 """
@@ -110,6 +129,15 @@ parameters_checked:
   description: Whether the library's own parameter check ran (false when O(library) is not given or has none).
   returned: always
   type: bool
+seccomp_isolator:
+  description: The verdict for O(seccomp_isolator).
+  returned: always
+  type: dict
+  contains:
+    enable: {description: Whether the agent role adds the isolator and the profile., type: bool}
+    reason: {description: Why., type: str}
+  sample: {enable: false, reason: "Mesos 1.11.0 aborts every Mesos-containerizer executor under linux/seccomp on this
+    kernel (cap_last_cap 40: Linux 5.8 or later; MESOS-10203, fixed in no release)"}
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -117,7 +145,10 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_args import AGENT_ARGS, agent_of
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_hook_check import (
     HookCheck, check_hook_parameters, hook_in_manifests, tls_failure)
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_info import AgentReadError, Host, read_version
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_info import (
+    AgentReadError, Host, read_flags, read_help, read_version)
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_seccomp import (
+    MODES, SeccompIsolatorError, seccomp_isolator)
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_module import MesosModuleError
 
 
@@ -131,6 +162,8 @@ def main() -> None:
             library_path={"type": "list", "elements": "path"},
             defer_until_disk_is_ready={"type": "bool", "default": False},
             wait_timeout={"type": "float", "default": 0.0},
+            seccomp_isolator={"type": "str", "choices": list(MODES), "default": "auto"},
+            seccomp_profile_name={"type": "str", "default": "mesos-xfs-quota.json"},
         ),
         supports_check_mode=True,
     )
@@ -142,6 +175,8 @@ def main() -> None:
         if failure:
             module.fail_json(msg=failure)
         read_version(info, endpoint)
+        seccomp = seccomp_isolator(p["seccomp_isolator"], read_flags(info, endpoint), read_help(host, info),
+                                   info.version, host.read("/proc/sys/kernel/cap_last_cap"), p["seccomp_profile_name"])
         check = HookCheck()
         if p["library"]:
             check = check_hook_parameters(host, info, p["library"], p["module"], p["parameters"], p["library_path"],
@@ -150,11 +185,12 @@ def main() -> None:
                 module.fail_json(msg=check.failure, agent=info.as_result())
             for warning in check.warnings:
                 module.warn(warning)
-    except (AgentReadError, MesosModuleError) as exc:
+    except (AgentReadError, MesosModuleError, SeccompIsolatorError) as exc:
         module.fail_json(msg=str(exc))
     parameters, library = hook_in_manifests(info, p["module"])
     module.exit_json(changed=False, agent=info.as_result(), hook_parameters=parameters, hook_library=library,
-                     parameters_checked=check.checked, parameters_refused=check.refused)
+                     parameters_checked=check.checked, parameters_refused=check.refused,
+                     seccomp_isolator=seccomp.as_result())
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ using namespace mxq;
 using namespace mxq::testing;
 namespace fs = std::filesystem;
 
-// Issue 20 item 1: everything the fetcher and the task create is born in the project.
+// Everything the fetcher and the task create is born in the project.
 TEST_F(Xfs, TheRunDirectoryIsAssignedAtCreationAndEveryFileIsBornInTheProject)
 {
   Log log;
@@ -197,7 +197,7 @@ TEST_F(Xfs, ALabelOfZeroOrGarbageStillGetsALimit)
   }
 }
 
-// Issue 20 item 9: without max_limit, no label lifts a limit beyond the file system.
+// Without max_limit, no label lifts a limit beyond the file system.
 TEST_F(Xfs, ALabelCannotLiftALimitBeyondTheFileSystem)
 {
   auto core = quotas();
@@ -209,7 +209,7 @@ TEST_F(Xfs, ALabelCannotLiftALimitBeyondTheFileSystem)
   EXPECT_NE(prepared.value().note.find("capped at the file system's size"), std::string::npos) << prepared.value().note;
 }
 
-// Issue 20 item 8: empty files and short directories cost no blocks; the inode limit stops them.
+// Empty files and short directories cost no blocks; the inode limit stops them.
 TEST_F(Xfs, InodesAreLimitedToo)
 {
   auto core = quotas();

@@ -55,7 +55,7 @@ TEST_F(Xfs, RecoversAfterRestartAndClearsStaleLimits)
   EXPECT_EQ(usage(first + 2).hard_bytes, 0u);
 }
 
-// Issue 20 item 2: a walk an agent stop cuts short goes on at the next start, whatever the stop.
+// A walk an agent stop cuts short goes on at the next start, whatever the stop.
 TEST_F(Xfs, AWalkCutShortByAStopGoesOnAtTheNextStart)
 {
   std::string box = sandbox("E1", "C1");

@@ -39,7 +39,7 @@ TEST_F(Xfs, ReleasesIdAndLimitOnlyAfterGarbageCollection)
   EXPECT_EQ(core->prepare(c, DiskRequest{4, {}}).value().project_id, first) << "lowest free id again";
 }
 
-// Issue 20 item 6: a file moved out of the sandbox keeps its project id, and so its charge.
+// A file moved out of the sandbox keeps its project id, and so its charge.
 TEST_F(Xfs, AProjectStillChargedIsQuarantinedNotHandedOut)
 {
   Log log;

@@ -96,7 +96,7 @@ TEST_F(TreeWalk, ABindMountedFileIsLeftAlone)
   EXPECT_EQ(project_of(outside), 0u);
 }
 
-// Issue 20 item 5: a hard-linked file whose names are all in the tree is assigned; one with a
+// A hard-linked file whose names are all in the tree is assigned; one with a
 // name outside is not (that may be someone else's file).
 TEST_F(TreeWalk, AHardLinkedFileIsAssignedWhenEveryNameIsInTheTree)
 {
@@ -118,7 +118,7 @@ TEST_F(TreeWalk, AHardLinkedFileIsAssignedWhenEveryNameIsInTheTree)
       << describe(stats);
 }
 
-// Issue 20 item 3: no depth is too deep; the fds held stay bounded (closed levels are reopened
+// No depth is too deep; the fds held stay bounded (closed levels are reopened
 // by file handle and read on from where they were).
 TEST_F(TreeWalk, NoDepthIsTooDeepAndTheOpenDirectoriesStayBounded)
 {
@@ -144,7 +144,7 @@ TEST_F(TreeWalk, NoDepthIsTooDeepAndTheOpenDirectoriesStayBounded)
   EXPECT_EQ(usage(first).used_inodes, 1u + 400u + 400u + 1u);
 }
 
-// Issue 20 item 4: no entry cap.
+// No entry cap.
 TEST_F(TreeWalk, EveryEntryIsAssignedHoweverMany)
 {
   std::string box = sandbox("E1", "C1");

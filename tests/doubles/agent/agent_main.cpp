@@ -12,6 +12,7 @@
 //     kind, mesosVersion equal to the agent's unless compatible() admits it); any error exits;
 //   * hook_manager: each --hooks module created with its parameters, then the hook callbacks in
 //     the agent's order, one at a time (the agent holds one global hook mutex);
+//   * containerizer: the Mesos containerizer's linux/seccomp isolator created at start-up;
 //   * http_endpoints, http_authentication, recovery, libprocess_ssl: GET /health, /flags, /state
 //     and /version, with TLS when libprocess would (LIBPROCESS_SSL_*); /health answers while the
 //     agent recovers, /state only once it has recovered (--double_recovery_secs), and a recovery can
@@ -33,6 +34,7 @@
 
 #include "agent.hpp"
 #include "agent_flags.hpp"
+#include "containerizer.hpp"
 #include "exits.hpp"
 #include "hook_manager.hpp"
 #include "http_endpoints.hpp"
@@ -118,6 +120,10 @@ int main(int argc, char** argv)
   Flags shown = flags_shown(loaded, release);
   if (modules_flag) {
     shown["modules"] = debug_string(*modules_flag);
+  }
+  // src/slave/main.cpp: the containerizer after the hooks ("Failed to create a containerizer")
+  if (auto error = containerizer_error(flags, release)) {
+    exit_as_agent("Failed to create a containerizer: " + *error);
   }
   std::cerr << "mesos-agent-double (a test double of mesos-agent " << agent_version << "): " << hooks.size()
             << " hook(s) installed" << std::endl;

@@ -84,6 +84,8 @@ class FakeAgentHost(Host):
         if argv[0] == "date":
             self.clock += 1
             return 0, f"{self.clock}\n", ""
+        if argv == ["/proc/4242/exe", "--help"] and self.running:  # stout's usage(): every flag of the build
+            return 0, "Usage: mesos-agent [options]\n\n" + "".join(f"  --{name}=VALUE\n" for name in sorted(KNOWN_FLAGS)), ""
         if argv[0] == "journalctl":
             return 0, "\n".join(self.journal) + "\n", ""
         return 1, "", f"not modelled: {argv}"
@@ -157,7 +159,8 @@ class FakeAgentHost(Host):
                                          f'      value: "{param["value"]}"\n    }}\n')
                     modules_text += "  }\n"
                 modules_text += "}\n"
-        self.flags_shown = dict(flags)
+        # /flags shows every flag that has a value, a default too (src/slave/http.cpp Http::_flags)
+        self.flags_shown = {"isolation": "posix/cpu,posix/mem", **flags}
         if "modules" in flags:
             self.flags_shown["modules"] = modules_text
         self.running, self.state = True, "active"

@@ -15,7 +15,8 @@ from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_confi
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_guard import GuardConfig, guard
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_hook_check import (
     HookCheck, check_hook_parameters, hook_in_manifests, tls_failure)
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_info import read_agent
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_info import read_agent, read_flags, read_help
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_seccomp import seccomp_isolator
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_wait import (
     WaitResult, reason_from_journal, wait_for_agent)
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_module import ParameterCheck
@@ -39,11 +40,12 @@ def agent(tmp_path, style="systemd_dropin", modules_dir=False, **kwargs):
     return host
 
 
-def run(host, tmp_path, library=LIB, present=True, check_mode=False, **params):
+def run(host, tmp_path, library=LIB, present=True, check_mode=False, extra_flags=None, absent_flags=None, **params):
     info = read_agent(host, host.service, flags_dir=str(host.flags_dir),
                       modules_file=str(tmp_path / "etc/mesos-agent/modules.json"))
     parameters = [("work_dir", info.work_dir), *sorted({"project_ids": "20000-29999", **params}.items())]
-    desired = Desired(present=present, module="mesos_xfs_quota_hook", library=library, parameters=parameters)
+    desired = Desired(present=present, module="mesos_xfs_quota_hook", library=library, parameters=parameters,
+                      extra_flags=extra_flags or {}, absent_flags=absent_flags or {})
     delivery = FlagDelivery(style=info.flags_style, service=host.service, flags_dir=str(host.flags_dir),
                             unit_dir=str(tmp_path / "etc/systemd/system"))
     return converge(host, info, desired, delivery, FakeEndpoint(host), check_mode, wait_timeout=10, wait_delay=0,
@@ -166,6 +168,53 @@ def test_the_seccomp_flags_are_a_table_entry():
     assert merge_flag("isolation", "posix/cpu,posix/mem", ["linux/seccomp"]) == "posix/cpu,posix/mem,linux/seccomp"
     assert merge_flag("isolation", "posix/cpu,linux/seccomp", None, remove=["linux/seccomp"]) == "posix/cpu"
     assert merge_flag("seccomp_profile_name", None, "default.json") == "default.json"
+
+
+SECCOMP = {"isolation": ["linux/seccomp"], "seccomp_config_dir": "/etc/mesos/seccomp",
+           "seccomp_profile_name": "mesos-xfs-quota.json"}
+
+
+@pytest.mark.parametrize("style", ["systemd_dropin", "flag_files"])
+def test_the_seccomp_isolator_goes_in_and_out_again_while_the_hook_stays(tmp_path, style):
+    host = agent(tmp_path, style=style)
+    run(host, tmp_path, extra_flags=SECCOMP)
+    assert host.flags_shown["isolation"] == "posix/cpu,posix/mem,linux/seccomp"
+    assert host.flags_shown["seccomp_profile_name"] == "mesos-xfs-quota.json"
+    outcome = run(host, tmp_path, absent_flags=SECCOMP)
+    assert outcome.changed and "mesos_xfs_quota_hook" in host.flags_shown["hooks"]
+    assert host.flags_shown["isolation"] == "posix/cpu,posix/mem"  # Mesos's default, no flag of ours
+    assert not {"seccomp_config_dir", "seccomp_profile_name"} & set(host.flags_shown)
+    assert not any("isolation" in arg.lower() for arg in host.started_with[0] + host.started_with[1])
+    assert not run(host, tmp_path, absent_flags=SECCOMP).changed
+
+
+def test_flags_absent_keeps_what_is_not_ours(tmp_path):
+    host = agent(tmp_path)
+    host.argv_flags += ["--isolation=posix/cpu,linux/seccomp", "--seccomp_config_dir=/site",
+                        "--seccomp_profile_name=site.json"]
+    host.start()
+    run(host, tmp_path, absent_flags={"seccomp_config_dir": "/etc/mesos/seccomp",
+                                      "seccomp_profile_name": "mesos-xfs-quota.json"})
+    assert (host.flags_shown["seccomp_config_dir"], host.flags_shown["seccomp_profile_name"]) == ("/site", "site.json")
+
+
+def test_an_isolator_joins_mesos_default_isolators_when_the_agent_sets_none():
+    # Mesos's default (src/slave/flags.cpp) is what an unset --isolation means: ours joins it, never replaces it
+    assert merge_flag("isolation", None, ["linux/seccomp"]) == "posix/cpu,posix/mem,linux/seccomp"
+    # and taken out again, Mesos's default needs no flag
+    assert merge_flag("isolation", "posix/cpu,posix/mem,linux/seccomp", None, remove=["linux/seccomp"]) is None
+
+
+def test_the_seccomp_verdict_asks_the_running_binary_and_its_flags(tmp_path):
+    host = agent(tmp_path)
+    info = read_agent(host, host.service)
+    flags, help_text = read_flags(info, FakeEndpoint(host)), read_help(host, info)
+    assert ["/proc/4242/exe", "--help"] in host.commands and flags["work_dir"] == info.work_dir
+    assert seccomp_isolator("auto", flags, help_text, "1.11.0", "37", "p.json").enable
+    host.running = False
+    stopped = read_agent(host, host.service)
+    assert read_flags(stopped, FakeEndpoint(host)) is None and read_help(host, stopped) is None
+    assert not seccomp_isolator("auto", None, None, "", "37", "p.json").enable
 
 
 def test_wait_sees_recovery_then_the_flags():
