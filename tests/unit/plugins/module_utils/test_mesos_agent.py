@@ -170,13 +170,13 @@ def test_the_seccomp_flags_are_a_table_entry():
     assert merge_flag("seccomp_profile_name", None, "default.json") == "default.json"
 
 
-
 def test_a_list_flag_keeps_the_operators_items_first_once_each_and_ours_after_them():
     assert merge_flag("hooks", "a,b,a", ["c", "a"]) == "b,c,a"  # ours moves behind the operator's, once
     assert merge_flag("hooks", "a,b,c", "c,d") == "a,b,c,d"  # ours as text
     assert merge_flag("hooks", "a,b,c", None, remove="b,c") == "a"  # removed as text
     assert merge_flag("hooks", "x", None, remove=["x"]) is None  # nothing left, and no default to keep
     assert merge_flag("hooks", None, None) is None
+
 
 SECCOMP = {"isolation": ["linux/seccomp"], "seccomp_config_dir": "/etc/mesos/seccomp",
            "seccomp_profile_name": "mesos-xfs-quota.json"}
