@@ -148,7 +148,7 @@ from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_hook_
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_info import (
     AgentReadError, Host, read_flags, read_help, read_version)
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_seccomp import (
-    MODES, SeccompIsolatorError, seccomp_isolator)
+    MODES, SeccompIsolatorError, read_cap_last_cap, seccomp_isolator)
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_module import MesosModuleError
 
 
@@ -176,7 +176,7 @@ def main() -> None:
             module.fail_json(msg=failure)
         read_version(info, endpoint)
         seccomp = seccomp_isolator(p["seccomp_isolator"], read_flags(info, endpoint), read_help(host, info),
-                                   info.version, host.read("/proc/sys/kernel/cap_last_cap"), p["seccomp_profile_name"])
+                                   info.version, read_cap_last_cap(host.read), p["seccomp_profile_name"])
         check = HookCheck()
         if p["library"]:
             check = check_hook_parameters(host, info, p["library"], p["module"], p["parameters"], p["library_path"],
