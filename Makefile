@@ -26,7 +26,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
 export ANSIBLE_FORCE_COLOR ?= 0
 
 .PHONY: help deps demo test lint sanity units integration molecule bench vm-image vm-up vm-down build hook clean \
-        galaxy matrix matrix-sanity churn-soak sanity-only units-only
+        galaxy matrix matrix-sanity churn-soak check-converged sanity-only units-only
 .PHONY: hook-sanitized sanitize fuzz
 .PHONY: hook-bullseye integration-bullseye molecule-bullseye hook-versions test-more test-checks molecule-scenarios
 
@@ -99,7 +99,7 @@ molecule-scenarios: deps
 # Longer checks kept out of CI's hour: the hook role with agents of two Mesos versions, the second
 # kernel, and the sanity tests on the older ansible-core versions (CI runs their unit tests). Run
 # before a release.
-test-more: hook-versions integration-bullseye matrix-sanity churn-soak  ## the checks kept out of CI's hour
+test-more: hook-versions integration-bullseye matrix-sanity churn-soak check-converged  ## the checks kept out of CI's hour
 	@echo "make test-more: all passed"
 
 # ---- test kinds ----------------------------------------------------------------------------------
@@ -133,6 +133,11 @@ matrix: deps hook  ## unit tests on the other ansible-core versions the collecti
 
 matrix-sanity: deps hook  ## sanity and unit tests on the other ansible-core versions (test-more)
 	@$(MAKE) --no-print-directory matrix MATRIX_CHECKS="units-only sanity-only"
+
+# site.yml --check --diff on a converged host (CI runs it on a fresh one, in the rollout scenario).
+check-converged: deps hook  ## the rollout scenario's converge, then site.yml in check mode on it (test-more)
+	@trap 'molecule destroy -s rollout' EXIT; \
+	for step in destroy create prepare converge check; do molecule $$step -s rollout || exit 1; done
 
 # The hook target with 10,000 launch/remove/GC cycles (CI runs 2,000).
 churn-soak: deps hook hook-sanitized  ## the hook integration target with 10,000 churn cycles (test-more)
