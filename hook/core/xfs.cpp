@@ -411,11 +411,14 @@ bool gone_beneath(int dir_fd, const char* relative)
 
 Expected<std::string> real_path(const std::string& path)
 {
-  std::unique_ptr<char, decltype(&std::free)> resolved(realpath(path.c_str(), nullptr), &std::free);
-  if (!resolved) {
+  // A buffer of ours, not realpath's allocation: under ASan, in a process that is not (a role's
+  // parameter check loads the library with dlopen), the interceptor reached glibc's compat realpath,
+  // which refuses a null buffer with EINVAL
+  char resolved[PATH_MAX];
+  if (realpath(path.c_str(), resolved) == nullptr) {
     return sys_error("realpath", path, errno);
   }
-  return std::string(resolved.get());
+  return std::string(resolved);
 }
 
 Expected<uint64_t> filesystem_bytes(int fd)
