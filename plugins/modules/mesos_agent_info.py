@@ -175,7 +175,9 @@ def main() -> None:
         if failure:
             module.fail_json(msg=failure)
         read_version(info, endpoint)
-        seccomp = seccomp_isolator(p["seccomp_isolator"], read_flags(info, endpoint), read_help(host, info),
+        # off needs only /flags (what is ours to take out): the agent binary is not run for it
+        help_text = read_help(host, info) if p["seccomp_isolator"] != "off" else None
+        seccomp = seccomp_isolator(p["seccomp_isolator"], read_flags(info, endpoint), help_text,
                                    info.version, read_cap_last_cap(host.read), p["seccomp_profile_name"])
         check = HookCheck()
         if p["library"]:
