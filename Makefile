@@ -26,7 +26,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
 export ANSIBLE_FORCE_COLOR ?= 0
 
 .PHONY: help deps demo test lint sanity units integration molecule bench vm-image vm-up vm-down build hook clean \
-        galaxy matrix sanity-only units-only
+        galaxy matrix matrix-sanity churn-soak sanity-only units-only
 .PHONY: hook-sanitized sanitize fuzz
 .PHONY: hook-bullseye integration-bullseye molecule-bullseye hook-versions test-more test-checks molecule-scenarios
 
@@ -81,8 +81,8 @@ demo: deps hook  ## boot a VM, roll the hook out to its agent (test double), sho
 # Lines carry their lane's name; each lane stops at its first failure, the others run on, `test`
 # fails if any did and then ends with the failure lines of each lane that failed (tests/lanes.sh).
 MOLECULE_SCENARIOS   := $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml))
-MOLECULE_WITH_CHECKS ?= agent_variants
-MOLECULE_OWN_LANE    ?= cluster uninstall
+MOLECULE_WITH_CHECKS ?= uninstall
+MOLECULE_OWN_LANE    ?= cluster agent_variants
 test: deps hook hook-sanitized  ## every kind of test CI runs; fails if any fails
 	@tests/lanes.sh $(BUILD)/test-logs \
 	    checks "$(MAKE) --no-print-directory test-checks" \
@@ -96,9 +96,10 @@ test-checks: lint galaxy sanity units sanitize matrix integration
 molecule-scenarios: deps
 	@for s in $(SCENARIOS); do echo "== molecule test -s $$s"; molecule test -s $$s; done
 
-# Longer checks kept out of CI's hour (measured: with them `make test` would take about 70 min
-# there): the hook role with agents of two Mesos versions, and the second kernel. Run before a release.
-test-more: hook-versions integration-bullseye  ## the Mesos-versions and Debian 11 checks (not in CI: time)
+# Longer checks kept out of CI's hour: the hook role with agents of two Mesos versions, the second
+# kernel, and the sanity tests on the older ansible-core versions (CI runs their unit tests). Run
+# before a release.
+test-more: hook-versions integration-bullseye matrix-sanity churn-soak  ## the checks kept out of CI's hour
 	@echo "make test-more: all passed"
 
 # ---- test kinds ----------------------------------------------------------------------------------
@@ -114,20 +115,28 @@ sanity-only:
 	git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- ./ $$dest/; \
 	cd $$dest && ansible-test sanity --color no --python 3.11
 
-# Every ansible-core minor version that meta/runtime.yml's requires_ansible admits runs the sanity
-# and unit tests: the pinned one (.venv) in `sanity` and `units`, the older ones here, each in its
-# own venv from the package index. Keep MATRIX and requires_ansible in step.
+# Every ansible-core minor version that meta/runtime.yml's requires_ansible admits runs the unit
+# tests (and, in test-more, the sanity tests): the pinned one (.venv) in `sanity` and `units`, the
+# older ones here, each in its own venv from the package index. Keep MATRIX and requires_ansible in step.
 MATRIX ?= 2.17 2.18
-matrix: deps hook  ## sanity and unit tests on the other ansible-core versions the collection claims
+MATRIX_CHECKS ?= units-only
+matrix: deps hook  ## unit tests on the other ansible-core versions the collection claims (MATRIX_CHECKS)
 	@for v in $(MATRIX); do \
 	    venv=$(BUILD)/matrix/$$v; \
 	    if [ ! -f $$venv/.stamp ] || [ tests/requirements-matrix.txt -nt $$venv/.stamp ]; then \
 	        python3 -m venv $$venv && $$venv/bin/pip install -q --disable-pip-version-check \
 	            "ansible-core~=$$v.0" -r tests/requirements-matrix.txt && touch $$venv/.stamp; fi; \
 	    echo "== ansible-core $$($$venv/bin/python -c 'import ansible.release as r; print(r.__version__)')"; \
-	    $(MAKE) --no-print-directory units-only sanity-only BIN=$$venv/bin \
+	    $(MAKE) --no-print-directory $(MATRIX_CHECKS) BIN=$$venv/bin \
 	        ANSIBLE_TEST_PIP=$$(sed -n "s/^ *pip='\([0-9.]*\)',/\1/p" $$venv/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py); \
 	done
+
+matrix-sanity: deps hook  ## sanity and unit tests on the other ansible-core versions (test-more)
+	@$(MAKE) --no-print-directory matrix MATRIX_CHECKS="units-only sanity-only"
+
+# The hook target with 10,000 launch/remove/GC cycles (CI runs 2,000).
+churn-soak: deps hook hook-sanitized  ## the hook integration target with 10,000 churn cycles (test-more)
+	@$(MAKE) --no-print-directory integration TARGETS=hook INTEGRATION_ARGS="-e mxq_churn_cycles=10000"
 
 # The hook role on this host against two agent doubles of different Mesos versions (no VM; builds
 # the hook once per version into .build/test-hook-versions, kept between runs).
@@ -141,7 +150,7 @@ units-only:
 
 integration: deps hook hook-sanitized  ## real-kernel integration targets in a throw-away VM
 	@trap '$(VM_SH) down itest' EXIT; $(VM_SH) up itest >/dev/null; \
-	ANSIBLE_ROLES_PATH=tests/integration/targets:roles ansible-playbook -i "$$($(VM_SH) inventory itest)" tests/integration/run.yml $(if $(TARGETS),-e targets=$(TARGETS))
+	ANSIBLE_ROLES_PATH=tests/integration/targets:roles ansible-playbook -i "$$($(VM_SH) inventory itest)" tests/integration/run.yml $(if $(TARGETS),-e targets=$(TARGETS)) $(INTEGRATION_ARGS)
 
 molecule: deps  ## every Molecule scenario on the QEMU VM
 	molecule test --all

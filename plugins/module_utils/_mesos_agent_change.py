@@ -75,37 +75,49 @@ def _legacy_backups(host: Host, directories: list[str]) -> list[str]:
     return found
 
 
-def plan(host: Host, info: AgentInfo, desired: Desired, delivery: FlagDelivery) -> Plan:
-    """The files (path -> content, None: absent) and the flags the agent must show afterwards."""
-    result = Plan()
-    modules_dir = desired.modules_dir or info.modules_dir
-    result.modules_dir = modules_dir
+def _plan_modules_dir(info: AgentInfo, desired: Desired, modules_dir: str, result: Plan) -> None:
+    """--modules_dir: our manifest file there, and no other file of it declaring our module."""
+    if info.flags.get("modules") and not desired.modules_dir:
+        result.conflicts.append(f"the agent has both --modules and --modules_dir ({modules_dir}); "
+                                "Mesos refuses that: remove one of them")
     ours_in_manifest = desired.library and desired.present
-    if modules_dir:
-        if info.flags.get("modules") and not desired.modules_dir:
-            result.conflicts.append(f"the agent has both --modules and --modules_dir ({modules_dir}); "
-                                    "Mesos refuses that: remove one of them")
-        own = os.path.join(modules_dir, desired.manifest_name)
-        # every other file there that declares our module would be loaded too: it goes
-        for path, manifest in info.modules_files.items():
-            if path != own and module_parameters(manifest, desired.module) is not None:
-                result.files[path] = None
-        ours = manifest_with(None, desired.library, desired.module, desired.parameters)
-        result.files[own] = manifest_text(ours) if ours_in_manifest else None
-        result.manifest_path = own
-        result.manifest = ours if ours_in_manifest else {"libraries": []}
-        modules_flag = None
-    else:
-        path = desired.modules_file or info.modules_path
-        current = info.modules if not desired.modules_file else _read_manifest(host, path)
-        manifest = (manifest_with(current, desired.library, desired.module, desired.parameters) if ours_in_manifest
-                    else manifest_without(current, desired.module))
-        result.manifest, result.manifest_path = manifest, path
-        if desired.purge and not manifest.get("libraries"):
+    own = os.path.join(modules_dir, desired.manifest_name)
+    # every other file there that declares our module would be loaded too: it goes
+    for path, manifest in info.modules_files.items():
+        if path != own and module_parameters(manifest, desired.module) is not None:
             result.files[path] = None
-        elif ours_in_manifest or host.read(path) is not None:
-            result.files[path] = manifest_text(manifest)
-        modules_flag = f"file://{path}" if manifest.get("libraries") else None
+    ours = manifest_with(None, desired.library, desired.module, desired.parameters)
+    result.files[own] = manifest_text(ours) if ours_in_manifest else None
+    result.manifest_path = own
+    result.manifest = ours if ours_in_manifest else {"libraries": []}
+
+
+def _plan_modules_file(host: Host, info: AgentInfo, desired: Desired, result: Plan) -> str | None:
+    """--modules: our module added to or removed from its manifest; the flag's new value (None: no flag)."""
+    ours_in_manifest = desired.library and desired.present
+    path = desired.modules_file or info.modules_path
+    current = info.modules if not desired.modules_file else _read_manifest(host, path)
+    manifest = (manifest_with(current, desired.library, desired.module, desired.parameters) if ours_in_manifest
+                else manifest_without(current, desired.module))
+    result.manifest, result.manifest_path = manifest, path
+    if desired.purge and not manifest.get("libraries"):
+        result.files[path] = None
+    elif ours_in_manifest or host.read(path) is not None:  # no manifest created only to say "no libraries"
+        result.files[path] = manifest_text(manifest)
+    return f"file://{path}" if manifest.get("libraries") else None
+
+
+def _extra_flag_value(name: str, wanted: Any, info: AgentInfo, desired: Desired) -> str | None:
+    """One of our flags beyond modules and hooks: list flags keep the agent's other items."""
+    if FLAGS[name].merge == "list":
+        return merge_flag(name, info.flags.get(name), wanted if desired.present else None,
+                          remove=None if desired.present else wanted)
+    return wanted if desired.present else merge_flag(name, info.flags.get(name), None, remove=wanted)
+
+
+def _flag_values(info: AgentInfo, desired: Desired, delivery: FlagDelivery, modules_dir: str,
+                 modules_flag: str | None) -> dict[str, str | None]:
+    """Every flag of ours as the agent must show it afterwards (None: not set)."""
     values: dict[str, str | None] = {}
     ours = [h for h in desired.other_hooks if h != desired.module] + ([desired.module] if desired.present else [])
     values["hooks"] = merge_flag("hooks", info.flags.get("hooks"), ours, remove=None if desired.present else [desired.module])
@@ -114,22 +126,44 @@ def plan(host: Host, info: AgentInfo, desired: Desired, delivery: FlagDelivery) 
     elif delivery.style == "flag_files":
         values["modules"] = None  # a stale modules flag file beside --modules_dir stops the agent
     for name, wanted in desired.extra_flags.items():
-        if FLAGS[name].merge == "list":
-            values[name] = merge_flag(name, info.flags.get(name), wanted if desired.present else None,
-                                      remove=None if desired.present else wanted)
-        else:
-            values[name] = wanted if desired.present else merge_flag(name, info.flags.get(name), None, remove=wanted)
+        values[name] = _extra_flag_value(name, wanted, info, desired)
+    values.update(_flags_taken_out(info, desired))
+    return values
+
+
+def _flags_taken_out(info: AgentInfo, desired: Desired) -> dict[str, str | None]:
+    """Flags of ``desired.absent_flags`` without our items (what an earlier run added)."""
+    values: dict[str, str | None] = {}
     for name, unwanted in desired.absent_flags.items():
         kept = merge_flag(name, info.flags.get(name), None, remove=unwanted)
         # nothing of ours in it: not our flag to write (the operator's may come from their own unit)
         if name not in desired.extra_flags and kept != info.flags.get(name):
             values[name] = kept
-    result.flags = values
-    result.files.update(delivery.files(values))
+    return values
+
+
+def _remove_legacy_backups(host: Host, delivery: FlagDelivery, modules_dir: str, result: Plan) -> None:
+    """Backups an earlier release left beside the live files go: Mesos reads them there."""
     for path in _legacy_backups(host, [delivery.flags_dir if delivery.style == "flag_files" else "",
                                        modules_dir, os.path.dirname(result.manifest_path),
                                        os.path.dirname(delivery.dropin_path)]):
         result.files[path] = None
+
+
+def plan(host: Host, info: AgentInfo, desired: Desired, delivery: FlagDelivery) -> Plan:
+    """The files (path -> content, None: absent) and the flags the agent must show afterwards."""
+    result = Plan()
+    modules_dir = desired.modules_dir or info.modules_dir
+    result.modules_dir = modules_dir
+    modules_flag = None
+    if modules_dir:
+        _plan_modules_dir(info, desired, modules_dir, result)
+    else:
+        modules_flag = _plan_modules_file(host, info, desired, result)
+    values = _flag_values(info, desired, delivery, modules_dir, modules_flag)
+    result.flags = values
+    result.files.update(delivery.files(values))
+    _remove_legacy_backups(host, delivery, modules_dir, result)
     result.conflicts += conflicts(info, values, delivery)
     return result
 

@@ -308,6 +308,24 @@ def split_list(value: str | None) -> list[str]:
     return [item.strip() for item in (value or "").split(",") if item.strip()]
 
 
+def _items(value: str | list[str] | None) -> list[str]:
+    """A list flag's items, from its text ("a,b") or a list."""
+    return split_list(value) if isinstance(value, str) else list(value or [])
+
+
+def _merged_list(flag: OurFlag, current: str | None, ours: str | list[str] | None,
+                 remove: list[str] | str | None) -> str | None:
+    """A list flag with ``ours`` added after the operator's items and ``remove`` taken out."""
+    items = split_list(current if current is not None else flag.default)
+    drop = set(_items(remove))
+    add = _items(ours)
+    kept = [item for item in items if item not in drop and item not in add]
+    # an operator's own items stay before ours; unique, in order
+    merged = ",".join(dict.fromkeys(kept + [item for item in add if item not in kept]))
+    # Mesos's own default needs no flag of ours
+    return None if merged == (flag.default or "") else merged or None
+
+
 def merge_flag(name: str, current: str | None, ours: str | list[str] | None, remove: list[str] | str | None = None) -> str | None:
     """The value of flag ``name`` with ours in (``ours``) or out (``remove``: our items or value), as FLAGS
     says; None when the flag has no value left."""
@@ -315,18 +333,7 @@ def merge_flag(name: str, current: str | None, ours: str | list[str] | None, rem
     if flag is None:
         raise AgentConfigError(f"flags: {name!r} is not a flag this collection sets; known: {', '.join(sorted(FLAGS))}")
     if flag.merge == "list":
-        items = split_list(current if current is not None else flag.default)
-        drop = set(split_list(remove) if isinstance(remove, str) else (remove or []))
-        add = split_list(ours) if isinstance(ours, str) else list(ours or [])
-        kept = [item for item in items if item not in drop and item not in add]
-        result = kept + [item for item in add if item not in kept]
-        # an operator's own items stay before ours; unique, in order
-        seen: list[str] = []
-        for item in result:
-            if item not in seen:
-                seen.append(item)
-        # Mesos's own default needs no flag of ours
-        return None if ",".join(seen) == (flag.default or "") else ",".join(seen) or None
+        return _merged_list(flag, current, ours, remove)
     if remove is not None:
         return None if current == remove else current
     return ours if ours is not None else current

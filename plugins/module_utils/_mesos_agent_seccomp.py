@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 ISOLATOR = "linux/seccomp"
 MODES = ("auto", "on", "off")
@@ -23,6 +23,13 @@ MODES = ("auto", "on", "off")
 # aborts each executor under this isolator (MESOS-10203, fixed on master after 1.11.0, in no release).
 FIRST_UNKNOWN_CAPABILITY = 38
 FIRST_RELEASE_WITH_FIX = (1, 12, 0)
+CAP_LAST_CAP = "/proc/sys/kernel/cap_last_cap"
+
+
+def read_cap_last_cap(read: Callable[[str, int], str | None]) -> str | None:
+    """The kernel's last capability. A small read: a sysctl file refuses a read of more than the kernel
+    will allocate (ENOMEM for 4 MiB on Linux 6.x)."""
+    return read(CAP_LAST_CAP, 64)
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,7 @@ def _cannot(flags: Mapping[str, str] | None, built: bool | None, version: str, c
     try:
         last = int((cap_last_cap or "").strip())
     except ValueError:
-        return "the kernel's /proc/sys/kernel/cap_last_cap could not be read"
+        return f"the kernel's {CAP_LAST_CAP} could not be read"
     numbers = _numbers(version)
     if last >= FIRST_UNKNOWN_CAPABILITY and (numbers is None or numbers < FIRST_RELEASE_WITH_FIX):
         return (f"Mesos {version or '(version unknown)'} aborts every Mesos-containerizer executor under {ISOLATOR} "

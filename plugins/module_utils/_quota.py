@@ -64,36 +64,61 @@ def check_soft_hard(limits: dict[str, int], where: str, written: dict[str, str] 
             )
 
 
-def parse_request(item: dict[str, Any], where: str, names: ProjectFiles, check_mode: bool = False) -> QuotaRequest:
-    """Validate one item (selector, sizes, soft <= hard, name known, mount point given) without touching XFS."""
-    chosen = [key for key in SELECTORS if item.get(key) is not None]
-    if len(chosen) != 1:
-        raise ProjectFileError(f"{where}name/id/path: give exactly one of name, id or path (got {chosen or 'none'})")
-    state = item.get("state") or "present"
+def _written_limits(item: dict[str, Any], where: str, state: str) -> dict[str, Any]:
+    """The limits the item gives, as written; none with state=absent, which clears them all."""
     written = {key: item[key] for key in LIMIT_OPTIONS if item.get(key) is not None}
     if state == "absent" and written:
         raise ProjectFileError(
             f"{where}state: absent clears every limit of the project; do not give {', '.join(written)} with it")
+    return written
+
+
+def _parsed_limits(written: dict[str, Any], where: str) -> dict[str, int]:
+    """The written limits in bytes (block limits) or counts (inodes); a soft one above its hard one is an error."""
     limits = {key: (parse_size if key in BLOCK_LIMITS else parse_count)(value, where + key) for key, value in written.items()}
     check_soft_hard(limits, where, written)
-    request = QuotaRequest(where=where, state=state, name=item.get("name"), mountpoint=item.get("mountpoint"),
-                           limits=limits, written={key: str(value) for key, value in written.items()})
+    return limits
+
+
+def _validate_selector(item: dict[str, Any], request: QuotaRequest) -> None:
+    """The item's id, path and mount point checked (the id and path kept in ``request``)."""
+    where = request.where
     if item.get("id") is not None:
         request.project_id = validate_id(item["id"], where + "id")
     if item.get("path") is not None:
         request.path = validate_path(item["path"], where + "path")
     if item.get("mountpoint") is not None:
         validate_path(item["mountpoint"], where + "mountpoint")
+
+
+def _resolve_name(request: QuotaRequest, names: ProjectFiles, check_mode: bool) -> None:
+    """The id of the item's project name from projid; a name not there yet is predicted in check mode only."""
+    where = request.where
+    validate_name(request.name, where + "name")
+    request.project_id = names.id_of(request.name)
+    if request.project_id is not None:
+        return
+    if not check_mode:
+        raise ProjectFileError(
+            f"{where}name: project {request.name!r} is not in {names.projid_path}; "
+            "define it with mesos.xfs_quota.xfs_project or choose it by id"
+        )
+    request.predicted = True
+
+
+def parse_request(item: dict[str, Any], where: str, names: ProjectFiles, check_mode: bool = False) -> QuotaRequest:
+    """Validate one item (selector, sizes, soft <= hard, name known, mount point given) without touching XFS."""
+    chosen = [key for key in SELECTORS if item.get(key) is not None]
+    if len(chosen) != 1:
+        raise ProjectFileError(f"{where}name/id/path: give exactly one of name, id or path (got {chosen or 'none'})")
+    state = item.get("state") or "present"
+    written = _written_limits(item, where, state)
+    limits = _parsed_limits(written, where)
+    request = QuotaRequest(where=where, state=state, name=item.get("name"), mountpoint=item.get("mountpoint"),
+                           limits=limits, written={key: str(value) for key, value in written.items()})
+    _validate_selector(item, request)
     if request.name is not None:
-        validate_name(request.name, where + "name")
-        request.project_id = names.id_of(request.name)
-        if request.project_id is None:
-            if not check_mode:
-                raise ProjectFileError(
-                    f"{where}name: project {request.name!r} is not in {names.projid_path}; "
-                    "define it with mesos.xfs_quota.xfs_project or choose it by id"
-                )
-            request.predicted = True
+        _resolve_name(request, names, check_mode)
     if request.path is None and request.mountpoint is None:
         raise ProjectFileError(f"{where}mountpoint: required when the project is chosen by name or id")
     return request
@@ -191,6 +216,80 @@ def failure(msg: str, limits_set: list[tuple[int, str]]) -> dict[str, Any]:
             "limits_set": [project_id for project_id, _mountpoint in limits_set]}
 
 
+def _filesystem_of(target: str, param: str, kernel: Kernel, mounts: list[Mount],
+                   filesystems: dict[str, XfsFilesystem]) -> XfsFilesystem:
+    """The file system of ``target``, checked once per target for all items that give it."""
+    fs = filesystems.get(target)
+    if fs is None:
+        fs = filesystems[target] = XfsFilesystem.with_project_quota(target, kernel, mounts, param)
+    return fs
+
+
+def _project_of_path(fs: XfsFilesystem, target: str, param: str, check_mode: bool) -> int:
+    """The project ``target`` carries; 0 (none) only in check mode, where an earlier task may assign one."""
+    try:
+        project_id, _inherit = fs.project_of(target)
+    except XfsError as exc:
+        raise XfsError(f"{param}: {exc}") from exc
+    if project_id == 0 and not check_mode:
+        raise XfsError(
+            f"{param}: {target} has no project (id 0); assign one with "
+            "mesos.xfs_quota.xfs_project first"
+        )
+    return project_id
+
+
+def _resolve(request: QuotaRequest, names: ProjectFiles, check_mode: bool, kernel: Kernel, mounts: list[Mount],
+             filesystems: dict[str, XfsFilesystem], warnings: list[str]) -> tuple[XfsFilesystem, int] | dict[str, Any]:
+    """The file system and project id of one item; in check mode, the predicted result of an item whose name,
+    path or project an earlier task would create."""
+    if request.predicted:
+        return _predicted(request, f"{request.where}name: project {request.name!r} is not in {names.projid_path} yet", warnings)
+    target = request.path or request.mountpoint or ""  # parse_request guarantees one
+    param = request.where + ("path" if request.path else "mountpoint")
+    if check_mode and request.path and not os.path.lexists(request.path):
+        return _predicted(request, f"{param}: {request.path} does not exist yet", warnings)
+    fs = _filesystem_of(target, param, kernel, mounts, filesystems)
+    project_id = request.project_id
+    if project_id is None:
+        project_id = _project_of_path(fs, target, param, check_mode)
+        if project_id == 0:
+            return _predicted(request, f"{param}: {target} has no project yet", warnings)
+    return fs, project_id
+
+
+def _add_to_plans(plans: list[_Merged | dict[str, Any]], merged: dict[tuple[str, int], _Merged],
+                  request: QuotaRequest, fs: XfsFilesystem, project_id: int) -> None:
+    """A new plan for the item's project, or the item merged into the plan of an earlier item for it."""
+    asked = {key: fs.effective_limit(key, value) for key, value in request.limits.items()}
+    key = (fs.device, project_id)
+    if key in merged:
+        _merge(merged[key], request, asked)
+        return
+    merged[key] = _Merged(fs, project_id, fs.get_quota(project_id), request.state, [request])
+    merged[key].asked.update({name: (value, request) for name, value in asked.items()})
+    plans.append(merged[key])
+
+
+def _apply_plan(plan: _Merged, names: ProjectFiles, check_mode: bool, limits_set: list[tuple[int, str]]) -> dict[str, Any]:
+    """Set the limits of one project that differ (in check mode, only say what they would be)."""
+    fs, project_id, current, desired = plan.fs, plan.project_id, plan.current, plan.desired()
+    delta = {key: value for key, value in desired.items() if current.limits[key] != value}
+    after = current
+    if delta:
+        if check_mode:
+            after = ProjectQuota(project_id, dict(desired), current.used_bytes, current.used_inodes, current.used_rt_bytes)
+        else:
+            fs.set_limits(project_id, delta)
+            limits_set.append((project_id, fs.mountpoint))
+            after = fs.get_quota(project_id)
+    return {
+        "changed": bool(delta),
+        "before": quota_view(current, fs, names, bool(delta)),
+        "after": quota_view(after, fs, names, bool(delta)),
+    }
+
+
 def apply_limits(requests: list[QuotaRequest], names: ProjectFiles, check_mode: bool,
                  kernel: Kernel | None = None, warnings: list[str] | None = None,
                  limits_set: list[tuple[int, str]] | None = None) -> list[dict[str, Any]]:
@@ -208,61 +307,13 @@ def apply_limits(requests: list[QuotaRequest], names: ProjectFiles, check_mode: 
     plans: list[_Merged | dict[str, Any]] = []
     merged: dict[tuple[str, int], _Merged] = {}  # (device, project id): several items for one project become one
     for request in requests:
-        if request.predicted:
-            plans.append(_predicted(request, f"{request.where}name: project {request.name!r} is not in {names.projid_path} yet", warnings))
-            continue
-        target = request.path or request.mountpoint or ""  # parse_request guarantees one
-        param = request.where + ("path" if request.path else "mountpoint")
-        if check_mode and request.path and not os.path.lexists(request.path):
-            plans.append(_predicted(request, f"{param}: {request.path} does not exist yet", warnings))
-            continue
-        fs = filesystems.get(target)
-        if fs is None:
-            fs = filesystems[target] = XfsFilesystem.with_project_quota(target, kernel, mounts, param)
-        project_id = request.project_id
-        if project_id is None:
-            try:
-                project_id, _inherit = fs.project_of(target)
-            except XfsError as exc:
-                raise XfsError(f"{param}: {exc}") from exc
-            if project_id == 0 and check_mode:
-                plans.append(_predicted(request, f"{param}: {target} has no project yet", warnings))
-                continue
-            if project_id == 0:
-                raise XfsError(
-                    f"{param}: {target} has no project (id 0); assign one with "
-                    "mesos.xfs_quota.xfs_project first"
-                )
-        asked = {key: fs.effective_limit(key, value) for key, value in request.limits.items()}
-        key = (fs.device, project_id)
-        if key in merged:
-            _merge(merged[key], request, asked)
-            continue
-        merged[key] = _Merged(fs, project_id, fs.get_quota(project_id), request.state, [request])
-        merged[key].asked.update({name: (value, request) for name, value in asked.items()})
-        plans.append(merged[key])
-
-    results = []
-    for plan in plans:
-        if isinstance(plan, dict):
-            results.append(plan)
-            continue
-        fs, project_id, current, desired = plan.fs, plan.project_id, plan.current, plan.desired()
-        delta = {key: value for key, value in desired.items() if current.limits[key] != value}
-        after = current
-        if delta:
-            if check_mode:
-                after = ProjectQuota(project_id, dict(desired), current.used_bytes, current.used_inodes, current.used_rt_bytes)
-            else:
-                fs.set_limits(project_id, delta)
-                limits_set.append((project_id, fs.mountpoint))
-                after = fs.get_quota(project_id)
-        results.append({
-            "changed": bool(delta),
-            "before": quota_view(current, fs, names, bool(delta)),
-            "after": quota_view(after, fs, names, bool(delta)),
-        })
-    return results
+        resolved = _resolve(request, names, check_mode, kernel, mounts, filesystems, warnings)
+        if isinstance(resolved, dict):
+            plans.append(resolved)
+        else:
+            _add_to_plans(plans, merged, request, *resolved)
+    # in order, one project after the other: limits_set names those set before a later one fails
+    return [plan if isinstance(plan, dict) else _apply_plan(plan, names, check_mode, limits_set) for plan in plans]
 
 
 def diff_text(views: list[dict[str, Any]]) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Callable
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._sizes import format_size
 
@@ -73,6 +74,67 @@ def _docker_side(host_row: dict, prefix: str, directory: dict | None) -> None:
                      f"{prefix}_percent_used": percent, f"{prefix}_note": note})
 
 
+_QUOTA_OFF = ("project quota is OFF: no limit is enforced and no usage is counted there "
+              "(mount it with prjquota: role mesos.xfs_quota.xfs)")
+_NOT_ENFORCED = "project quota counts usage but does not enforce limits"
+
+
+def _quota_note(state: dict) -> str:
+    """What the report says about a file system's project quota ("" when it counts and enforces)."""
+    if not state.get("project_accounting"):
+        return _QUOTA_OFF
+    if not state.get("project_enforcement"):
+        return _NOT_ENFORCED
+    return ""
+
+
+def _limited_rows(host: str, items: list[dict], row: Callable[[dict], dict]) -> list[dict]:
+    """``row`` of each item (a project or a sandbox) with a byte limit; one without has no percentage to show."""
+    rows = []
+    for item in items:
+        limit = item["limits"]["bhard"] or item["limits"]["bsoft"]
+        if limit:
+            rows.append({"host": host, **row(item), "used_bytes": item["used_bytes"], "limit_bytes": limit,
+                         "percent_used": _percent(item["used_bytes"], limit)})
+    return rows
+
+
+def _project_row(mountpoint: str, project: dict) -> dict:
+    return {"mountpoint": mountpoint, "project_id": project["id"], "name": project.get("name") or ""}
+
+
+def _sandbox_row(sandbox: dict) -> dict:
+    return {"framework": sandbox["framework"], "executor": sandbox["executor"], "container": sandbox["container"],
+            "project_id": sandbox.get("project_id"), "path": sandbox.get("path", "")}
+
+
+def _docker_row(host: str, task: dict) -> dict:
+    """A Docker task: its sandbox and its writable layer (root), each with its note."""
+    row = {"host": host, "container": task["container"]}
+    _docker_side(row, "sandbox", task.get("sandbox"))
+    _docker_side(row, "root", task.get("writable_layer"))
+    return row
+
+
+def _add_host(report: dict[str, list[dict]], host: str, result: dict) -> None:
+    """The rows of one host whose result holds a report."""
+    mountpoint = result.get("mountpoint") or "?"
+    state = result.get("quota_state") or {}
+    note = _quota_note(state)
+    if note:
+        report["quota_notes"].append({"host": host, "mountpoint": mountpoint, "note": note})
+    if not state.get("project_accounting"):  # nothing counted: no usage to show
+        return
+    report["projects"] += _limited_rows(host, result.get("projects") or [],
+                                        lambda project: _project_row(mountpoint, project))
+    report["sandboxes"] += _limited_rows(host, result.get("sandboxes") or [], _sandbox_row)
+    report["docker_tasks"] += [_docker_row(host, task) for task in result.get("docker_tasks") or []]
+
+
+def _fullest(row: dict) -> float:
+    return max((row.get(key) or 0.0) for key in ("percent_used", "sandbox_percent_used", "root_percent_used"))
+
+
 def build(hosts: list[str], results: list[object]) -> dict[str, list[dict]]:
     """Rows of every table (see COLUMNS), fullest first, from the hosts' results in the same order."""
     if not isinstance(hosts, list) or not isinstance(results, list) or len(hosts) != len(results):
@@ -82,40 +144,10 @@ def build(hosts: list[str], results: list[object]) -> dict[str, list[dict]]:
         reason = failure(result)
         if reason:
             report["failed_hosts"].append({"host": host, "reason": reason})
-            continue
-        mountpoint = result.get("mountpoint") or "?"
-        state = result.get("quota_state") or {}
-        if not state.get("project_accounting"):
-            report["quota_notes"].append({"host": host, "mountpoint": mountpoint, "note": (
-                "project quota is OFF: no limit is enforced and no usage is counted there "
-                "(mount it with prjquota: role mesos.xfs_quota.xfs)")})
-            continue
-        if not state.get("project_enforcement"):
-            report["quota_notes"].append({"host": host, "mountpoint": mountpoint,
-                                          "note": "project quota counts usage but does not enforce limits"})
-        for project in result.get("projects") or []:
-            limit = project["limits"]["bhard"] or project["limits"]["bsoft"]
-            if limit:
-                report["projects"].append({
-                    "host": host, "mountpoint": mountpoint, "project_id": project["id"], "name": project.get("name") or "",
-                    "used_bytes": project["used_bytes"], "limit_bytes": limit, "percent_used": _percent(project["used_bytes"], limit)})
-        for sandbox in result.get("sandboxes") or []:
-            limit = sandbox["limits"]["bhard"] or sandbox["limits"]["bsoft"]
-            if limit:
-                report["sandboxes"].append({
-                    "host": host, "framework": sandbox["framework"], "executor": sandbox["executor"],
-                    "container": sandbox["container"], "project_id": sandbox.get("project_id"), "path": sandbox.get("path", ""),
-                    "used_bytes": sandbox["used_bytes"], "limit_bytes": limit, "percent_used": _percent(sandbox["used_bytes"], limit)})
-        for task in result.get("docker_tasks") or []:
-            row = {"host": host, "container": task["container"]}
-            _docker_side(row, "sandbox", task.get("sandbox"))
-            _docker_side(row, "root", task.get("writable_layer"))
-            report["docker_tasks"].append(row)
-
-    def fullest(row: dict) -> float:
-        return max((row.get(key) or 0.0) for key in ("percent_used", "sandbox_percent_used", "root_percent_used"))
+        else:
+            _add_host(report, host, result)
     for name in ("projects", "sandboxes", "docker_tasks"):
-        report[name].sort(key=lambda row: (-fullest(row), row["host"], str(row.get("project_id") or row.get("container"))))
+        report[name].sort(key=lambda row: (-_fullest(row), row["host"], str(row.get("project_id") or row.get("container"))))
     return report
 
 

@@ -210,67 +210,99 @@ def _guarded_walk(fs: XfsFilesystem, tree: str, new_id: int, request: ProjectReq
         raise failure from exc
 
 
-def apply_project(request: ProjectRequest, files: ProjectFiles, check_mode: bool,
-                  kernel: Kernel | None = None, progress: Progress | None = None) -> ProjectResult:
-    """Edit ``files`` and label trees as ``request`` asks; ``files`` is written by the caller.
+def _plan_clear(plan: _Plan, tree: str, kernel: Kernel, mounts: list) -> None:
+    """A walk that gives ``tree`` project 0 again."""
+    plan.walks.append((XfsFilesystem.with_project_quota(tree, kernel, mounts, "paths"), tree, 0))
 
-    ``progress`` learns each tree as it is assigned, so a later failure can say what changed.
-    """
-    kernel = kernel or Kernel()
-    progress = progress if progress is not None else Progress()
-    plan = _Plan()
-    if request.state == "absent":
-        name, project_id = _resolve_absent(request, files)
-        if project_id is None:
-            return ProjectResult(False, None, name, [])
-        clear = list(request.paths or [])
-        for tree in clear:
-            _check_tree_kind(tree)
-        if request.clear_ids:
-            files.check_ownership(project_id, clear, f"{name or project_id!r}")
-        removed = files.undefine(name, project_id)
-        if request.clear_ids:
-            clear = list(dict.fromkeys(removed + clear))
-        mounts = parse_mountinfo(kernel.read_mountinfo()) if clear else []
-        for tree in clear:
-            if os.path.lexists(tree) and not files.listed_elsewhere(tree, project_id):
-                plan.walks.append((XfsFilesystem.with_project_quota(tree, kernel, mounts, "paths"), tree, 0))
-    else:
-        name, project_id = request.name, request.project_id
-        if project_id is None:
-            project_id = files.id_of(name or "")
-            if project_id is None:
-                if not check_mode:
-                    raise ProjectFileError(
-                        f"id: project {name!r} is not defined in {files.projid_path} yet; give its id")
-                return ProjectResult(True, None, name, list(request.paths or []), warnings=[
-                    f"name: project {name!r} is not defined in {files.projid_path} yet; check mode assumes "
-                    "an earlier task defines it"])
-        name = name or files.name_of(project_id)
-        if name is not None:
-            files.define(name, project_id)
-        trees: list[str] = []
-        mounts = parse_mountinfo(kernel.read_mountinfo())
-        if request.paths is not None:
-            trees = request.paths
-            for tree in trees:
-                _check_tree_kind(tree)
-            files.check_ownership(project_id, trees, f"{name or project_id!r}")
-            old = files.paths_of(project_id)
-            files.set_paths(project_id, trees)
-            for tree in old:
-                if (tree in trees or any(_contains(kept, tree) for kept in trees)
-                        or files.listed_elsewhere(tree, project_id) or not os.path.lexists(tree)):
-                    continue
-                plan.walks.append((XfsFilesystem.with_project_quota(tree, kernel, mounts, "paths"), tree, 0))
-        for tree in trees:  # after the dropped ones: a dropped tree around a kept one is reassigned first
-            fs = _filesystem(tree, kernel, mounts, check_mode, plan)
-            if fs is not None:
-                plan.walks.append((fs, tree, project_id))
 
-    guard = None
-    if request.hook_ids is not None and not request.take_hook_files:
-        guard = Guard(request.hook_ids[0], request.hook_ids[1], project_id)
+def _plan_removal(request: ProjectRequest, files: ProjectFiles, name: str | None, project_id: int,
+                  kernel: Kernel, plan: _Plan) -> None:
+    """state=absent: drop the project's lines and plan the walks that clear its trees."""
+    clear = list(request.paths or [])
+    for tree in clear:
+        _check_tree_kind(tree)
+    if request.clear_ids:
+        files.check_ownership(project_id, clear, f"{name or project_id!r}")
+    removed = files.undefine(name, project_id)
+    if request.clear_ids:
+        clear = list(dict.fromkeys(removed + clear))
+    mounts = parse_mountinfo(kernel.read_mountinfo()) if clear else []  # no mount table read for nothing to clear
+    for tree in clear:
+        if os.path.lexists(tree) and not files.listed_elsewhere(tree, project_id):
+            _plan_clear(plan, tree, kernel, mounts)
+
+
+def _present_id(request: ProjectRequest, files: ProjectFiles, check_mode: bool) -> int | None:
+    """The id state=present assigns: given, or the name's in projid; None only in check mode (not defined yet)."""
+    if request.project_id is not None:
+        return request.project_id
+    project_id = files.id_of(request.name or "")
+    if project_id is None and not check_mode:
+        raise ProjectFileError(
+            f"id: project {request.name!r} is not defined in {files.projid_path} yet; give its id")
+    return project_id
+
+
+def _predicted_definition(request: ProjectRequest, files: ProjectFiles) -> ProjectResult:
+    """Check mode with a name projid does not know yet: an earlier task of the play may define it."""
+    return ProjectResult(True, None, request.name, list(request.paths or []), warnings=[
+        f"name: project {request.name!r} is not defined in {files.projid_path} yet; check mode assumes "
+        "an earlier task defines it"])
+
+
+def _replace_trees(files: ProjectFiles, name: str | None, project_id: int, trees: list[str],
+                   kernel: Kernel, mounts: list, plan: _Plan) -> None:
+    """Make ``trees`` the project's only trees; plan the walks that clear the ones it drops."""
+    for tree in trees:
+        _check_tree_kind(tree)
+    files.check_ownership(project_id, trees, f"{name or project_id!r}")
+    old = files.paths_of(project_id)
+    files.set_paths(project_id, trees)
+    for tree in old:
+        # kept, inside a kept tree, another project's too, or gone: nothing to clear
+        if (tree in trees or any(_contains(kept, tree) for kept in trees)
+                or files.listed_elsewhere(tree, project_id) or not os.path.lexists(tree)):
+            continue
+        _plan_clear(plan, tree, kernel, mounts)
+
+
+def _plan_assignment(request: ProjectRequest, files: ProjectFiles, name: str | None, project_id: int,
+                     kernel: Kernel, check_mode: bool, plan: _Plan) -> None:
+    """state=present: the project's lines and the walks that clear dropped trees and assign its trees."""
+    if name is not None:
+        files.define(name, project_id)
+    trees: list[str] = []
+    mounts = parse_mountinfo(kernel.read_mountinfo())
+    if request.paths is not None:
+        trees = request.paths
+        _replace_trees(files, name, project_id, trees, kernel, mounts, plan)
+    for tree in trees:  # after the dropped ones: a dropped tree around a kept one is reassigned first
+        fs = _filesystem(tree, kernel, mounts, check_mode, plan)
+        if fs is not None:
+            plan.walks.append((fs, tree, project_id))
+
+
+def _hook_guard(request: ProjectRequest, project_id: int) -> Guard | None:
+    """What keeps the walks off the hook's files, unless take_hook_files says to take them."""
+    if request.hook_ids is None or request.take_hook_files:
+        return None
+    return Guard(request.hook_ids[0], request.hook_ids[1], project_id)
+
+
+def _add_walk(total: WalkResult, result: WalkResult) -> None:
+    """Count one tree's walk into the run's."""
+    total.skipped_projects += result.skipped_projects
+    total.changed += result.changed
+    total.unchanged += result.unchanged
+    total.skipped_special += result.skipped_special
+    total.skipped_mounts += result.skipped_mounts
+    total.fence = result.fence or total.fence
+
+
+def _run_walks(plan: _Plan, request: ProjectRequest, files: ProjectFiles, project_id: int, check_mode: bool,
+               progress: Progress) -> WalkResult:
+    """Run the planned walks in order; ``progress`` learns each tree assigned, even by a walk that fails."""
+    guard = _hook_guard(request, project_id)
     stops = {tree: _nested_trees(files, tree, project_id) for _fs, tree, _new_id in plan.walks}
     if guard is not None and not check_mode:  # every tree looked at before the first file changes
         for fs, tree, new_id in plan.walks:
@@ -285,12 +317,31 @@ def apply_project(request: ProjectRequest, files: ProjectFiles, check_mode: bool
             raise
         if not check_mode:
             progress.add_walk(tree, result)
-        walk.skipped_projects += result.skipped_projects
-        walk.changed += result.changed
-        walk.unchanged += result.unchanged
-        walk.skipped_special += result.skipped_special
-        walk.skipped_mounts += result.skipped_mounts
-        walk.fence = result.fence or walk.fence
+        _add_walk(walk, result)
+    return walk
+
+
+def apply_project(request: ProjectRequest, files: ProjectFiles, check_mode: bool,
+                  kernel: Kernel | None = None, progress: Progress | None = None) -> ProjectResult:
+    """Edit ``files`` and label trees as ``request`` asks; ``files`` is written by the caller.
+
+    ``progress`` learns each tree as it is assigned, so a later failure can say what changed.
+    """
+    kernel = kernel or Kernel()
+    progress = progress if progress is not None else Progress()
+    plan = _Plan()
+    if request.state == "absent":
+        name, project_id = _resolve_absent(request, files)
+        if project_id is None:
+            return ProjectResult(False, None, name, [])
+        _plan_removal(request, files, name, project_id, kernel, plan)
+    else:
+        project_id = _present_id(request, files, check_mode)
+        if project_id is None:
+            return _predicted_definition(request, files)
+        name = request.name or files.name_of(project_id)
+        _plan_assignment(request, files, name, project_id, kernel, check_mode, plan)
+    walk = _run_walks(plan, request, files, project_id, check_mode, progress)
     return ProjectResult(files.changed() or walk.changed > 0 or plan.predicted, project_id, name,
                          [shown(path) for path in files.paths_of(project_id)], walk, plan.warnings)
 

@@ -143,13 +143,13 @@ seccomp_isolator:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_args import AGENT_ARGS, agent_of
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_config import module_parameters
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_hook_check import (
+    HookCheck, check_hook_parameters, hook_in_manifests, tls_failure)
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_info import (
-    AgentReadError, Host, has_project_quota, read_flags, read_help, read_version)
+    AgentReadError, Host, read_flags, read_help, read_version)
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_seccomp import (
-    MODES, SeccompIsolatorError, seccomp_isolator)
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_wait import wait_for_agent
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_module import MesosModuleError, check_parameters
+    MODES, SeccompIsolatorError, read_cap_last_cap, seccomp_isolator)
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_module import MesosModuleError
 
 
 def main() -> None:
@@ -171,40 +171,26 @@ def main() -> None:
     host = Host(module.run_command)
     try:
         info, endpoint = agent_of(host, p)
-        if p["wait_timeout"] > 0 and (info.running or info.active_state == "activating"):
-            waited = wait_for_agent(host, info.service, endpoint, timeout=p["wait_timeout"], delay=2.0)
-            if not waited.ok and waited.tls_error:
-                module.fail_json(msg=f"The agent {info.service} does not answer over TLS: {waited.reason}. Nothing was changed.")
+        failure = tls_failure(host, info, endpoint, p["wait_timeout"])
+        if failure:
+            module.fail_json(msg=failure)
         read_version(info, endpoint)
         seccomp = seccomp_isolator(p["seccomp_isolator"], read_flags(info, endpoint), read_help(host, info),
-                                   info.version, host.read("/proc/sys/kernel/cap_last_cap"), p["seccomp_profile_name"])
-        checked, refused = False, ""
+                                   info.version, read_cap_last_cap(host.read), p["seccomp_profile_name"])
+        check = HookCheck()
         if p["library"]:
-            parameters = {"work_dir": info.work_dir, **{k: str(v) for k, v in p["parameters"].items()}}
-            verdict = check_parameters(p["library"], p["module"], list(parameters.items()),
-                                       p["library_path"] if p["library_path"] is not None else info.library_path)
-            disk_ready = has_project_quota(parameters["work_dir"], host.read("/proc/self/mounts") or "")
-            # the library reads the parameters first, then the work_dir's file system: a refusal that is
-            # not about work_dir cannot be the disk's
-            about_disk = verdict.message.startswith("work_dir:")
-            if not verdict.ok and (disk_ready or not about_disk or not p["defer_until_disk_is_ready"]):
-                module.fail_json(msg=f"parameters: the hook would not start with these parameters on this host: "
-                                     f"{verdict.message}. Nothing was changed.", agent=info.as_result())
-            if not verdict.ok:
-                refused = verdict.message
-                module.warn(f"the hook library refuses the parameters while {parameters['work_dir']} has no project "
-                            f"quota yet ({verdict.message}); they are checked again before the agent is restarted")
-            if not verdict.exported:
-                module.warn(f"{verdict.message}: its parameters are checked only when the agent starts it")
-            checked = verdict.exported
+            check = check_hook_parameters(host, info, p["library"], p["module"], p["parameters"], p["library_path"],
+                                          p["defer_until_disk_is_ready"])
+            if check.failure:
+                module.fail_json(msg=check.failure, agent=info.as_result())
+            for warning in check.warnings:
+                module.warn(warning)
     except (AgentReadError, MesosModuleError, SeccompIsolatorError) as exc:
         module.fail_json(msg=str(exc))
-    manifests = [info.modules] + list(info.modules_files.values())
-    ours = next((found for found in (module_parameters(m, p["module"]) for m in manifests) if found is not None), [])
-    library = next((entry.get("file", entry.get("name", "")) for m in manifests for entry in m.get("libraries", [])
-                    if module_parameters({"libraries": [entry]}, p["module"]) is not None), "")
-    module.exit_json(changed=False, agent=info.as_result(), hook_parameters=dict(ours), hook_library=library,
-                     parameters_checked=checked, parameters_refused=refused, seccomp_isolator=seccomp.as_result())
+    parameters, library = hook_in_manifests(info, p["module"])
+    module.exit_json(changed=False, agent=info.as_result(), hook_parameters=parameters, hook_library=library,
+                     parameters_checked=check.checked, parameters_refused=check.refused,
+                     seccomp_isolator=seccomp.as_result())
 
 
 if __name__ == "__main__":

@@ -199,28 +199,13 @@ sandboxes:
       type: float
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._docker import DockerStateError, DockerTaskUsage, read_docker_tasks
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._docker import DockerStateError
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import FileError, printable
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._project_ids import ProjectIdError, parse_id_range
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._projects import (
-    PROJECT_FILE_ARGS, ProjectFileError, ProjectFiles, validate_id, validate_path)
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._sandboxes import find_sandboxes, percent, sandbox_usage, sandbox_view
-from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import Kernel, ProjectQuota, XfsError, XfsFilesystem, mount_of, parse_mountinfo
-
-
-def sandboxes(fs: XfsFilesystem, work_dir: str, id_range_text: str | None) -> list[dict]:
-    try:
-        id_range = parse_id_range(id_range_text, "sandbox_ids") if id_range_text else None
-    except ProjectIdError as exc:
-        raise XfsError(str(exc)) from exc
-    validate_path(work_dir, "sandboxes_below")
-    if not os.path.isdir(work_dir) or mount_of(os.path.realpath(work_dir), fs.mounts) != fs.mount:
-        raise XfsError(f"sandboxes_below: {work_dir} is not a directory on {fs.mountpoint} ({fs.device})")
-    return [sandbox_view(sandbox, quota) for sandbox, quota in sandbox_usage(fs, find_sandboxes(fs, work_dir, id_range))]
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._projects import PROJECT_FILE_ARGS, ProjectFileError
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._quota_info import quota_info
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import Kernel, XfsError
 
 
 def main() -> None:
@@ -239,63 +224,13 @@ def main() -> None:
         required_by={"sandbox_ids": "sandboxes_below"},
         supports_check_mode=True,
     )
-    p = module.params
     try:
-        # Every id is checked before any quotactl: a C int would turn 4294967296 into project 0.
-        ids = [validate_id(project_id, "ids") for project_id in p["ids"] or []]
-        for path in p["paths"] or []:
-            validate_path(path, "paths")
-        kernel = Kernel()
-        try:
-            fs = XfsFilesystem(validate_path(p["mountpoint"], "mountpoint"), kernel, parse_mountinfo(kernel.read_mountinfo()))
-        except XfsError as exc:
-            raise XfsError(f"mountpoint: {exc}") from exc
-        state = fs.quota_state()
-        names = ProjectFiles(p["projid_file"], p["projects_file"])
-        wanted: set[int] | None = None
-        if p["ids"] or p["names"] or p["paths"]:
-            wanted = set(ids)
-            for name in p["names"] or []:
-                project_id = names.id_of(name)
-                if project_id is None:
-                    raise ProjectFileError(f"names: project {name!r} is not in {p['projid_file']}")
-                wanted.add(project_id)
-            for path in p["paths"] or []:
-                try:
-                    wanted.add(fs.project_of(path)[0])
-                except XfsError as exc:
-                    raise XfsError(f"paths: {exc}") from exc
-        quotas = []
-        if state.project_accounting:
-            if wanted is not None and len(wanted) < 64:
-                quotas = [fs.get_quota(project_id) for project_id in sorted(wanted)]
-            else:  # one walk over every dquot beats many lookups; ids without a dquot are reported empty too
-                quotas = [q for q in fs.all_quotas() if wanted is None or q.project_id in wanted]
-                missing = (wanted or set()) - {q.project_id for q in quotas}
-                quotas = sorted(quotas + [ProjectQuota(project_id) for project_id in missing], key=lambda q: q.project_id)
-        docker = {}
-        if p["docker_root"]:
-            docker["docker_tasks"] = DockerTaskUsage(kernel, fs.mounts).of_tasks(read_docker_tasks(p["docker_root"]))
-        found = {}
-        if p["sandboxes_below"]:
-            found["sandboxes"] = sandboxes(fs, p["sandboxes_below"], p["sandbox_ids"]) if state.project_accounting else []
+        result = quota_info(module.params, Kernel())
     except (XfsError, ProjectFileError, FileError, DockerStateError) as exc:
         module.fail_json(msg=printable(str(exc)))
-
-    projects = []
-    for q in quotas:
-        if not p["include_empty"] and wanted is None and not (q.used_bytes or q.used_inodes or any(q.limits.values())):
-            continue
-        projects.append({
-            "id": q.project_id, "name": names.name_of(q.project_id),
-            "used_bytes": q.used_bytes, "used_inodes": q.used_inodes, "limits": q.limits,
-            "percent_bytes": percent(q.used_bytes, q.limits["bhard"], q.limits["bsoft"]),
-            "percent_inodes": percent(q.used_inodes, q.limits["ihard"], q.limits["isoft"]),
-        })
     # Names come from a file we do not own: a byte that is not UTF-8 is shown as \xNN (backslashreplace),
     # not a failure of the whole report; the file keeps its bytes.
-    module.exit_json(**printable(dict(changed=False, mountpoint=fs.mountpoint, device=fs.device,
-                                      quota_state=vars(state), projects=projects, **docker, **found)))
+    module.exit_json(**printable(result))
 
 
 if __name__ == "__main__":

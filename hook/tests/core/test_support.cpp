@@ -190,14 +190,14 @@ void Xfs::assign_by_hand(const std::string& path, uint32_t id)
   ASSERT_EQ(ioctl(fd.get(), FS_IOC_FSSETXATTR, &attr), 0);
 }
 
-void Xfs::wait_until_freed(uint32_t id)
+void Xfs::wait_until_inodes(uint32_t id, uint64_t inodes)
 {
-  for (int tick = 0; tick < 100 && quota_of(work_dir).usage(id).value().used_inodes != 0; ++tick) {
+  for (int tick = 0; tick < 100 && quota_of(work_dir).usage(id).value().used_inodes != inodes; ++tick) {
     struct statvfs ignored;
     statvfs(work_dir.c_str(), &ignored);
     usleep(50 * 1000);
   }
-  ASSERT_EQ(quota_of(work_dir).usage(id).value().used_inodes, 0u);
+  ASSERT_EQ(quota_of(work_dir).usage(id).value().used_inodes, inodes);
 }
 
 std::pair<uint64_t, int> Xfs::fill(const std::string& path, int mib)

@@ -80,7 +80,9 @@ protected:
   static void assign_by_hand(const std::string& path, uint32_t id);
   // XFS frees deleted inodes in the background (inodegc); an agent restart long after the GC
   // would not see them. statfs pushes that work along.
-  void wait_until_freed(uint32_t id);
+  void wait_until_freed(uint32_t id) { wait_until_inodes(id, 0); }
+  // XFS frees deleted inodes in the background (inodegc): until `id` counts `inodes`, statfs pushing it.
+  void wait_until_inodes(uint32_t id, uint64_t inodes);
   // Write up to `mib` MiB into `path`; {bytes written, errno (0 if none)}.
   static std::pair<uint64_t, int> fill(const std::string& path, int mib);
   // Bytes of every inode below `path` (st_blocks), each inode once (a hard link is not a second

@@ -3,18 +3,23 @@ from __future__ import annotations
 
 import json
 import os
+from unittest import mock
 
 import pytest
 
+from ansible_collections.mesos.xfs_quota.plugins.module_utils import _mesos_agent_hook_check
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_change import (
     AgentChangeError, Desired, converge, plan)
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_config import (
     FlagDelivery, environment_file, flags_from, merge_flag, modules_from_text)
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_guard import GuardConfig, guard
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_hook_check import (
+    HookCheck, check_hook_parameters, hook_in_manifests, tls_failure)
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_info import read_agent, read_flags, read_help
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_seccomp import seccomp_isolator
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_wait import (
-    reason_from_journal, wait_for_agent)
+    WaitResult, reason_from_journal, wait_for_agent)
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_module import ParameterCheck
 from ansible_collections.mesos.xfs_quota.tests.unit.plugins.module_utils.fake_agent import (
     FIXTURES, FakeAgentHost, FakeEndpoint)
 
@@ -165,6 +170,14 @@ def test_the_seccomp_flags_are_a_table_entry():
     assert merge_flag("seccomp_profile_name", None, "default.json") == "default.json"
 
 
+def test_a_list_flag_keeps_the_operators_items_first_once_each_and_ours_after_them():
+    assert merge_flag("hooks", "a,b,a", ["c", "a"]) == "b,c,a"  # ours moves behind the operator's, once
+    assert merge_flag("hooks", "a,b,c", "c,d") == "a,b,c,d"  # ours as text
+    assert merge_flag("hooks", "a,b,c", None, remove="b,c") == "a"  # removed as text
+    assert merge_flag("hooks", "x", None, remove=["x"]) is None  # nothing left, and no default to keep
+    assert merge_flag("hooks", None, None) is None
+
+
 SECCOMP = {"isolation": ["linux/seccomp"], "seccomp_config_dir": "/etc/mesos/seccomp",
            "seccomp_profile_name": "mesos-xfs-quota.json"}
 
@@ -267,6 +280,56 @@ def test_a_plan_in_modules_dir_removes_other_manifests_that_declare_our_module(t
     assert os.path.basename(planned.manifest_path) == "mesos-xfs-quota.json"
 
 
+def planned_for(host, tmp_path, style="systemd_dropin", **desired):
+    """plan() for the agent of ``host`` as read now (nothing written)."""
+    info = read_agent(host, host.service, flags_dir=str(host.flags_dir),
+                      modules_file=str(tmp_path / "etc/mesos-agent/modules.json"))
+    delivery = FlagDelivery(style, host.service, flags_dir=str(host.flags_dir),
+                            unit_dir=str(tmp_path / "etc/systemd/system"))
+    return plan(host, info, Desired(module="mesos_xfs_quota_hook", library=LIB, **desired), delivery)
+
+
+def test_a_plan_adds_our_extra_flags_and_removes_only_ours(tmp_path):
+    """A list flag keeps the operator's items (ours once, after them); a value flag is ours while present, and
+    on removal goes only when it still has our value."""
+    (tmp_path / "var/lib/mesos").mkdir(parents=True)
+    host = FakeAgentHost(tmp_path, argv_flags=[
+        f"--work_dir={tmp_path}/var/lib/mesos", "--isolation=filesystem/linux,linux/seccomp",
+        "--seccomp_config_dir=/etc/mesos/seccomp", "--seccomp_profile_name=theirs.json"])
+    extra = {"isolation": ["linux/seccomp"], "seccomp_config_dir": "/etc/mesos/seccomp",
+             "seccomp_profile_name": "ours.json"}
+    present = planned_for(host, tmp_path, present=True, extra_flags=extra)
+    assert {name: present.flags[name] for name in extra} == {
+        "isolation": "filesystem/linux,linux/seccomp", "seccomp_config_dir": "/etc/mesos/seccomp",
+        "seccomp_profile_name": "ours.json"}
+    absent = planned_for(host, tmp_path, present=False, extra_flags=extra)
+    assert {name: absent.flags[name] for name in extra} == {
+        "isolation": "filesystem/linux", "seccomp_config_dir": None, "seccomp_profile_name": "theirs.json"}
+
+
+@pytest.mark.parametrize("own_dir", [False, True])
+def test_a_plan_names_modules_beside_modules_dir_unless_we_move_to_a_dir(tmp_path, own_dir):
+    """Mesos refuses --modules with --modules_dir; a modules_dir we are given ourselves replaces --modules."""
+    modules_dir = str(tmp_path / "etc/mesos-agent/modules.d")
+    os.makedirs(modules_dir)
+    (tmp_path / "var/lib/mesos").mkdir(parents=True)
+    host = FakeAgentHost(tmp_path, argv_flags=[f"--work_dir={tmp_path}/var/lib/mesos", f"--modules_dir={modules_dir}",
+                                               f"--modules=file://{tmp_path}/etc/mesos-agent/modules.json"])
+    planned = planned_for(host, tmp_path, present=True, modules_dir=modules_dir if own_dir else "")
+    both = [c for c in planned.conflicts if "both --modules and --modules_dir" in c]
+    assert both == ([] if own_dir else [f"the agent has both --modules and --modules_dir ({modules_dir}); "
+                                        "Mesos refuses that: remove one of them"])
+
+
+def test_a_plan_in_modules_dir_with_flag_files_removes_a_modules_flag_file(tmp_path):
+    """mesos-init-wrapper would pass a stale modules file as --modules beside --modules_dir: the agent exits."""
+    host = agent(tmp_path, style="flag_files", modules_dir=True)
+    planned = planned_for(host, tmp_path, style="flag_files", present=True)
+    assert "modules" in planned.flags and planned.flags["modules"] is None
+    assert planned.files[str(host.flags_dir / "modules")] is None
+    assert planned.files[str(host.flags_dir / "hooks")] == "mesos_xfs_quota_hook\n"
+
+
 def test_a_purging_removal_leaves_no_emptied_manifest(tmp_path):
     host = agent(tmp_path)
     run(host, tmp_path, default_limit="10g")
@@ -351,6 +414,90 @@ def test_an_exit_seen_while_the_next_start_runs_its_start_up_check_shows_no_fals
     during_check = wait_for_agent(Host(), "mesos-agent", Endpoint(), timeout=10, delay=0)
     assert not during_check.ok and "the agent exited at least 1 time" in during_check.reason
 
+
+def hook_check(tmp_path, verdict, disk_ready, defer, library_path=None, given=None):
+    """check_hook_parameters with the library's ``verdict`` and the work_dir's quota state given; its result and
+    what the library was asked."""
+    host = agent(tmp_path)
+    info = read_agent(host, host.service)
+    asked = []
+
+    def check_parameters(library, module, parameters, library_path):
+        asked.append((library, module, parameters, library_path))
+        return verdict
+
+    with mock.patch.object(_mesos_agent_hook_check, "check_parameters", check_parameters), \
+            mock.patch.object(_mesos_agent_hook_check, "has_project_quota", lambda path, mounts: disk_ready):
+        check = check_hook_parameters(host, info, LIB, "mesos_xfs_quota_hook", given or {"default_limit": 10},
+                                      library_path, defer)
+    return check, asked, info
+
+
+def test_the_library_is_asked_with_the_agents_work_dir_and_the_parameters_as_text(tmp_path):
+    check, asked, info = hook_check(tmp_path, ParameterCheck(exported=True, ok=True, message=""), True, False)
+    assert check == HookCheck(checked=True)
+    assert asked == [(LIB, "mesos_xfs_quota_hook", [("work_dir", info.work_dir), ("default_limit", "10")],
+                      info.library_path)]
+    _check, asked, _info = hook_check(tmp_path / "b", ParameterCheck(exported=True, ok=True, message=""), True, False,
+                                      library_path=["/opt/lib"], given={"work_dir": "/elsewhere"})
+    assert asked[0][2:] == ([("work_dir", "/elsewhere")], ["/opt/lib"])
+
+
+@pytest.mark.parametrize("message, disk_ready, defer, deferred", [
+    ("work_dir: /var/lib/mesos has no project quota", False, True, True),  # the disk is prepared later
+    ("work_dir: /var/lib/mesos has no project quota", False, False, False),  # not asked to wait for it
+    ("work_dir: /var/lib/mesos is not on XFS", True, True, False),  # the disk is ready: the refusal stands
+    ("default_limit: 'x' is not a size", False, True, False),  # not about the disk
+])
+def test_a_refusal_fails_unless_it_is_the_disks_and_the_disk_is_awaited(tmp_path, message, disk_ready, defer, deferred):
+    check, _asked, info = hook_check(tmp_path, ParameterCheck(exported=True, ok=False, message=message), disk_ready, defer)
+    if deferred:
+        assert check == HookCheck(checked=True, refused=message, warnings=[
+            f"the hook library refuses the parameters while {info.work_dir} has no project quota yet ({message}); "
+            "they are checked again before the agent is restarted"])
+    else:
+        assert check == HookCheck(failure=f"parameters: the hook would not start with these parameters on this host: "
+                                          f"{message}. Nothing was changed.")
+
+
+def test_a_library_without_a_check_is_reported_unchecked_with_a_warning(tmp_path):
+    message = f"{LIB} exports no mesos_xfs_quota_hook_check_parameters"
+    check, _asked, _info = hook_check(tmp_path, ParameterCheck(exported=False, ok=True, message=message), True, False)
+    assert check == HookCheck(checked=False, warnings=[f"{message}: its parameters are checked only when the agent starts it"])
+
+
+@pytest.mark.parametrize("running, timeout, waited, expected", [
+    (True, 5.0, WaitResult(ok=False, reason="certificate verify failed", tls_error=True),
+     "The agent mesos-agent does not answer over TLS: certificate verify failed. Nothing was changed."),
+    (True, 5.0, WaitResult(ok=False, reason="no answer"), ""),  # only slow: reported as it is
+    (True, 0.0, None, ""),  # no wait asked for
+    (False, 5.0, None, ""),  # nothing runs that could answer
+])
+def test_only_an_agent_that_does_not_answer_over_tls_after_the_wait_fails(tmp_path, running, timeout, waited, expected):
+    host = agent(tmp_path)
+    info = read_agent(host, host.service)
+    info.running, info.active_state = running, "active" if running else "inactive"
+    calls = []
+
+    def wait_for_agent(host_, service, endpoint, timeout, delay):
+        calls.append((service, timeout))
+        return waited
+
+    with mock.patch.object(_mesos_agent_hook_check, "wait_for_agent", wait_for_agent):
+        assert tls_failure(host, info, FakeEndpoint(host), timeout) == expected
+    assert calls == ([("mesos-agent", timeout)] if waited else [])
+
+
+def test_the_hook_in_the_manifests_is_the_first_that_declares_it(tmp_path):
+    host = agent(tmp_path, modules_dir=True)
+    (tmp_path / "etc/mesos-agent/modules.d/other.json").write_text(json.dumps({"libraries": [
+        {"file": "/usr/lib/libother.so", "modules": [{"name": "org_example_other"}]},
+        {"file": LIB, "modules": [{"name": "mesos_xfs_quota_hook",
+                                   "parameters": [{"key": "default_limit", "value": "10g"}]}]}]}))
+    host.start()
+    info = read_agent(host, host.service)
+    assert hook_in_manifests(info, "mesos_xfs_quota_hook") == ({"default_limit": "10g"}, LIB)
+    assert hook_in_manifests(info, "absent_module") == ({}, "")
 
 class _ReleaseEndpoint(FakeEndpoint):
     """The agent answers the release its binary is (a package upgrade swaps the binary; the running

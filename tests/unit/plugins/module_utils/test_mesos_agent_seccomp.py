@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_info import Host
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_seccomp import (
-    SeccompIsolatorError, built_with_isolator, seccomp_isolator)
+    CAP_LAST_CAP, SeccompIsolatorError, built_with_isolator, read_cap_last_cap, seccomp_isolator)
 
 REAL_FLAGS = json.loads((Path(__file__).parent / "real_agent/1.11.0/flags.json").read_text())["flags"]
 # stout's usage(): every flag of the build, "--name=VALUE" (src/slave/flags.cpp adds the seccomp ones
@@ -106,3 +107,11 @@ def test_ours_in_use_is_what_a_run_that_does_not_enable_it_takes_out():
     assert decide("off", flags=ours).ours_in_use
     assert not decide("off", flags={**ours, "seccomp_profile_name": "site.json"}).ours_in_use
     assert not decide("off", flags={**ours, "isolation": "posix/cpu"}).ours_in_use
+
+
+@pytest.mark.skipif(not Path(CAP_LAST_CAP).exists(), reason="Linux only")
+def test_the_kernels_last_capability_is_read_from_the_real_sysctl_file():
+    # Host.read's default 4 MiB read is refused by a sysctl file (ENOMEM): the test VM's agent role
+    # said "cap_last_cap could not be read" until this read was made small
+    last = read_cap_last_cap(Host(None).read)
+    assert last is not None and int(last) >= 30

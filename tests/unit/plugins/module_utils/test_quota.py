@@ -49,3 +49,29 @@ def test_every_bad_item_is_refused_with_a_message_naming_its_parameter(names, it
         if request.limits.get(hard):
             assert request.limits.get(soft, 0) <= request.limits[hard]
     assert request.path is not None or request.mountpoint is not None
+
+
+@pytest.mark.parametrize("item, check_mode, message", [
+    ({"mountpoint": "/mnt"}, False, "projects[1].name/id/path: give exactly one of name, id or path (got none)"),
+    ({"id": 5, "path": "/mnt/sb"}, False, "projects[1].name/id/path: give exactly one of name, id or path (got ['id', 'path'])"),
+    ({"name": "other", "mountpoint": "/mnt"}, False, "projects[1].name: project 'other' is not in {projid}; "
+                                                     "define it with mesos.xfs_quota.xfs_project or choose it by id"),
+    ({"id": 5}, False, "projects[1].mountpoint: required when the project is chosen by name or id"),
+    ({"name": "other"}, True, "projects[1].mountpoint: required when the project is chosen by name or id"),
+    ({"id": 5, "mountpoint": "/mnt", "bsoft": "2m", "bhard": "1m"}, False, "projects[1].bsoft: '2m' is above bhard ('1m')"),
+])
+def test_an_item_is_refused_naming_its_place_and_parameter(names, item, check_mode, message):
+    with pytest.raises(ProjectFileError) as error:
+        parse_request(item, "projects[1].", names, check_mode)
+    assert str(error.value).startswith(message.format(projid=names.projid_path))
+
+
+def test_an_item_is_resolved_by_name_by_id_or_predicted_in_check_mode(names):
+    by_name = parse_request({"name": "sandbox", "mountpoint": "/mnt", "bhard": "1m", "isoft": 7}, "", names)
+    assert (by_name.project_id, by_name.predicted, by_name.limits, by_name.written) == (
+        7001, False, {"bhard": 1 << 20, "isoft": 7}, {"bhard": "1m", "isoft": "7"})
+    by_path = parse_request({"path": "/mnt/sb", "state": "absent"}, "", names)
+    assert (by_path.project_id, by_path.path, by_path.state, by_path.limits) == (None, "/mnt/sb", "absent", {})
+    assert parse_request({"id": 9, "mountpoint": "/mnt"}, "", names).project_id == 9
+    later = parse_request({"name": "later", "mountpoint": "/mnt"}, "", names, check_mode=True)
+    assert (later.project_id, later.predicted) == (None, True)

@@ -125,3 +125,19 @@ def test_top_must_be_a_positive_whole_number(top):
 def test_hosts_and_results_must_pair_up():
     with pytest.raises(ReportError, match="as many"):
         build(["a", "b"], [usage()])
+
+
+def test_a_host_that_counts_without_enforcing_is_noted_and_one_that_does_not_count_has_no_rows():
+    counting = usage([project(1, "p", MIB, 2 * MIB)], [sandbox("web.1", MIB, 4 * MIB)], enforcement=False)
+    del counting["mountpoint"]
+    report = build(["counting", "off"], [counting, usage([project(2, "q", MIB, 2 * MIB)], [sandbox("x", 1, 2)],
+                                                         accounting=False, enforcement=True)])
+    assert report["quota_notes"] == [
+        {"host": "counting", "mountpoint": "?", "note": "project quota counts usage but does not enforce limits"},
+        {"host": "off", "mountpoint": "/var/lib/mesos", "note": "project quota is OFF: no limit is enforced and no usage "
+                                                                "is counted there (mount it with prjquota: role mesos.xfs_quota.xfs)"}]
+    assert report["projects"] == [{"host": "counting", "mountpoint": "?", "project_id": 1, "name": "p", "used_bytes": MIB,
+                                   "limit_bytes": 2 * MIB, "percent_used": 50.0}]
+    assert [list(row) for row in report["projects"]] == [list(COLUMNS["projects"])]
+    assert [(row["host"], row["executor"], row["percent_used"]) for row in report["sandboxes"]] == [("counting", "web.1", 25.0)]
+    assert [list(row) for row in report["sandboxes"]] == [list(COLUMNS["sandboxes"])]

@@ -7,8 +7,9 @@ from unittest import mock
 
 import pytest
 
-from ansible_collections.mesos.xfs_quota.plugins.module_utils import _projects
+from ansible_collections.mesos.xfs_quota.plugins.module_utils import _projects, _xfs_project
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import FileError
+from ansible_collections.mesos.xfs_quota.plugins.module_utils._tree_walk import WalkResult
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import FS_XFLAG_PROJINHERIT
 from ansible_collections.mesos.xfs_quota.plugins.modules import xfs_project
 from ansible_collections.mesos.xfs_quota.tests.unit.plugins.modules.module_runner import FakeHost
@@ -390,3 +391,23 @@ def test_another_path_to_another_projects_tree_cannot_be_claimed(host):
     assert result.get("failed"), result
     assert result["msg"].startswith(f"paths: {alias} (project 'two') is {first}, a tree of project 'one' (31)"), result
     assert host.snapshot() == before and host.project_of(first) == 31
+
+
+def test_the_walks_of_several_trees_are_counted_together(host):
+    """The result sums every tree's walk: a count of the last tree alone would hide the others'."""
+    a, b = tree(host, "a"), tree(host, "b", files=("f", "g"))
+    os.mkfifo(a / "fifo")
+    os.mkfifo(b / "fifo")
+    first = host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(a), str(b)]})
+    assert (first["inodes_changed"], first["inodes_unchanged"], first["skipped_special"]) == (5, 0, 2), first
+    again = host.run(xfs_project, {"name": "p", "id": 5, "paths": [str(a), str(b)]})
+    assert (again["inodes_changed"], again["inodes_unchanged"], again["skipped_special"]) == (0, 5, 2), again
+
+
+def test_add_walk_sums_counts_and_lists_and_keeps_the_last_fence():
+    total = WalkResult(changed=1, unchanged=2, skipped_special=3, skipped_mounts=["/m1"], fence="", skipped_projects=["/p1"])
+    _xfs_project._add_walk(total, WalkResult(changed=10, unchanged=20, skipped_special=30, skipped_mounts=["/m2"],
+                                             fence="mount id", skipped_projects=["/p2"]))
+    _xfs_project._add_walk(total, WalkResult())  # a walk that saw no mount keeps the fence told before
+    assert total == WalkResult(changed=11, unchanged=22, skipped_special=33, skipped_mounts=["/m1", "/m2"],
+                               fence="mount id", skipped_projects=["/p1", "/p2"])

@@ -180,3 +180,16 @@ def test_a_limit_that_fails_after_another_was_set_reports_changed(host):
     assert result.get("failed") and result["changed"], result
     assert "before it failed, this run set the limits of project 7001" in result["msg"], result["msg"]
     assert result["limits_set"] == [7001] and host.kernel.dquots[7001][0] == (1 << 20) // 512
+
+
+def test_check_mode_reports_the_limits_it_would_set_and_sets_none(host):
+    """Check mode says what the limits would be after the run (merged with the project's others), with the usage now."""
+    host.run(xfs_project_quota, {"path": str(host.mnt / "sb"), "ihard": "100"})
+    before = host.snapshot()
+    result = host.run(xfs_project_quota, {"path": str(host.mnt / "sb"), "bhard": "10m"}, check_mode=True, diff=True)
+    assert result["changed"] and not result.get("failed"), result
+    after = result["projects"][0]
+    assert (after["id"], after["changed"], after["limits"]["bhard"], after["limits"]["ihard"]) == (7001, True, 10 << 20, 100)
+    assert "bhard=none" in result["diff"]["before"] and "bhard=10 MiB" in result["diff"]["after"], result["diff"]
+    assert host.snapshot() == before
+    assert not host.run(xfs_project_quota, {"path": str(host.mnt / "sb"), "ihard": "100"}, check_mode=True)["changed"]

@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from ansible_collections.mesos.xfs_quota.plugins.module_utils import _xfs
 from ansible_collections.mesos.xfs_quota.plugins.modules import xfs_quota_info
 from ansible_collections.mesos.xfs_quota.tests.unit.plugins.modules.module_runner import FakeHost
 
@@ -162,3 +163,42 @@ def test_a_foreign_name_that_is_not_utf8_does_not_fail_the_mount(host):
     result = host.run(xfs_quota_info, {"mountpoint": str(host.mnt)})
     assert not result.get("failed") and result["projects"][0]["name"] == "caf\\xe9", result
     assert host.projid.read_bytes() == b"caf\xe9:7\n"
+
+
+def quotactls(host, cmd):
+    return [call for call in host.kernel.calls if call == f"quotactl:{cmd:#x}"]
+
+
+def test_names_and_paths_select_their_projects_and_empty_ones_are_shown_when_asked_for(host):
+    """ids, names and paths add up; a project asked for is shown even without usage or limits."""
+    host.projid.write_text("web:7\nidle:8\nspare:9\n")
+    (host.mnt / "d").mkdir()
+    host.kernel.attrs[os.lstat(host.mnt / "d").st_ino] = (0x200, 9)
+    result = host.run(xfs_quota_info, {"mountpoint": str(host.mnt), "ids": [3], "names": ["idle"],
+                                       "paths": [str(host.mnt / "d")]})
+    assert [(p["id"], p["name"], p["used_bytes"]) for p in result["projects"]] == [(3, None, 0), (8, "idle", 0),
+                                                                                   (9, "spare", 0)], result
+    assert len(quotactls(host, _xfs.Q_XGETQUOTA)) == 3 and not quotactls(host, _xfs.Q_XGETNEXTQUOTA)
+
+
+def test_a_name_projid_does_not_know_is_named(host):
+    host.projid.write_text("web:7\n")
+    result = host.run(xfs_quota_info, {"mountpoint": str(host.mnt), "names": ["web", "nope"]})
+    assert result.get("failed") and result["msg"] == f"names: project 'nope' is not in {host.projid}", result
+
+
+@pytest.mark.parametrize("include_empty", [False, True])
+def test_every_project_with_a_dquot_and_empty_ones_only_with_include_empty(host, include_empty):
+    host.kernel.dquots[8] = [0, 0, 0, 0, 0, 0, 0, 0]  # a dquot without usage or limits
+    host.kernel.dquots[9] = [0, 0, 10, 0, 0, 0, 0, 0]  # no usage, an inode limit
+    result = host.run(xfs_quota_info, {"mountpoint": str(host.mnt), "include_empty": include_empty})
+    shown = [p["id"] for p in result["projects"]]
+    assert (8 in shown) == include_empty and {7, 9} <= set(shown), result
+    assert quotactls(host, _xfs.Q_XGETNEXTQUOTA) and not quotactls(host, _xfs.Q_XGETQUOTA)
+
+
+def test_without_project_accounting_there_are_no_projects_nor_sandboxes(host):
+    host.kernel.qstat_flags = 0
+    result = host.run(xfs_quota_info, {"mountpoint": str(host.mnt), "ids": [7], "sandboxes_below": str(host.mnt)})
+    assert not result.get("failed") and result["projects"] == [] and result["sandboxes"] == [], result
+    assert not result["quota_state"]["project_accounting"]
