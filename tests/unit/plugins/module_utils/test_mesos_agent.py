@@ -499,6 +499,7 @@ def test_the_hook_in_the_manifests_is_the_first_that_declares_it(tmp_path):
     assert hook_in_manifests(info, "mesos_xfs_quota_hook") == ({"default_limit": "10g"}, LIB)
     assert hook_in_manifests(info, "absent_module") == ({}, "")
 
+
 class _ReleaseEndpoint(FakeEndpoint):
     """The agent answers the release its binary is (a package upgrade swaps the binary; the running
     process is the old one until it is restarted)."""
