@@ -105,7 +105,7 @@ options:
     type: float
     default: 120
   mesos_version:
-    version_added: 0.3.0
+    version_added: 0.2.0
     description:
       - The Mesos version the agent must run once this task is done, after a package upgrade (the
         C(mesos.xfs_quota.upgrade_mesos) playbook). A running agent that answers another version at
