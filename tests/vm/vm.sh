@@ -15,7 +15,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 state_root=${MXQ_VM_STATE:-$repo/.vm}
-boot_timeout=${MXQ_VM_BOOT_TIMEOUT:-240}
+boot_timeout=${MXQ_VM_BOOT_TIMEOUT:-600}  # three VMs booting at once on a busy 2-core host took over 240 s
 data_disk_mb=${MXQ_VM_DATA_DISK_MB:-1024}
 mem_mb=${MXQ_VM_MEM_MB:-2048}
 

@@ -5,7 +5,7 @@ from ansible_collections.mesos.xfs_quota.plugins.module_utils._projects import P
 
 
 def test_the_role_reads_projid_as_the_modules_do(tmp_path):
-    """Issue 11: the xfs role's Jinja regex took the LAST of two lines of a name, the modules the first."""
+    """The role's filter reads projid as the modules do: of two lines with one name, the first counts."""
     text = "# comment\nweb:7001\nweb:7002\n legacy : 17 \r\nsquared:\u00b2\nbroken\n:5\nlast:9"
     (tmp_path / "projid").write_text(text)
     assert projid_names(text) == ProjectFiles(str(tmp_path / "projid"), str(tmp_path / "projects")).names()

@@ -141,7 +141,7 @@ def test_the_built_hook_when_present():
     assert (read.api_version, read.kind, read.mesos_version) == ("2", "Hook", "1.11.0")
 
 
-# ---- the loader: a bounded protocol on its own pipe, a timeout, accurate words (issue 25, item 10) ----
+# ---- the loader: a bounded protocol on its own pipe, a timeout, accurate words ----
 
 def hostile(tmp_path, body, name="test_hook"):
     """A module library whose constructor (and destructor) run ``body``'s C++ (a ``load()`` and an

@@ -241,7 +241,7 @@ def test_root_gets_rootflags_and_the_boot_loader_command(world, found, bls, ran)
     assert grub.read_bytes() == b'# cafe\r\nGRUB_CMDLINE_LINUX="console=ttyS0 rootflags=prjquota"\n'
 
 
-# --- a loop-mounted file system (issue 25, item 1) ---------------------------------------------------
+# --- a loop-mounted file system ---------------------------------------------------
 LOOP_DEVICE = "7:0"
 
 

@@ -117,7 +117,7 @@ def test_grub_defaults_keep_foreign_bytes_and_line_endings():
     assert rootflags_of(text) is None
 
 
-# --- the entry mount(8) and systemd read (issue 25, item 5) ---------------------------------------------
+# --- the entry mount(8) and systemd read ---------------------------------------------
 @pytest.mark.parametrize("line, after", [
     ("/dev/vdb /srv xfs", "/dev/vdb /srv xfs prjquota"),  # options, fs_freq and fs_passno are optional
     ("/dev/vdb\t/srv\txfs  \r", "/dev/vdb\t/srv\txfs\tprjquota  \r"),  # trailing blanks and CR stay

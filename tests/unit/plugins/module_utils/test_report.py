@@ -42,7 +42,7 @@ def section(text, title):
 
 
 def test_hosts_not_read_come_first_with_their_reason():
-    """Issue 23: hosts that failed (unreachable, not XFS) were silently missing from the report."""
+    """Hosts that failed (unreachable, not XFS) are in the report, with why."""
     hosts = ["up", "down", "ext4", "never"]
     results = [usage([project(20001, None, MIB, 2 * MIB)]),
                {"unreachable": True, "msg": "Failed to connect to the host via ssh: Connection refused", "changed": False},

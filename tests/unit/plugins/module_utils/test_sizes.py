@@ -19,7 +19,7 @@ def test_parse_size_follows_the_shared_vectors(vector):
 
 @pytest.mark.parametrize("text", ["0.1", "0.5", "0.001"])
 def test_a_nonzero_size_never_becomes_no_limit(text):
-    """Issue 10 item 8: "0.1" rounded to 0 bytes, and 0 is "no limit"."""
+    """A size that rounds to 0 bytes is refused: 0 means "no limit"."""
     with pytest.raises(SizeError, match=r"^bhard: '0\.[0-9]+' is less than one byte; write 0 for no limit"):
         parse_size(text, "bhard")
 

@@ -53,7 +53,7 @@ def test_limits_round_trip_in_fs_blocks(tmp_path):
 
 
 def test_fs_disk_quota_has_the_kernel_layout():
-    """Named fields (issue 11) with the size and offsets of <linux/dqblk_xfs.h>, as the fake kernel packs them."""
+    """Named fields with the size and offsets of <linux/dqblk_xfs.h>, as the fake kernel packs them."""
     assert ctypes.sizeof(FsDiskQuota) == FS_DISK_QUOTA.size == 112
     offsets = {name: getattr(FsDiskQuota, name).offset for name, _type in FsDiskQuota._fields_}
     assert (offsets["d_id"], offsets["d_blk_hardlimit"], offsets["d_bcount"], offsets["d_rtb_hardlimit"],

@@ -86,7 +86,7 @@ def test_a_directory_as_path_is_a_clear_error(host):
     assert result.get("failed") and "is a directory" in result["msg"], result
 
 
-# --- values keep their JSON types; bytes and BOMs as the installed dockerd reads them (issue 25) ---------
+# --- values keep their JSON types; bytes and BOMs as the installed dockerd reads them ---------
 @contextlib.contextmanager
 def dockerd(version_output):
     """The installed dockerd as ``dockerd --version`` answers (None: not installed); records the calls."""

@@ -1,4 +1,4 @@
-"""Property tests over the arguments of xfs_project, xfs_project_quota and xfs_quota_info (issue 10).
+"""Property tests over the arguments of xfs_project, xfs_project_quota and xfs_quota_info.
 
 Whatever an operator types (booleans, floats, huge or negative numbers, control characters,
 non-ASCII, empty strings, '..', newlines, trailing spaces), a run either succeeds with a host
@@ -207,7 +207,7 @@ def test_xfs_quota_info_any_arguments(ids, names, trees, projid_extra):
         assert host.snapshot() == before
 
 
-# --- xfs_mount: fstab duplicates and short entries, failures injected after each change (issue 25) ----------
+# --- xfs_mount: fstab duplicates and short entries, failures injected after each change ----------
 # Lines of an fstab around the mount point {mnt}: comments, foreign entries, entries for {mnt} with 3 to 6
 # fields and in other spellings (duplicates), and short or malformed lines for {mnt} that mount(8) skips.
 FSTAB_FOREIGN = st.sampled_from(["# a comment", "", "  # indented", "UUID=1 / ext4 defaults 0 1", "/dev/y",
@@ -352,7 +352,7 @@ def test_xfs_mount_fstab_shapes_and_failures_after_each_change(lines, quota_on, 
         assert not again.get("failed") and not again["changed"], again
 
 
-# --- docker_daemon_config: any bytes in daemon.json, any dockerd, key=value text (issue 25) ----------------
+# --- docker_daemon_config: any bytes in daemon.json, any dockerd, key=value text ----------------
 DAEMON_JSON = st.one_of(
     st.binary(max_size=40),
     st.builds(lambda prefix, body: prefix + body,

@@ -23,7 +23,7 @@ def host(tmp_path):
 
 
 def test_a_boolean_is_not_an_id(host):
-    """Issue 10 item 1: id=true set a limit on project 1."""
+    """id=true is refused, not read as project 1."""
     before = host.snapshot()
     result = host.run(xfs_project_quota, {"id": True, "mountpoint": str(host.mnt), "bhard": "1m"})
     assert result.get("failed") and result["msg"].startswith("id: expected a project id"), result
@@ -34,7 +34,7 @@ def test_a_boolean_is_not_an_id(host):
 
 @pytest.mark.parametrize("key, text", [("bhard", "0.1"), ("ihard", "0.5"), ("isoft", "1.5"), ("bsoft", "0.4b")])
 def test_a_limit_that_rounds_to_nothing_is_refused_and_the_old_one_stays(host, key, text):
-    """Issue 10 item 8: bhard "0.1" became 0 (no limit) and removed the existing limit."""
+    """bhard "0.1" is refused: it would round to 0, which means no limit, and remove the existing one."""
     assert host.run(xfs_project_quota, {"path": str(host.mnt / "sb"), "bhard": "10m", "ihard": "100"})["changed"]
     before = host.snapshot()
     result = host.run(xfs_project_quota, {"path": str(host.mnt / "sb"), key: text})
@@ -50,7 +50,7 @@ def test_zero_written_as_zero_removes_a_limit(host):
 
 @pytest.mark.parametrize("make", ["fifo", "socket"])
 def test_a_special_file_as_path_names_path(host, make):
-    """Issue 10 item 11: path=<a FIFO> failed with "Inappropriate ioctl for device" without naming path."""
+    """path=<a FIFO> fails naming path (not "Inappropriate ioctl for device")."""
     special = host.mnt / "sb" / make
     if make == "fifo":
         os.mkfifo(special)
@@ -80,7 +80,7 @@ def test_absent_with_limits_is_an_error(host):
 
 
 def test_check_mode_predicts_a_path_and_a_name_of_earlier_tasks(host):
-    """Issue 10 item 12: a path created, or a name defined, earlier in the same check run failed."""
+    """Check mode accepts, with a warning, a path or a name an earlier task of the run would create."""
     before = host.snapshot()
     result = host.run(xfs_project_quota, {"mountpoint": str(host.mnt), "projects": [
         {"path": str(host.mnt / "later"), "bhard": "1m"}, {"name": "later", "bhard": "2m"}]}, check_mode=True, diff=True)
@@ -93,14 +93,14 @@ def test_check_mode_predicts_a_path_and_a_name_of_earlier_tasks(host):
 
 
 def test_non_utf8_projid_does_not_crash(host):
-    """Issue 10 item 9."""
+    """A projid line that is not UTF-8 (a comment) does not stop the module."""
     host.projid.write_bytes(host.projid.read_bytes() + b"# \xe9t\xe9\n")
     result = host.run(xfs_project_quota, {"mountpoint": str(host.mnt), "name": "sandbox", "bhard": "1m"})
     assert result["changed"] and not result.get("failed"), result
 
 
 def test_project_files_that_are_directories_are_named(host):
-    """Issue 10 item 10."""
+    """A project file given as a directory fails naming the parameter."""
     result = host.run(xfs_project_quota, {"mountpoint": str(host.mnt), "id": 7001, "bhard": "1m", "projid_file": str(host.etc)})
     assert result.get("failed") and result["msg"].startswith("projid_file: "), result
 

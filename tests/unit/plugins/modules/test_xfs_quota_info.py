@@ -22,7 +22,7 @@ def host(tmp_path):
 
 @pytest.mark.parametrize("ids", [[4294967296], [-1], [0], [True], list(range(1, 70)) + [2**32], [2**64 + 7]])
 def test_ids_are_checked_before_any_quotactl(host, ids):
-    """Issue 10 item 11: ids=[4294967296] returned project 0 (a C int truncation); -1 did not name ids."""
+    """Ids past 32 bits or negative are refused naming ids (a C int would truncate 4294967296 to project 0)."""
     result = host.run(xfs_quota_info, {"mountpoint": str(host.mnt), "ids": ids})
     assert result.get("failed") and result["msg"].startswith("ids: "), result
     assert not [call for call in host.kernel.calls if call.startswith("quotactl")]
@@ -41,7 +41,7 @@ def test_a_fifo_in_paths_names_paths(host):
 
 
 def test_a_non_utf8_projid_does_not_fail_a_read_only_module(host):
-    """Issue 10 item 9: even the read-only xfs_quota_info failed with UnicodeDecodeError."""
+    """Names that are not UTF-8 do not stop the read-only xfs_quota_info (no UnicodeDecodeError)."""
     host.projid.write_bytes(b"# \xe9\xe9\nweb:7\n")
     result = host.run(xfs_quota_info, {"mountpoint": str(host.mnt)})
     assert not result.get("failed") and result["projects"][0]["name"] == "web", result
