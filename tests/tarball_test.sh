@@ -89,7 +89,8 @@ unset ANSIBLE_CONFIG
 cd "$tmp"
 "$bin/ansible-galaxy" collection install --force -p "$tmp/coll" "$tarball" >/dev/null
 "$bin/ansible-playbook" --syntax-check -i localhost, \
-    mesos.xfs_quota.site mesos.xfs_quota.adjust_quota mesos.xfs_quota.report mesos.xfs_quota.remove_hook mesos.xfs_quota.uninstall >/dev/null
+    mesos.xfs_quota.site mesos.xfs_quota.adjust_quota mesos.xfs_quota.report mesos.xfs_quota.remove_hook mesos.xfs_quota.uninstall \
+    mesos.xfs_quota.upgrade_mesos >/dev/null
 
 # An inventory without the group mesos_agents, or a --limit that leaves no agent: site fails and says why.
 printf '[web]\nweb1 ansible_connection=local\n[mesos_agents]\nagent1 ansible_connection=local\n' > "$tmp/inventory"

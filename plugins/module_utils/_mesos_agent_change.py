@@ -352,10 +352,26 @@ class Outcome:
     manifest_path: str = ""
 
 
+def _answers_version(endpoint: Endpoint, version: str) -> tuple[bool, str]:
+    """Whether the agent answers ``version`` at /version, and what it answers instead."""
+    answer = endpoint.get("/version")
+    try:
+        running = str(answer.json().get("version", "")) if answer.status == 200 else ""
+    except (ValueError, AttributeError):
+        running = ""
+    if running == version:
+        return True, ""
+    said = f"Mesos {running}" if running else f"no version ({answer.error or f'HTTP {answer.status}'})"
+    return False, f"it answers {said} at /version, not {version} (the packages did not install Mesos {version})"
+
+
 def converge(host: Host, info: AgentInfo, desired: Desired, delivery: FlagDelivery, endpoint: Endpoint,
              check_mode: bool, wait_timeout: float, wait_delay: float, backup_root: str = BACKUP_ROOT,
-             keep: int = 5) -> Outcome:
-    """Write the planned files, restart, wait and verify; roll back and fail on any failure."""
+             keep: int = 5, version: str = "") -> Outcome:
+    """Write the planned files, restart, wait and verify; roll back and fail on any failure.
+
+    ``version``: the Mesos version the agent must answer at /version afterwards (a package upgrade swapped
+    the binary under the running agent, which still runs the old one until it is restarted)."""
     planned = plan(host, info, desired, delivery)
     if planned.conflicts:
         raise AgentChangeError("The agent's own configuration would override the hook's flags: "
@@ -364,14 +380,16 @@ def converge(host: Host, info: AgentInfo, desired: Desired, delivery: FlagDelive
     work_dir = dict(desired.parameters).get("work_dir", "") if desired.present else ""
     expect = expectation(desired, planned, work_dir)
     reload_units = any(c.path.startswith(("/etc/systemd/", "/run/systemd/", "/usr/lib/systemd/")) for c in changes)
-    outcome = Outcome(changed=bool(changes) or not info.running, files=[c.path for c in changes], diff=diff_of(changes),
-                      manifest_path=planned.manifest_path)
+    # an agent that answers another version than asked runs the binary from before the package change
+    stale = bool(version) and info.running and info.version != version
+    outcome = Outcome(changed=bool(changes) or not info.running or stale, files=[c.path for c in changes],
+                      diff=diff_of(changes), manifest_path=planned.manifest_path)
     if check_mode:
         return outcome
     lock_dir = os.path.join(backup_root, info.service)
     os.makedirs(lock_dir, mode=0o700, exist_ok=True)
     with locked(os.path.join(os.path.dirname(backup_root), f"{info.service}.lock")):
-        if not changes and info.running:
+        if not changes and info.running and not stale:
             # the files are right: the running agent must show them too (it may not have been restarted)
             settled = wait_for_agent(host, info.service, endpoint, timeout=wait_timeout, delay=wait_delay, expect=expect)
             if settled.ok or settled.state_status != 200:
@@ -389,6 +407,8 @@ def converge(host: Host, info: AgentInfo, desired: Desired, delivery: FlagDelive
         waited = wait_for_agent(host, info.service, endpoint, timeout=wait_timeout, delay=wait_delay, expect=expect) \
             if not started else WaitResult(ok=False, reason=started)
         outcome.wait = waited
+        if waited.ok and version:
+            waited.ok, waited.reason = _answers_version(endpoint, version)
         if waited.ok:
             return outcome
         reason = waited.reason

@@ -104,6 +104,17 @@ options:
     description: Seconds to wait for the agent to recover after a restart (a crash loop ends the wait at once).
     type: float
     default: 120
+  mesos_version:
+    version_added: 0.2.0
+    description:
+      - The Mesos version the agent must run once this task is done, after a package upgrade (the
+        C(mesos.xfs_quota.upgrade_mesos) playbook). A running agent that answers another version at
+        C(/version) runs the binary from before the package change and is restarted even when no file
+        changes; after the restart it must answer this version, else the run fails and the previous
+        files are put back like any other failure.
+      - Empty, the version is not checked.
+    type: str
+    default: ""
   wait_delay:
     description: Seconds between two questions to the agent.
     type: float
@@ -290,6 +301,7 @@ def main() -> None:
             modules_dir_manifest={"type": "str", "default": "mesos-xfs-quota.json"},
             wait_timeout={"type": "float", "default": 120.0},
             wait_delay={"type": "float", "default": 2.0},
+            mesos_version={"type": "str", "default": ""},
             backup_dir={"type": "path", "default": "/var/lib/mesos-xfs-quota/backups"},
             backup_keep={"type": "int", "default": 5},
         ),
@@ -313,7 +325,8 @@ def main() -> None:
             module.fail_json(msg=refusal, **result)
         delivery = FlagDelivery(style=info.flags_style, service=info.service, flags_dir=info.flags_dir)
         outcome = converge(host, info, _desired(module, parameters), delivery, endpoint, module.check_mode,
-                           p["wait_timeout"], p["wait_delay"], backup_root=p["backup_dir"], keep=p["backup_keep"])
+                           p["wait_timeout"], p["wait_delay"], backup_root=p["backup_dir"], keep=p["backup_keep"],
+                           version=p["mesos_version"] if p["state"] == "present" else "")
     except AgentChangeError as exc:
         module.fail_json(msg=str(exc), **failure_result(result, exc))
     except (AgentReadError, AgentConfigError, MesosModuleError, OSError) as exc:

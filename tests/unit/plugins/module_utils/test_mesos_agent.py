@@ -498,3 +498,60 @@ def test_the_hook_in_the_manifests_is_the_first_that_declares_it(tmp_path):
     info = read_agent(host, host.service)
     assert hook_in_manifests(info, "mesos_xfs_quota_hook") == ({"default_limit": "10g"}, LIB)
     assert hook_in_manifests(info, "absent_module") == ({}, "")
+
+
+class _ReleaseEndpoint(FakeEndpoint):
+    """The agent answers the release its binary is (a package upgrade swaps the binary; the running
+    process is the old one until it is restarted)."""
+
+    def __init__(self, host, installed: str):
+        super().__init__(host)
+        self.installed = installed
+        self.running_release = "1.10.0"
+        host_start = host.start
+
+        def start():
+            host_start()
+            self.running_release = self.installed
+        host.start = start
+
+    def get(self, path):
+        if path == "/version" and self.host.running:
+            from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_http import Response
+            return Response(200, json.dumps({"version": self.running_release}))
+        return super().get(path)
+
+
+def _upgrade(host, tmp_path, endpoint, version, library=LIB):
+    info = read_agent(host, host.service, modules_file=str(tmp_path / "etc/mesos-agent/modules.json"))
+    info.version = endpoint.running_release  # as mesos_agent_hook reads it before converge
+    desired = Desired(present=True, module="mesos_xfs_quota_hook", library=library,
+                      parameters=[("work_dir", info.work_dir), ("project_ids", "20000-29999")])
+    delivery = FlagDelivery(style=info.flags_style, service=host.service, unit_dir=str(tmp_path / "etc/systemd/system"))
+    return converge(host, info, desired, delivery, endpoint, False, wait_timeout=10, wait_delay=0,
+                    backup_root=str(tmp_path / "var/lib/mesos-xfs-quota/backups"), version=version)
+
+
+def test_after_a_package_upgrade_the_agent_is_restarted_even_when_no_file_changes(tmp_path):
+    host = agent(tmp_path)
+    endpoint = _ReleaseEndpoint(host, installed="1.10.0")
+    assert _upgrade(host, tmp_path, endpoint, "1.10.0").changed  # the hook in
+    endpoint.installed = "1.11.0"  # the package changed under the running agent
+    outcome = _upgrade(host, tmp_path, endpoint, "1.11.0")
+    assert outcome.changed and outcome.restarted and outcome.files == []
+    assert endpoint.running_release == "1.11.0"
+    again = _upgrade(host, tmp_path, endpoint, "1.11.0")
+    assert not again.changed and not again.restarted
+
+
+def test_an_agent_that_comes_up_on_another_version_is_rolled_back_saying_which(tmp_path):
+    host = agent(tmp_path)
+    endpoint = _ReleaseEndpoint(host, installed="1.10.0")
+    _upgrade(host, tmp_path, endpoint, "1.10.0", library=LIB)
+    before = (tmp_path / "etc/mesos-agent/modules.json").read_text()
+    endpoint.installed = "1.11.1"  # the packages brought another release than the one asked for
+    with pytest.raises(AgentChangeError) as exc:
+        _upgrade(host, tmp_path, endpoint, "1.11.0", library=LIB2)
+    assert "it answers Mesos 1.11.1 at /version, not 1.11.0" in str(exc.value)
+    assert "The previous files are back" in str(exc.value)
+    assert (tmp_path / "etc/mesos-agent/modules.json").read_text() == before
