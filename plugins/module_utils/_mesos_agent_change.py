@@ -386,19 +386,19 @@ def converge(host: Host, info: AgentInfo, desired: Desired, delivery: FlagDelive
                       diff=diff_of(changes), manifest_path=planned.manifest_path)
     if check_mode:
         return outcome
-    lock_dir = os.path.join(backup_root, info.service)
-    os.makedirs(lock_dir, mode=0o700, exist_ok=True)
+    if not changes and info.running and not stale:
+        # the files are right: the running agent must show them too (it may not have been restarted);
+        # a read, so no lock (nor the lock's file: a run that changes nothing leaves nothing behind)
+        settled = wait_for_agent(host, info.service, endpoint, timeout=wait_timeout, delay=wait_delay, expect=expect)
+        if settled.ok or settled.state_status != 200:
+            outcome.wait = settled
+            if not settled.ok:
+                raise AgentChangeError(f"The agent did not come up: {settled.reason}. Nothing was changed.",
+                                       details={"wait": settled.__dict__})
+            return outcome
+        outcome.changed = True  # running on other files than these: a restart is due
+    os.makedirs(os.path.dirname(backup_root), mode=0o700, exist_ok=True)
     with locked(os.path.join(os.path.dirname(backup_root), f"{info.service}.lock")):
-        if not changes and info.running and not stale:
-            # the files are right: the running agent must show them too (it may not have been restarted)
-            settled = wait_for_agent(host, info.service, endpoint, timeout=wait_timeout, delay=wait_delay, expect=expect)
-            if settled.ok or settled.state_status != 200:
-                outcome.wait = settled
-                if not settled.ok:
-                    raise AgentChangeError(f"The agent did not come up: {settled.reason}. Nothing was changed.",
-                                           details={"wait": settled.__dict__})
-                return outcome
-            outcome.changed = True  # running on other files than these: a restart is due
         outcome.backup = backup(changes, backup_root, info.service, keep) if changes else ""
         clock = host_clock(host)
         write(changes)

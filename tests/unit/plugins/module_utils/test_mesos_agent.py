@@ -122,6 +122,18 @@ def test_check_mode_changes_nothing_and_shows_the_diff(tmp_path):
     assert any("MESOS_HOOKS=mesos_xfs_quota_hook" in d["after"] for d in outcome.diff)
 
 
+def test_a_run_that_changes_nothing_leaves_nothing_behind(tmp_path):
+    """No lock file, no backup directory: an uninstall that removed them stays done at its second run."""
+    host = agent(tmp_path)
+    run(host, tmp_path, default_limit="10g")
+    state_dir = tmp_path / "var/lib/mesos-xfs-quota"
+    for path in sorted(state_dir.rglob("*"), reverse=True):
+        path.rmdir() if path.is_dir() else path.unlink()
+    outcome = run(host, tmp_path, default_limit="10g")
+    assert not outcome.changed and not outcome.restarted
+    assert list(state_dir.rglob("*")) == []
+
+
 def test_a_stopped_agent_is_started_and_that_is_a_change(tmp_path):
     host = agent(tmp_path)
     run(host, tmp_path, default_limit="10g")
