@@ -95,9 +95,9 @@ test-checks: lint galaxy sanity units sanitize matrix integration
 # Under TCG a task costs ~3 s of a fresh Python in the VM unpacking and compiling its module; Mitogen's
 # strategy keeps one interpreter per host and runs it in ~0.3 s (its start in a VM that boots beside
 # two others can take more than Ansible's 10 s connection timeout); tests/mitogen has it without its
-# CPU pinning. The integration targets and the
-# Molecule scenarios run with it, except STOCK_STRATEGY_SCENARIOS, which keep Ansible's own linear
-# strategy as operators run it (a module that needs a fresh process fails there).
+# CPU pinning. The integration targets and the Molecule scenarios run with it, except
+# STOCK_STRATEGY_SCENARIOS, which keep Ansible's own linear strategy as operators run it (a module
+# that needs a fresh process fails there).
 MITOGEN = ANSIBLE_STRATEGY_PLUGINS=$(CURDIR)/tests/mitogen ANSIBLE_STRATEGY=mitogen_linear_unpinned ANSIBLE_TIMEOUT=60
 STOCK_STRATEGY_SCENARIOS ?= uninstall
 molecule-scenarios: deps
