@@ -4,7 +4,9 @@
 # vs community.general.xfs_quota in a loop (projects pre-defined, as it requires); first and
 # idempotent runs; then ours on a file system with 10,000 unrelated projects against ours
 # without them. Ours is the median of BENCH_ROUNDS runs each time.
-# Goals: ours <= 0.1x the reference; ours with 10,000 projects <= 1.1x ours without.
+# Goals: ours <= 0.1x the reference; ours with 10,000 projects <= 1.1x ours without. First, the
+# curve: the cost per project at 10 to 10,000 projects against one xfs_quota exec (BENCH_CURVE,
+# BENCH_CURVE_ONLY=1 stops after it).
 set -euo pipefail
 # shellcheck source=bench/common.bash
 . "$(dirname "$0")/common.bash"
@@ -34,6 +36,21 @@ ours_median() {
 }
 
 play -e step=setup -e unrelated=0
+
+# The cost per project beyond the module's start, at each size, against one xfs_quota exec with a
+# `limit` command per project (goal: <= 2x); run in the VM from the kept payloads (limits_vm.py curve).
+curve=${BENCH_CURVE:-10 100 1000 10000}
+"$vm_sh" ssh bench-limits "mkdir -p /opt/bench"
+scp -q -F "$repo/.vm/bench-limits/ssh_config" "$repo/bench/limits_vm.py" mxq-vm:/opt/bench/
+for n in 1 $curve; do
+  ANSIBLE_PIPELINING=False ANSIBLE_KEEP_REMOTE_FILES=1 play -e step=curve -e count="$n"
+  # shellcheck disable=SC2016  # expanded in the VM
+  "$vm_sh" ssh bench-limits 'cp "$(ls -t /root/.ansible/tmp/ansible-tmp-*/AnsiballZ_xfs_project_quota.py | head -1)"' \
+    "/opt/bench/ours-curve-$n.py"
+done
+"$vm_sh" ssh bench-limits "python3 /opt/bench/limits_vm.py curve ${BENCH_CURVE_ROUNDS:-3} $curve" </dev/null
+[ -z "${BENCH_CURVE_ONLY:-}" ] || exit 0
+
 for n in $counts; do
   for run in first idempotent; do
     # a first run starts from no limits; the idempotent run repeats the same limits
@@ -55,8 +72,6 @@ done
 # Ansible sends are kept and run alternately in the VM (bench/limits_vm.py), so SSH and
 # ansible-playbook's start-up, most of a run and the noisiest part, stay out of this ratio.
 play -e step=setup10k
-"$vm_sh" ssh bench-limits "mkdir -p /opt/bench"
-scp -q -F "$repo/.vm/bench-limits/ssh_config" "$repo/bench/limits_vm.py" mxq-vm:/opt/bench/
 for n in $counts; do
   for target in plain 10k; do
     ANSIBLE_PIPELINING=False ANSIBLE_KEEP_REMOTE_FILES=1 play -e step=ours -e count="$n" -e target="$target"

@@ -2,7 +2,7 @@
 # shellcheck disable=SC2154  # repo and vm_sh are set by common.bash
 # Assigning a 100,000-file tree to a project: the collection's walker (what xfs_project runs)
 # vs `xfs_quota -x -c 'project -s'`, cold and warm cache, plus who crosses a bind mount.
-# Goal: within 1.5x of xfs_quota warm, one process, with the safety rules (no symlinks,
+# Goal: within 1.0x of xfs_quota warm (peak RSS printed), one process, with the safety rules (no symlinks,
 # no FIFOs, no mounts). BENCH_FILES and BENCH_ROUNDS make it smaller.
 set -euo pipefail
 # shellcheck source=bench/common.bash

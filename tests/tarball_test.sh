@@ -116,7 +116,7 @@ printf -- '- name: The xfs role alone\n  hosts: all\n  gather_facts: false\n  ro
 grep -q 'xfs_device: /srv/from-inventory is neither in /etc/fstab nor mounted; give xfs_device' "$tmp/xfs.log" \
     || { cat "$tmp/xfs.log"; fail "xfs_mountpoint from the inventory did not reach the xfs role, or its error does not name xfs_device"; }
 # The hook role in check mode on a first rollout (nothing built yet) predicts the install and changes
-# nothing; it used to fail with "'dict' object has no attribute 'checksum'".
+# nothing (no checksum of a build that does not exist yet is read).
 cat > "$tmp/hook_check.yml" <<'PLAY'
 - name: The hook role in check mode with nothing built
   hosts: all

@@ -21,7 +21,7 @@ import stat
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._files import atomic_write, locked
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_config import (
@@ -33,6 +33,7 @@ from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_wait 
     WaitResult, agent_reason, host_clock, wait_for_agent)
 
 BACKUP_ROOT = "/var/lib/mesos-xfs-quota/backups"
+Expectation = Callable[[dict[str, str]], str]  # what /flags must show: "" when it does, else why not
 # backups an earlier release of the agent role left beside the live files (Mesos reads them there)
 LEGACY_BACKUP_SUFFIX = ".mxq-previous"
 
@@ -202,7 +203,7 @@ def conflicts(info: AgentInfo, values: dict[str, str | None], delivery: FlagDeli
     return found
 
 
-def expectation(desired: Desired, plan_: Plan, work_dir: str) -> Callable[[dict[str, str]], str]:
+def expectation(desired: Desired, plan_: Plan, work_dir: str) -> Expectation:
     """What /flags must show once the agent runs on the planned files ("" when it does)."""
     def check(flags: dict[str, str]) -> str:
         problems = []
@@ -365,6 +366,57 @@ def _answers_version(endpoint: Endpoint, version: str) -> tuple[bool, str]:
     return False, f"it answers {said} at /version, not {version} (the packages did not install Mesos {version})"
 
 
+def lock_path(backup_root: str, service: str) -> str:
+    """The lock of one agent's changes: beside the backup directory, one per service."""
+    return os.path.join(os.path.dirname(backup_root), f"{service}.lock")
+
+
+def _settled_as_it_is(host: Host, info: AgentInfo, endpoint: Endpoint, outcome: Outcome, expect: Expectation,
+                      wait_timeout: float, wait_delay: float) -> bool:
+    """The files are right: whether the running agent shows them too, so that nothing is to be done (a read:
+    no lock, nor the lock's file). False when it runs on other files (not restarted since): a restart is due."""
+    settled = wait_for_agent(host, info.service, endpoint, timeout=wait_timeout, delay=wait_delay, expect=expect)
+    if not settled.ok and settled.state_status == 200:
+        outcome.changed = True
+        return False
+    outcome.wait = settled
+    if not settled.ok:
+        raise AgentChangeError(f"The agent did not come up: {settled.reason}. Nothing was changed.",
+                               details={"wait": settled.__dict__})
+    return True
+
+
+def _restart_and_wait(host: Host, info: AgentInfo, endpoint: Endpoint, reload_units: bool, expect: Expectation,
+                      version: str, wait_timeout: float, wait_delay: float) -> WaitResult:
+    """Restart (or start) the agent and wait until it shows what is expected and answers ``version``."""
+    started = restart(host, info.service, reload_units, start_only=not info.running)
+    waited = wait_for_agent(host, info.service, endpoint, timeout=wait_timeout, delay=wait_delay, expect=expect) \
+        if not started else WaitResult(ok=False, reason=started)
+    if waited.ok and version:
+        waited.ok, waited.reason = _answers_version(endpoint, version)
+    return waited
+
+
+def _roll_back(host: Host, info: AgentInfo, endpoint: Endpoint, outcome: Outcome, waited: WaitResult, message: str,
+               reload_units: bool, wait_timeout: float, wait_delay: float) -> NoReturn:
+    """The previous files back, a restart on them and a wait; then fail saying what happened and how the agent is."""
+    if not outcome.backup:
+        outcome.failed, outcome.message = True, message + " No file had changed, so there was nothing to put back."
+        raise AgentChangeError(outcome.message, changed=True, details={"wait": waited.__dict__})
+    restored = restore(outcome.backup)
+    again = restart(host, info.service, reload_units)
+    back = wait_for_agent(host, info.service, endpoint, timeout=wait_timeout, delay=wait_delay) \
+        if not again else WaitResult(ok=False, reason=again)
+    health = ("it is healthy again (recovered)" if back.ok
+              else f"it is NOT healthy ({back.reason}): journalctl -u {info.service}")
+    outcome.failed = True
+    outcome.message = (f"{message} The previous files are back ({', '.join(restored)}; backup {outcome.backup}) "
+                       f"and the agent was restarted on them: {health}.")
+    raise AgentChangeError(outcome.message, changed=True,
+                           details={"wait": waited.__dict__, "rollback_wait": back.__dict__, "backup": outcome.backup,
+                                    "files": outcome.files})
+
+
 def converge(host: Host, info: AgentInfo, desired: Desired, delivery: FlagDelivery, endpoint: Endpoint,
              check_mode: bool, wait_timeout: float, wait_delay: float, backup_root: str = BACKUP_ROOT,
              keep: int = 5, version: str = "") -> Outcome:
@@ -386,47 +438,20 @@ def converge(host: Host, info: AgentInfo, desired: Desired, delivery: FlagDelive
                       diff=diff_of(changes), manifest_path=planned.manifest_path)
     if check_mode:
         return outcome
-    if not changes and info.running and not stale:
-        # the files are right: the running agent must show them too (it may not have been restarted);
-        # a read, so no lock (nor the lock's file: a run that changes nothing leaves nothing behind)
-        settled = wait_for_agent(host, info.service, endpoint, timeout=wait_timeout, delay=wait_delay, expect=expect)
-        if settled.ok or settled.state_status != 200:
-            outcome.wait = settled
-            if not settled.ok:
-                raise AgentChangeError(f"The agent did not come up: {settled.reason}. Nothing was changed.",
-                                       details={"wait": settled.__dict__})
-            return outcome
-        outcome.changed = True  # running on other files than these: a restart is due
+    if not changes and info.running and not stale \
+            and _settled_as_it_is(host, info, endpoint, outcome, expect, wait_timeout, wait_delay):
+        return outcome
     os.makedirs(os.path.dirname(backup_root), mode=0o700, exist_ok=True)
-    with locked(os.path.join(os.path.dirname(backup_root), f"{info.service}.lock")):
+    with locked(lock_path(backup_root, info.service)):
         outcome.backup = backup(changes, backup_root, info.service, keep) if changes else ""
         clock = host_clock(host)
         write(changes)
-        started = restart(host, info.service, reload_units, start_only=not info.running)
         outcome.restarted = True
-        waited = wait_for_agent(host, info.service, endpoint, timeout=wait_timeout, delay=wait_delay, expect=expect) \
-            if not started else WaitResult(ok=False, reason=started)
-        outcome.wait = waited
-        if waited.ok and version:
-            waited.ok, waited.reason = _answers_version(endpoint, version)
+        outcome.wait = waited = _restart_and_wait(host, info, endpoint, reload_units, expect, version,
+                                                  wait_timeout, wait_delay)
         if waited.ok:
             return outcome
-        reason = waited.reason
         said = agent_reason(host, info.service, clock)
         what = "with" if desired.present else "without"
-        message = f"The agent did not come up {what} {desired.module}: {reason}." + (f" {said}." if said else "")
-        if not outcome.backup:
-            outcome.failed, outcome.message = True, message + " No file had changed, so there was nothing to put back."
-            raise AgentChangeError(outcome.message, changed=True, details={"wait": waited.__dict__})
-        restored = restore(outcome.backup)
-        again = restart(host, info.service, reload_units)
-        back = wait_for_agent(host, info.service, endpoint, timeout=wait_timeout, delay=wait_delay) \
-            if not again else WaitResult(ok=False, reason=again)
-        health = ("it is healthy again (recovered)" if back.ok
-                  else f"it is NOT healthy ({back.reason}): journalctl -u {info.service}")
-        outcome.failed = True
-        outcome.message = (f"{message} The previous files are back ({', '.join(restored)}; backup {outcome.backup}) "
-                           f"and the agent was restarted on them: {health}.")
-        raise AgentChangeError(outcome.message, changed=True,
-                               details={"wait": waited.__dict__, "rollback_wait": back.__dict__, "backup": outcome.backup,
-                                        "files": outcome.files})
+        message = f"The agent did not come up {what} {desired.module}: {waited.reason}." + (f" {said}." if said else "")
+        _roll_back(host, info, endpoint, outcome, waited, message, reload_units, wait_timeout, wait_delay)

@@ -40,16 +40,6 @@ class MountOptionError(Exception):
     """A file or value this module cannot act on, with a message for the operator."""
 
 
-def modes_of_options(options: list[str]) -> dict[str, str]:
-    """The quota mode per kind that a list of mount options asks for."""
-    modes = dict.fromkeys(KINDS, "off")
-    for option in options:
-        if option in _OPTION_MODES:
-            kind, mode = _OPTION_MODES[option]
-            modes[kind] = mode
-    return modes
-
-
 def modes_of_state(state: QuotaState) -> dict[str, str]:
     """The quota mode per kind that the kernel reports for a mounted file system."""
     modes = {}

@@ -88,8 +88,8 @@ options:
   purge:
     description:
       - "With O(state=absent), also remove what the collection leaves by choice otherwise (for an uninstall):
-        a C(--modules) manifest left without any library, and this service's backups in O(backup_dir)
-        once the agent runs without the hook."
+        a C(--modules) manifest left without any library, and this service's backups in O(backup_dir) and
+        the lock file of its changes beside it, once the agent runs without the hook."
     type: bool
     default: false
   modules_dir:
@@ -199,7 +199,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_args import AGENT_ARGS, agent_of
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_change import (
-    AgentChangeError, Desired, converge)
+    AgentChangeError, Desired, converge, lock_path)
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_config import (
     FLAGS, AgentConfigError, FlagDelivery, module_parameters)
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mesos_agent_info import AgentReadError, Host, read_version
@@ -275,12 +275,16 @@ def failure_result(result: dict, exc: AgentChangeError) -> dict:
 
 
 def _purge_backups(backup_dir: str, service: str) -> bool:
-    """An uninstall's purge: the service's backups go too. Whether anything was removed."""
-    service_backups = os.path.join(backup_dir, service)
-    if not os.path.isdir(service_backups):
-        return False
-    shutil.rmtree(service_backups)
-    return True
+    """An uninstall's purge: the service's backups go too, and the lock file of its changes. Whether
+    anything was removed."""
+    service_backups, lock = os.path.join(backup_dir, service), lock_path(backup_dir, service)
+    removed = os.path.isdir(service_backups)
+    if removed:
+        shutil.rmtree(service_backups)
+    if os.path.lexists(lock):
+        os.unlink(lock)
+        removed = True
+    return removed
 
 
 def main() -> None:

@@ -187,17 +187,12 @@ from ansible_collections.mesos.xfs_quota.plugins.module_utils._xfs import Kernel
 
 def main() -> None:
     limit_spec = {key: {"type": "str"} for key in LIMIT_OPTIONS}
-    item_spec = dict(
-        name={"type": "str"}, id={"type": "raw"}, path={"type": "path"},
-        mountpoint={"type": "path"}, state={"type": "str", "choices": ["present", "absent"]},
-        **limit_spec,
-    )
     module = AnsibleModule(
         argument_spec=dict(
             name={"type": "str"}, id={"type": "raw"}, path={"type": "path"},  # id checked in module_utils
             mountpoint={"type": "path"},
             state={"type": "str", "choices": ["present", "absent"], "default": "present"},
-            projects={"type": "list", "elements": "dict", "options": item_spec},
+            projects={"type": "list", "elements": "dict"},  # items checked in module_utils (_quota.check_items)
             **PROJECT_FILE_ARGS,
             **limit_spec,
         ),
@@ -223,7 +218,7 @@ def main() -> None:
             "before": diff_text([r["before"] for r in results]),
             "after": diff_text([r["after"] for r in results]),
         }
-    module.exit_json(**printable(output))  # names from projid are not ours: a byte that is not UTF-8 shows as \xNN
+    module.exit_json(**output)  # names and mount points in it are printable already (_quota.quota_view)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,7 @@
 """`make test` runs Molecule scenarios in three lanes at once (tests/lanes.sh). Molecule's prerun
 installs the collection with `ansible-galaxy collection install --force` into ~/.ansible, one
 place for every lane, and two such installs at once fail: one removes the files the other is
-copying ("No such file or directory: 'service.yml'", CI on stop 19; reproduced with two installs
-side by side, 5 failures in 5 tries). So no scenario may run the prerun, and each must take the
+copying ("No such file or directory: ..."; two installs side by side fail nearly every time). So no scenario may run the prerun, and each must take the
 collection from the working tree instead."""
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from ansible_collections.mesos.xfs_quota.plugins.module_utils._mount import (
-    MountError, MountRequest, XfsMount, boot_config_commands, mount_users)
+    MountError, MountRequest, XfsMount, boot_config_commands)
 
 from ansible_collections.mesos.xfs_quota.tests.unit.plugins.module_utils.fake_kernel import FakeKernel
 
@@ -188,13 +188,6 @@ def test_never_mounts_over_content_or_a_directory_in_use(world, check_mode):
         run(world, kernel, host)
     result, _h = run(world, kernel, FakeHost(kernel, check_mode=True), hide_existing_content=True)
     assert result["remounted"]
-
-
-def test_mount_users_reads_this_process_from_the_real_proc(tmp_path):
-    with open(tmp_path / "held", "w", encoding="ascii"):
-        assert any(user.startswith(f"pid {os.getpid()} ") for user in mount_users(str(tmp_path), None))
-        assert any(user.startswith(f"pid {os.getpid()} ") for user in mount_users("/", os.stat(tmp_path).st_dev))
-    assert mount_users(str(tmp_path / "nobody-here"), None) == []
 
 
 @pytest.mark.parametrize("found, bls, expected", [

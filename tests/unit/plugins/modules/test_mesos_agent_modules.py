@@ -47,3 +47,18 @@ def test_a_rolled_back_change_reports_its_backup_and_that_it_changed_things():
                                                                  "wait": {"ok": False}})
     assert failure_result(read, exc) == {"changed": True, "files": [], "restarted": False, "service": "mesos-agent",
                                          "backup": "/var/lib/mesos-xfs-quota/backups/x", "wait": {"ok": False}}
+
+
+def test_a_purge_takes_the_services_backups_and_the_lock_file_of_its_changes(tmp_path):
+    """An uninstall's purge leaves nothing of this service in the state directory: its backups and the
+    lock file beside the backup directory (mesos_agent_hook's own rule for where it is)."""
+    module = importlib.import_module("ansible_collections.mesos.xfs_quota.plugins.modules.mesos_agent_hook")
+    backups = tmp_path / "backups"
+    (backups / "mesos-agent" / "20261208T000000Z").mkdir(parents=True)
+    (backups / "other-agent").mkdir()
+    (tmp_path / "mesos-agent.lock").touch()
+    (tmp_path / "other-agent.lock").touch()
+    assert module._purge_backups(str(backups), "mesos-agent")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["backups", "other-agent.lock"]
+    assert [p.name for p in backups.iterdir()] == ["other-agent"]
+    assert not module._purge_backups(str(backups), "mesos-agent")

@@ -8,8 +8,9 @@ import socket
 from unittest import mock
 
 import pytest
+import yaml
 
-from ansible_collections.mesos.xfs_quota.plugins.module_utils import _xfs
+from ansible_collections.mesos.xfs_quota.plugins.module_utils import _quota, _xfs
 from ansible_collections.mesos.xfs_quota.plugins.modules import xfs_project, xfs_project_quota
 from ansible_collections.mesos.xfs_quota.tests.unit.plugins.modules.module_runner import FakeHost
 
@@ -193,3 +194,39 @@ def test_check_mode_reports_the_limits_it_would_set_and_sets_none(host):
     assert "bhard=none" in result["diff"]["before"] and "bhard=10 MiB" in result["diff"]["after"], result["diff"]
     assert host.snapshot() == before
     assert not host.run(xfs_project_quota, {"path": str(host.mnt / "sb"), "ihard": "100"}, check_mode=True)["changed"]
+
+
+@pytest.mark.parametrize("item, message", [
+    ({"id": 7001, "bogus": 1}, "projects[1]: unsupported option bogus; an item takes name, id, path, mountpoint"),
+    ({"id": 7001, "state": "gone"}, "projects[1].state: 'gone' is not one of present, absent"),
+    ({"id": 7001, "bhard": [1]}, "projects[1].bhard: cannot read '[1]' as a size"),
+])
+def test_a_bad_item_is_refused_naming_it_before_any_limit_is_set(host, item, message):
+    """The items of ``projects`` are checked by the collection (not AnsibleModule's suboptions): an
+    unknown option, a state out of its choices or a value of the wrong type names the item, and no
+    item's limits are set."""
+    before = host.snapshot()
+    result = host.run(xfs_project_quota, {"mountpoint": str(host.mnt), "projects": [{"id": 7001, "bhard": "1m"}, item]})
+    assert result.get("failed") and result["msg"].startswith(message), result
+    assert host.snapshot() == before
+
+
+def test_items_take_their_options_as_ansible_types_them(host, monkeypatch):
+    """A limit written as a number is its digits (bytes), a path expands ~ and variables, as the
+    documented suboption types (str, path) would give them."""
+    monkeypatch.setenv("SANDBOXES", str(host.mnt))
+    result = host.run(xfs_project_quota, {"projects": [
+        {"path": "$SANDBOXES/sb", "bhard": 1048576},
+        {"id": 7001, "mountpoint": "$SANDBOXES", "ihard": 100},
+    ]})
+    assert not result.get("failed"), result
+    assert result["projects"] == [dict(result["projects"][0], id=7001, mountpoint=str(host.mnt))]
+    assert result["projects"][0]["limits"]["bhard"] == 1048576 and result["projects"][0]["limits"]["ihard"] == 100
+
+
+def test_the_documented_suboptions_are_the_ones_checked():
+    """The item check and the DOCUMENTATION of ``projects`` name the same options and states."""
+    suboptions = yaml.safe_load(xfs_project_quota.DOCUMENTATION)["options"]["projects"]["suboptions"]
+    assert set(suboptions) == set(_quota.ITEM_OPTIONS)
+    assert suboptions["state"]["choices"] == list(_quota.STATES)
+    assert {key for key, doc in suboptions.items() if doc["type"] == "path"} == _quota._PATH_OPTIONS
