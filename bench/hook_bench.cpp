@@ -81,24 +81,37 @@ void create_run_directory(const std::string& work_dir, const std::string& execut
   fs::create_directory_symlink(run, executor_dir(work_dir, executor) + "/runs/latest");
 }
 
-// The floor: what any tool must do for one sandbox whose path it has, nothing else.
-double bare_syscalls(const std::string& path, uint32_t id, const std::string& device)
+// A project's limits as Q_XSETQLIM takes them: a 4 MiB hard block limit, the fields in `fieldmask`.
+struct fs_disk_quota hard_limits(uint32_t id, int fieldmask)
 {
-  Clock::time_point start = Clock::now();
-  int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  struct fsxattr attr;
-  ioctl(fd, FS_IOC_FSGETXATTR, &attr);
-  attr.fsx_projid = id;
-  attr.fsx_xflags |= FS_XFLAG_PROJINHERIT;
-  ioctl(fd, FS_IOC_FSSETXATTR, &attr);
-  close(fd);
   struct fs_disk_quota quota;
   std::memset(&quota, 0, sizeof quota);
   quota.d_version = FS_DQUOT_VERSION;
   quota.d_flags = FS_PROJ_QUOTA;
   quota.d_id = id;
-  quota.d_fieldmask = FS_DQ_BHARD | FS_DQ_IHARD;
+  quota.d_fieldmask = fieldmask;
   quota.d_blk_hardlimit = 8192;
+  return quota;
+}
+
+// The project and PROJINHERIT on an open directory: two ioctls.
+inline void assign_project(int fd, uint32_t id)
+{
+  struct fsxattr attr;
+  ioctl(fd, FS_IOC_FSGETXATTR, &attr);
+  attr.fsx_projid = id;
+  attr.fsx_xflags |= FS_XFLAG_PROJINHERIT;
+  ioctl(fd, FS_IOC_FSSETXATTR, &attr);
+}
+
+// The floor: what any tool must do for one sandbox whose path it has, nothing else.
+double bare_syscalls(const std::string& path, uint32_t id, const std::string& device)
+{
+  Clock::time_point start = Clock::now();
+  int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  assign_project(fd, id);
+  close(fd);
+  struct fs_disk_quota quota = hard_limits(id, FS_DQ_BHARD | FS_DQ_IHARD);
   quota.d_ino_hardlimit = 1024;
   quotactl(QCMD(Q_XSETQLIM, 2), device.c_str(), static_cast<int>(id), reinterpret_cast<caddr_t>(&quota));
   return us_since(start);
@@ -131,13 +144,7 @@ HookSyscalls hook_syscalls(int work_dir_fd, const std::string& runs, uint32_t id
   how.flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
   int fd = static_cast<int>(syscall(SYS_openat2, runs_fd, "C", &how, sizeof how));
   t.lookup = us_since(start);
-  struct fs_disk_quota quota;
-  std::memset(&quota, 0, sizeof quota);
-  quota.d_version = FS_DQUOT_VERSION;
-  quota.d_flags = FS_PROJ_QUOTA;
-  quota.d_id = id;
-  quota.d_fieldmask = FS_DQ_BHARD | FS_DQ_BSOFT | FS_DQ_IHARD | FS_DQ_ISOFT;
-  quota.d_blk_hardlimit = 8192;
+  struct fs_disk_quota quota = hard_limits(id, FS_DQ_BHARD | FS_DQ_BSOFT | FS_DQ_IHARD | FS_DQ_ISOFT);
   if (quotactl_fd) {
     syscall(443, work_dir_fd, QCMD(Q_XSETQLIM, 2), id, &quota);
   } else {
@@ -146,11 +153,7 @@ HookSyscalls hook_syscalls(int work_dir_fd, const std::string& runs, uint32_t id
   Clock::time_point listed = Clock::now();
   syscall(SYS_getdents64, fd, entries, sizeof entries);
   t.empty = us_since(listed);
-  struct fsxattr attr;
-  ioctl(fd, FS_IOC_FSGETXATTR, &attr);
-  attr.fsx_projid = id;
-  attr.fsx_xflags |= FS_XFLAG_PROJINHERIT;
-  ioctl(fd, FS_IOC_FSSETXATTR, &attr);
+  assign_project(fd, id);
   close(fd);
   close(runs_fd);
   t.total = us_since(start);
