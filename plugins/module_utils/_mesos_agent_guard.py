@@ -264,8 +264,15 @@ def metric_text(config: GuardConfig, decision: Decision) -> str:
             f"# TYPE {METRIC} gauge\n{METRIC}{{{labels}}} {1 if decision.mismatch else 0}\n")
 
 
+def gauge_path(textfile_dir: str, service: str) -> str:
+    """The guard's gauge file of ``service`` in a textfile collector's directory ("" without one)."""
+    if not textfile_dir:
+        return ""
+    return os.path.join(textfile_dir, f"mesos_xfs_quota_guard_{re.sub(r'[^A-Za-z0-9_.-]', '_', service)}.prom")
+
+
 def metric_path(config: GuardConfig) -> str:
-    return os.path.join(config.textfile_dir, f"mesos_xfs_quota_guard_{re.sub(r'[^A-Za-z0-9_.-]', '_', config.service)}.prom")
+    return gauge_path(config.textfile_dir, config.service)
 
 
 # ---- one run -----------------------------------------------------------------------------------------
