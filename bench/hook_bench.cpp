@@ -8,10 +8,13 @@
 //   CLI:   fork+exec of `xfs_quota -x -c 'project -s -p DIR ID'` and `-c 'limit -p bhard=... ID'`.
 // The core's paths:
 //   at creation: slaveExecutorEnvironmentDecorator, what every launch costs (the run directory
-//                found through runs/latest, its limits, then its project: one readlinkat and
-//                one open more than the floor, the price of assigning before the fetcher writes);
+//                found through runs/latest, its limits, then its project: one openat2 (O_PATH),
+//                one readlinkat and one getdents64 more than the floor: the price of assigning
+//                before the fetcher writes, and of walking what might already be there);
 //   post-fetch:  the later call on a sandbox assigned at creation (the limit only if it grew);
 //   first seen:  a sandbox first named at post-fetch (the fallback), with its walk-pending mark.
+// The same syscalls as the hook makes at creation are also timed bare, in the same loop: the
+// safety steps' own cost (the confined lookup, the emptiness check) apart from the C++ around them.
 // Also the release path, recovery over many live sandboxes, and the fallback beside a big
 // fetched sandbox: the hook's time inside post-fetch for FETCHED files against the empty-sandbox
 // floor, and launches of empty sandboxes while the hook's worker walks the big one.
@@ -20,10 +23,12 @@
 #include <fcntl.h>
 #include <linux/dqblk_xfs.h>
 #include <linux/fs.h>
+#include <linux/openat2.h>
 #include <spawn.h>
 #include <sys/ioctl.h>
 #include <sys/quota.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -97,6 +102,59 @@ double bare_syscalls(const std::string& path, uint32_t id, const std::string& de
   quota.d_ino_hardlimit = 1024;
   quotactl(QCMD(Q_XSETQLIM, 2), device.c_str(), static_cast<int>(id), reinterpret_cast<caddr_t>(&quota));
   return us_since(start);
+}
+
+// The hook's own syscalls at creation, bare (no C++ around them), timed by part, on a run directory
+// `runs`/C made as Mesos makes it: what the safety steps cost on top of the floor.
+//   lookup:  openat2 of runs/ (O_PATH, RESOLVE_BENEATH | NO_SYMLINKS | NO_XDEV), readlinkat of
+//            runs/latest, openat2 of the run directory below it: the sandbox found from the
+//            ExecutorInfo alone, confined, so that it gets its project before the fetcher writes;
+//   empty:   one getdents64: whether anything is already there that a walk must assign;
+//   the rest: the floor's calls (the limit through quotactl_fd where the kernel has it, as the hook).
+struct HookSyscalls
+{
+  double lookup = 0, empty = 0, total = 0;
+};
+HookSyscalls hook_syscalls(int work_dir_fd, const std::string& runs, uint32_t id, const std::string& device,
+                           bool quotactl_fd)
+{
+  struct open_how how;
+  std::memset(&how, 0, sizeof how);
+  how.flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+  HookSyscalls t;
+  char target[4096];
+  alignas(8) char entries[8192];
+  Clock::time_point start = Clock::now();
+  int runs_fd = static_cast<int>(syscall(SYS_openat2, work_dir_fd, runs.c_str(), &how, sizeof how));
+  readlinkat(runs_fd, "latest", target, sizeof target);
+  how.flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+  int fd = static_cast<int>(syscall(SYS_openat2, runs_fd, "C", &how, sizeof how));
+  t.lookup = us_since(start);
+  struct fs_disk_quota quota;
+  std::memset(&quota, 0, sizeof quota);
+  quota.d_version = FS_DQUOT_VERSION;
+  quota.d_flags = FS_PROJ_QUOTA;
+  quota.d_id = id;
+  quota.d_fieldmask = FS_DQ_BHARD | FS_DQ_BSOFT | FS_DQ_IHARD | FS_DQ_ISOFT;
+  quota.d_blk_hardlimit = 8192;
+  if (quotactl_fd) {
+    syscall(443, work_dir_fd, QCMD(Q_XSETQLIM, 2), id, &quota);
+  } else {
+    quotactl(QCMD(Q_XSETQLIM, 2), device.c_str(), static_cast<int>(id), reinterpret_cast<caddr_t>(&quota));
+  }
+  Clock::time_point listed = Clock::now();
+  syscall(SYS_getdents64, fd, entries, sizeof entries);
+  t.empty = us_since(listed);
+  struct fsxattr attr;
+  ioctl(fd, FS_IOC_FSGETXATTR, &attr);
+  attr.fsx_projid = id;
+  attr.fsx_xflags |= FS_XFLAG_PROJINHERIT;
+  ioctl(fd, FS_IOC_FSSETXATTR, &attr);
+  close(fd);
+  close(runs_fd);
+  t.total = us_since(start);
+  return t;
 }
 
 int run(std::vector<std::string> argv)
@@ -283,6 +341,7 @@ int main(int argc, char** argv)
   for (int i = 0; i < count; ++i) {
     floor_boxes.push_back(sandbox(work_dir, "floor" + std::to_string(i)));
     fs::create_directories(floor_boxes.back());
+    create_run_directory(work_dir, "bare" + std::to_string(i));
     create_run_directory(work_dir, "core" + std::to_string(i));
     fs::create_directories(sandbox(work_dir, "seen" + std::to_string(i)));
   }
@@ -295,9 +354,21 @@ int main(int argc, char** argv)
   // each launch: the label decorator (not timed: no syscall), the environment decorator (at
   // creation), post-fetch; interleaved with the floor
   std::vector<double> floor_us, created_first_us, fetched_us, first_seen_us, cli_us, release_us;
+  std::vector<double> bare_us, lookup_us, empty_us;
+  const int work_dir_fd = open(work_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct fs_quota_statv statv;
+  std::memset(&statv, 0, sizeof statv);
+  statv.qs_version = FS_QSTATV_VERSION1;
+  const bool quotactl_fd = syscall(443, work_dir_fd, QCMD(Q_XGETQSTATV, 2), 0, &statv) == 0;
   auto launch_all = [&](std::vector<double>& created_us, std::vector<double>* fetched) {
     for (int i = 0; i < count; ++i) {
       floor_us.push_back(bare_syscalls(floor_boxes[i], reference_ids + i, device));
+      const HookSyscalls bare = hook_syscalls(work_dir_fd, "slaves/S0/frameworks/F/executors/bare" + std::to_string(i) +
+                                                               "/runs", reference_ids + count + cli_count + i, device,
+                                              quotactl_fd);
+      bare_us.push_back(bare.total);
+      lookup_us.push_back(bare.lookup);
+      empty_us.push_back(bare.empty);
       launch.executor_id = "core" + std::to_string(i);
       core->task_launching(launch);
       Clock::time_point start = Clock::now();
@@ -329,6 +400,9 @@ int main(int argc, char** argv)
   }
   const double floor_first = median(floor_us);
   floor_us.clear();
+  bare_us.clear();
+  lookup_us.clear();
+  empty_us.clear();
   std::vector<double> created_us;
   launch_all(created_us, nullptr);
   const double floor = median(floor_us);
@@ -348,6 +422,16 @@ int main(int argc, char** argv)
   std::printf("one sandbox, median of %d (CLI: %d); the floor is the bare syscalls in C\n", count, cli_count);
   line("at creation, ids reused (steady state)", median(created_us), "floor", floor, "goal <= 1.5x");
   line("at creation, first use of each id", median(created_first_us), "floor", floor_first, "goal <= 1.5x");
+  std::printf("what the floor leaves out, as bare syscalls in the same loop (limit: %s):\n",
+              quotactl_fd ? "quotactl_fd, as the hook" : "quotactl on the device, as the hook");
+  line("  the hook's syscalls at creation, bare", median(bare_us), "floor", floor,
+       "the hook without its C++: the rest is user space");
+  line("  runs/ + runs/latest + run dir, confined", median(lookup_us), "floor", floor,
+       "assignment before the fetcher writes");
+  line("  emptiness check (one getdents64)", median(empty_us), "floor", floor,
+       "files already there are walked, never missed");
+  line("at creation, ids reused, vs its bare syscalls", median(created_us), "the hook's syscalls", median(bare_us),
+       "user space's share");
   line("post-fetch after assignment at creation", median(fetched_us), "floor", floor, "no syscall: ~0x");
   line("a launch: at creation + post-fetch", steady, "floor", floor, "goal <= 1.5x");
   line("first seen at post-fetch (the fallback)", median(first_seen_us), "floor", floor,

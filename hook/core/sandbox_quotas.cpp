@@ -201,13 +201,13 @@ Expected<uint32_t> SandboxQuotas::allocate(const std::string& sandbox)
   return *id;
 }
 
-void SandboxQuotas::report_opt_out(const std::string& executor_key, const std::string& sandbox)
+void SandboxQuotas::report_opt_out(std::string_view executor_key, const std::string& sandbox)
 {
   auto found = launching_.find(executor_key);
   if (found == launching_.end() || found->second.seccomp_opt_out.empty()) {
     return;
   }
-  logger_(Severity::Error, "sandbox " + sandbox + ": a task of executor " + executor_key +
+  logger_(Severity::Error, "sandbox " + sandbox + ": a task of executor " + found->first +
                                " asks to run without the seccomp profile (" + found->second.seccomp_opt_out +
                                "): it can change its files' project ids and write past its quota");
   found->second.seccomp_opt_out.clear(); // once per executor
@@ -260,32 +260,34 @@ Expected<Prepared> SandboxQuotas::sandbox_created(const std::string& framework_i
 {
   std::lock_guard<std::mutex> lock(mutex_);
   const std::string key = executor_key(framework_id, executor_id);
-  const std::string what = "the new sandbox of executor " + key;
+  // the error texts are built only on failure: this runs on every launch
+  auto what = [&key] { return "the new sandbox of executor " + key; };
   Status opened = ensure_open();
   if (!opened.ok()) {
-    return Error{what + ": " + opened.error()};
+    return Error{what() + ": " + opened.error()};
   }
   std::optional<std::string> runs = runs_directory(agent_id_, framework_id, executor_id);
   if (!runs) {
-    return Error{what + ": " + (agent_id_.empty() ? "no agent id known yet (no slaveRunTaskLabelDecorator call)"
+    return Error{what() + ": " + (agent_id_.empty() ? "no agent id known yet (no slaveRunTaskLabelDecorator call)"
                                                   : "an id is not a plain path component") +
                  "; it gets its project at the next hook call"};
   }
-  Fd runs_fd = open_beneath(volume_->dir.get(), runs->c_str());
+  // O_PATH: only a link is read in it and the run directory opened below it
+  Fd runs_fd = open_path_beneath(volume_->dir.get(), runs->c_str());
   if (!runs_fd.valid()) {
-    return Error{what + ": cannot open " + config_.work_dir + "/" + *runs + " below work_dir: " + std::strerror(errno)};
+    return Error{what() + ": cannot open " + config_.work_dir + "/" + *runs + " below work_dir: " + std::strerror(errno)};
   }
   // src/slave/paths.cpp createExecutorDirectory: runs/latest is an absolute symlink to the new
   // run directory. It is read, never followed, and must name a run directory of this executor.
   Expected<std::string> latest = read_link(runs_fd.get(), "latest");
   if (!latest.ok()) {
-    return Error{what + ": " + latest.error()};
+    return Error{what() + ": " + latest.error()};
   }
   Expected<std::string> resolved = resolve(latest.value());
   std::optional<SandboxPath> path = resolved.ok() ? parse_any_prefix(resolved.value()) : std::nullopt;
   if (!path || !path->nested.empty() || path->agent_id != agent_id_ || path->framework_id != framework_id ||
       path->executor_id != executor_id) {
-    return Error{what + ": runs/latest points to " + latest.value() +
+    return Error{what() + ": runs/latest points to " + latest.value() +
                  ", which is not a run directory of that executor below work_dir; refusing to touch it"};
   }
   const Launching* recorded = launching(key);
@@ -372,11 +374,11 @@ Expected<Prepared> SandboxQuotas::assign(const std::string& named, const Sandbox
   prepared.label_refused = decision.label_refused;
   // registered before anything is set: a failure half-way still gets released with the sandbox
   Sandbox& entry = register_sandbox(id.value(), path, decision.limits, false);
-  const std::string where = project_of(named, id.value());
+  auto where = [&] { return project_of(named, id.value()); };
   // the limits first: from the first file on, everything born in the project is limited
   Status limited = apply_limits(id.value(), decision.limits);
   if (!limited.ok()) {
-    return Error{where + ": " + limited.error()};
+    return Error{where() + ": " + limited.error()};
   }
   // Empty when Mesos has just made it (a fresh container id: src/slave/slave.cpp
   // Framework::addExecutor): one getdents64, then the project, and nothing ever needs a walk.
@@ -385,15 +387,15 @@ Expected<Prepared> SandboxQuotas::assign(const std::string& named, const Sandbox
   // leaves a run directory that recovery finds with our id and the mark, and walks again.
   Status marked = prepared.assigned_empty ? Status(Ok{}) : mark_walk_pending(run.get());
   if (!marked.ok()) {
-    logger_(Severity::Warning, where + ": " + marked.error() + "; a walk cut short by an agent stop is not resumed");
+    logger_(Severity::Warning, where() + ": " + marked.error() + "; a walk cut short by an agent stop is not resumed");
   }
   Expected<bool> assigned = assign_project(run.get(), id.value(), true);
   if (!assigned.ok()) {
-    return Error{where + ": the limit is set but the run directory could not be given its project: " +
+    return Error{where() + ": the limit is set but the run directory could not be given its project: " +
                  assigned.error()};
   }
   entry.assigned_empty = prepared.assigned_empty;
-  report_opt_out(std::string(path.executor_key), prepared.sandbox);
+  report_opt_out(path.executor_key, prepared.sandbox);
   if (prepared.assigned_empty) {
     return prepared;
   }
@@ -407,7 +409,7 @@ Expected<Prepared> SandboxQuotas::assign(const std::string& named, const Sandbox
                        prepared.tree);
   }
   if (!walked.ok()) {
-    return Error{where + ": the limit of " + std::to_string(prepared.limits.hard_bytes) +
+    return Error{where() + ": the limit of " + std::to_string(prepared.limits.hard_bytes) +
                  " bytes is set and new files are born in the project, but assigning the files already there "
                  "stopped after " + describe(prepared.tree) + ": " + walked.error() +
                  "; the walk is tried again at the next start of the agent"};
@@ -416,7 +418,7 @@ Expected<Prepared> SandboxQuotas::assign(const std::string& named, const Sandbox
     // a fresh open of the same directory: the walk here has moved run's read offset
     Fd fresh = open_beneath(run.get(), ".");
     if (!fresh.valid()) {
-      return Error{where + ": the limit is set and new files are born in the project, but the sandbox cannot be "
+      return Error{where() + ": the limit is set and new files are born in the project, but the sandbox cannot be "
                            "reopened to assign the files already there: " + std::strerror(errno)};
     }
     queue_walk(id.value(), entry, std::move(fresh), prepared.sandbox);
@@ -424,7 +426,7 @@ Expected<Prepared> SandboxQuotas::assign(const std::string& named, const Sandbox
   } else if (marked.ok()) {
     Status cleared = clear_walk_pending(run.get());
     if (!cleared.ok()) {
-      logger_(Severity::Warning, where + ": " + cleared.error() + "; the next start of the agent walks it again");
+      logger_(Severity::Warning, where() + ": " + cleared.error() + "; the next start of the agent walks it again");
     }
   }
   return prepared;

@@ -178,7 +178,7 @@ private:
                                  const DiskRequest* asked);
   void queue_walk(uint32_t id, Sandbox& sandbox, Fd root, const std::string& path);
   void walk_done(WalkJob& job, const Status& walked, const WalkStats& stats);
-  void report_opt_out(const std::string& executor_key, const std::string& sandbox);
+  void report_opt_out(std::string_view executor_key, const std::string& sandbox);
   // sandbox_release.cpp
   size_t reclaim_locked(size_t budget);
   bool release(uint32_t id, const std::string& path);

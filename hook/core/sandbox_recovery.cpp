@@ -61,6 +61,7 @@ Status SandboxQuotas::ensure_open()
   }
   volume_.emplace(std::move(volume.value()));
   logger_(Severity::Info, probe_kernel(volume_->dir.get(), volume_->quota.device()));
+  volume_->quota.use_fd(volume_->dir.get());
   const auto [recovered, resumed] = recover_sandboxes();
   const auto [quarantined, cleared] = recover_projects();
   logger_(Severity::Info, "recovered " + std::to_string(recovered) + " sandboxes with project ids in " +

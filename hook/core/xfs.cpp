@@ -30,6 +30,9 @@
 #ifndef SYS_openat2 // glibc before 2.32 (Debian 11) names no SYS_openat2; its kernel headers do
 #define SYS_openat2 __NR_openat2
 #endif
+#ifndef SYS_quotactl_fd // Linux 5.14; glibc before 2.35 names none (the number is the same on every architecture)
+#define SYS_quotactl_fd 443
+#endif
 #ifndef STATX_MNT_ID
 #define STATX_MNT_ID 0x00001000U
 #endif
@@ -66,6 +69,9 @@ Error sys_error(const std::string& what, const std::string& path, int err)
 std::atomic<bool> g_openat2{true};     // else: openat one component at a time, O_NOFOLLOW, mount checked
 std::atomic<bool> g_statx_mount{true}; // else: fstatat + name_to_handle_at's mount id (Linux 2.6.39)
 std::atomic<bool> g_next_quota{true};  // else: Q_XGETQUOTA over the whole range
+// else: quotactl on the device's path, which the kernel looks up on every call. Off until probed
+// (a kernel without it answers ENOSYS, unlike the others no fallback is tried per call).
+std::atomic<bool> g_quotactl_fd{false};
 
 // Mount id by name (not followed, never opened) or of `dir_fd` itself when `name` is "".
 bool handle_mount_id(int dir_fd, const char* name, uint64_t& mount)
@@ -349,7 +355,9 @@ Fd open_beneath_by_components(int dir_fd, const char* relative)
 
 } // namespace
 
-Fd open_beneath(int dir_fd, const char* relative)
+namespace {
+
+Fd open_beneath_as(int dir_fd, const char* relative, uint64_t access)
 {
   if (!g_openat2.load(std::memory_order_relaxed)) {
     return open_beneath_by_components(dir_fd, relative);
@@ -357,10 +365,16 @@ Fd open_beneath(int dir_fd, const char* relative)
   // glibc 2.36 has no openat2 wrapper
   struct open_how how;
   std::memset(&how, 0, sizeof how);
-  how.flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+  how.flags = access | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
   return Fd(static_cast<int>(syscall(SYS_openat2, dir_fd, relative, &how, sizeof how)));
 }
+
+} // namespace
+
+Fd open_beneath(int dir_fd, const char* relative) { return open_beneath_as(dir_fd, relative, O_RDONLY); }
+
+Fd open_path_beneath(int dir_fd, const char* relative) { return open_beneath_as(dir_fd, relative, O_PATH); }
 
 std::string probe_kernel(int dir_fd, const std::string& device)
 {
@@ -369,6 +383,7 @@ std::string probe_kernel(int dir_fd, const std::string& device)
   const char* forced = std::getenv("MXQ_KERNEL_FALLBACK");
   const bool fallback = forced != nullptr && std::strcmp(forced, "1") == 0;
   g_openat2 = g_statx_mount = g_next_quota = true;
+  g_quotactl_fd = false;
   if (!fallback) {
     struct open_how how;
     std::memset(&how, 0, sizeof how);
@@ -381,13 +396,18 @@ std::string probe_kernel(int dir_fd, const std::string& device)
     struct fs_disk_quota quota;
     g_next_quota = quotactl(QCMD(Q_XGETNEXTQUOTA, PRJQUOTA), device.c_str(), 0, reinterpret_cast<caddr_t>(&quota)) == 0 ||
                    errno == ENOENT;
+    struct fs_quota_statv stat;
+    std::memset(&stat, 0, sizeof stat);
+    stat.qs_version = FS_QSTATV_VERSION1;
+    g_quotactl_fd = syscall(SYS_quotactl_fd, dir_fd, QCMD(Q_XGETQSTATV, PRJQUOTA), 0, &stat) == 0;
   } else {
     g_openat2 = g_statx_mount = g_next_quota = false;
   }
   return std::string("kernel interfaces: ") +
          (g_openat2 ? "openat2 confinement" : "component-wise openat confinement (no openat2)") + ", " +
          (g_statx_mount ? "statx mount ids" : "name_to_handle_at mount ids (no statx STATX_MNT_ID)") + ", " +
-         (g_next_quota ? "Q_XGETNEXTQUOTA" : "a Q_XGETQUOTA scan of the range (no Q_XGETNEXTQUOTA)") +
+         (g_next_quota ? "Q_XGETNEXTQUOTA" : "a Q_XGETQUOTA scan of the range (no Q_XGETNEXTQUOTA)") + ", " +
+         (g_quotactl_fd ? "quotactl_fd on work_dir" : "quotactl on the device's path (no quotactl_fd)") +
          (fallback ? " (MXQ_KERNEL_FALLBACK=1)" : "");
 }
 
@@ -439,7 +459,10 @@ bool directory_is_empty(int dir_fd)
     DirReader reader(dir_fd, false, buffer);
     empty = reader.next(error) == nullptr && error == 0;
   }
-  return lseek(dir_fd, 0, SEEK_SET) == 0 && empty;
+  if (!empty) {
+    lseek(dir_fd, 0, SEEK_SET); // the caller walks it; an empty one has nothing to read again
+  }
+  return empty;
 }
 
 std::vector<std::string> subdirectories(int dir_fd, const char* name, Fd& opened)
@@ -506,6 +529,14 @@ Expected<ProjectQuota> ProjectQuota::of(const std::string& path)
   return Error{path + ": its mount is not in /proc/self/mountinfo"};
 }
 
+int ProjectQuota::call(int command, uint32_t id, void* data) const
+{
+  if (fd_ >= 0 && g_quotactl_fd.load(std::memory_order_relaxed)) {
+    return static_cast<int>(syscall(SYS_quotactl_fd, fd_, QCMD(command, PRJQUOTA), id, data));
+  }
+  return quotactl(QCMD(command, PRJQUOTA), device_.c_str(), static_cast<int>(id), static_cast<caddr_t>(data));
+}
+
 Status ProjectQuota::set_limits(uint32_t id, uint64_t hard_bytes, uint64_t soft_bytes, uint64_t hard_inodes,
                                 uint64_t soft_inodes) const
 {
@@ -519,8 +550,7 @@ Status ProjectQuota::set_limits(uint32_t id, uint64_t hard_bytes, uint64_t soft_
   quota.d_blk_softlimit = (soft_bytes + kBasicBlock - 1) / kBasicBlock;
   quota.d_ino_hardlimit = hard_inodes;
   quota.d_ino_softlimit = soft_inodes;
-  if (quotactl(QCMD(Q_XSETQLIM, PRJQUOTA), device_.c_str(), static_cast<int>(id),
-               reinterpret_cast<caddr_t>(&quota)) != 0) {
+  if (call(Q_XSETQLIM, id, &quota) != 0) {
     return Error{"Q_XSETQLIM for project " + std::to_string(id) + " on " + device_ + ": " + errno_text(errno)};
   }
   return Ok{};
@@ -559,8 +589,7 @@ std::vector<Usage> ProjectQuota::projects(uint32_t first, uint32_t last) const
   uint32_t next = first;
   while (next <= last) {
     std::memset(&quota, 0, sizeof quota);
-    if (quotactl(QCMD(Q_XGETNEXTQUOTA, PRJQUOTA), device_.c_str(), static_cast<int>(next),
-                 reinterpret_cast<caddr_t>(&quota)) != 0) {
+    if (call(Q_XGETNEXTQUOTA, next, &quota) != 0) {
       break; // ENOENT: no more dquots
     }
     if (quota.d_id > last || quota.d_id < next) {
@@ -582,8 +611,7 @@ Expected<Usage> ProjectQuota::usage(uint32_t id) const
 {
   struct fs_disk_quota quota;
   std::memset(&quota, 0, sizeof quota);
-  if (quotactl(QCMD(Q_XGETQUOTA, PRJQUOTA), device_.c_str(), static_cast<int>(id),
-               reinterpret_cast<caddr_t>(&quota)) != 0) {
+  if (call(Q_XGETQUOTA, id, &quota) != 0) {
     if (errno == ENOENT) {
       Usage none;
       none.id = id;

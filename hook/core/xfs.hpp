@@ -127,9 +127,14 @@ Fd open_directory(const std::string& path);
 // or its fallback; errno kept).
 Fd open_beneath(int dir_fd, const char* relative);
 
+// The same, as an O_PATH handle: a directory only to read a link in or to open below (cheaper to
+// open and close than a readable fd; the fallback without openat2 gives a readable one).
+Fd open_path_beneath(int dir_fd, const char* relative);
+
 // Choose, once, the newer kernel calls or their fallbacks (openat2 -> component-wise openat with
 // O_NOFOLLOW and mount + st_dev checks; statx STATX_MNT_ID -> name_to_handle_at's mount id plus
-// st_dev; Q_XGETNEXTQUOTA -> a Q_XGETQUOTA scan), probed on work_dir and its device; the
+// st_dev; Q_XGETNEXTQUOTA -> a Q_XGETQUOTA scan; quotactl_fd, Linux 5.14 -> quotactl on the
+// device's path, which the kernel resolves on every call), probed on work_dir and its device; the
 // environment variable MXQ_KERNEL_FALLBACK=1 forces the fallbacks (tests). Returns what is used.
 std::string probe_kernel(int dir_fd, const std::string& device);
 
@@ -147,8 +152,8 @@ Expected<std::string> real_path(const std::string& path);
 // The size of the file system that holds `fd`, in bytes.
 Expected<uint64_t> filesystem_bytes(int fd);
 
-// No name in the directory but . and .. (one getdents64 for an empty one); read back to the start
-// afterwards. An error counts as not empty.
+// No name in the directory but . and .. (one getdents64 for an empty one); one that is not empty
+// is read back to the start afterwards. An error counts as not empty.
 bool directory_is_empty(int dir_fd);
 
 // Names of the subdirectories of `dir_fd`/`name` (symlinks such as runs/latest skipped);
@@ -178,6 +183,11 @@ public:
 
   explicit ProjectQuota(std::string device) : device_(std::move(device)) {}
 
+  // From now on, quotactl_fd on `fd` (any directory on this file system, kept open by the caller
+  // for as long as this object is used) where probe_kernel found it: the kernel then looks no
+  // device path up on each call.
+  void use_fd(int fd) { fd_ = fd; }
+
   Status set_limits(uint32_t id, uint64_t hard_bytes, uint64_t soft_bytes, uint64_t hard_inodes,
                     uint64_t soft_inodes) const;
   Status clear_limits(uint32_t id) const { return set_limits(id, 0, 0, 0, 0); }
@@ -188,7 +198,10 @@ public:
   const std::string& device() const { return device_; }
 
 private:
+  int call(int command, uint32_t id, void* data) const; // quotactl(2) or quotactl_fd(2)
+
   std::string device_;
+  int fd_ = -1;
 };
 
 } // namespace mxq

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -388,6 +389,15 @@ TEST_F(Xfs, KernelInterfacesAreProbedOnceAndLogged)
     EXPECT_EQ(probed.find("component-wise openat confinement") != std::string::npos, fallback) << probed;
     EXPECT_EQ(probed.find("name_to_handle_at mount ids") != std::string::npos, fallback) << probed;
     EXPECT_EQ(probed.find("a Q_XGETQUOTA scan of the range") != std::string::npos, fallback) << probed;
+    // kernel 5.14+ (the test VM's 6.1; bullseye's 5.10 has no quotactl_fd, so there both say so)
+    const bool has_quotactl_fd = probed.find("quotactl_fd on work_dir") != std::string::npos;
+    EXPECT_NE(has_quotactl_fd, probed.find("quotactl on the device's path (no quotactl_fd)") != std::string::npos)
+        << probed;
+    struct utsname kernel;
+    ASSERT_EQ(uname(&kernel), 0);
+    unsigned major = 0, minor = 0;
+    std::sscanf(kernel.release, "%u.%u", &major, &minor);
+    EXPECT_EQ(has_quotactl_fd, !fallback && (major > 5 || (major == 5 && minor >= 14))) << probed;
     EXPECT_TRUE(core->prepare(sandbox(std::string("E") + forced, "C1"), DiskRequest{}).ok());
   }
   if (before != nullptr) {
