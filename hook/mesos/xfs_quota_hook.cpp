@@ -70,6 +70,20 @@ mxq::DiskRequest disk_request(const Message& message)
   return request;
 }
 
+// LinuxInfo.seccomp came with Mesos 1.8.0's linux/seccomp isolator; the hook builds against 1.4-1.7
+// headers too, where a container has no Mesos seccomp profile to leave.
+template <typename LinuxInfo>
+auto seccomp_unconfined(const LinuxInfo& linux_info, int) -> decltype(linux_info.has_seccomp(), bool())
+{
+  return linux_info.has_seccomp() && linux_info.seccomp().unconfined();
+}
+
+template <typename LinuxInfo>
+bool seccomp_unconfined(const LinuxInfo&, long)
+{
+  return false;
+}
+
 // How a container leaves the seccomp profile (mxq::seccomp_opt_out), or empty.
 std::string opt_out(const mesos::ContainerInfo& container)
 {
@@ -80,8 +94,7 @@ std::string opt_out(const mesos::ContainerInfo& container)
       request.docker_parameters.emplace_back(parameter.key(), parameter.value());
     }
   }
-  request.seccomp_unconfined = container.has_linux_info() && container.linux_info().has_seccomp() &&
-                               container.linux_info().seccomp().unconfined();
+  request.seccomp_unconfined = container.has_linux_info() && seccomp_unconfined(container.linux_info(), 0);
   return mxq::seccomp_opt_out(request);
 }
 
