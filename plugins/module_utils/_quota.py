@@ -109,17 +109,24 @@ def _written_limits(item: dict[str, Any], where: str, state: str) -> dict[str, A
 
 
 @functools.lru_cache(maxsize=1024)
-def _limit_of(key: str, value: int | str) -> int:
-    """One limit as written, in bytes or inodes: most items of a long list repeat a few sizes."""
-    return (parse_size if key in BLOCK_LIMITS else parse_count)(value, key)
+def _limit_of_text(key: str, text: str) -> int:
+    """One limit written as text, in bytes or inodes: most items of a long list repeat a few sizes."""
+    return (parse_size if key in BLOCK_LIMITS else parse_count)(text, key)
+
+
+def _limit_of(key: str, value: Any, where: str) -> int:
+    """One limit as written; text is parsed once per distinct text (not a number: True would hit 1's entry)."""
+    if isinstance(value, str):
+        try:
+            return _limit_of_text(key, value)
+        except SizeError:
+            pass  # again, below, for the message that names the item
+    return (parse_size if key in BLOCK_LIMITS else parse_count)(value, where + key)
 
 
 def _parsed_limits(written: dict[str, Any], where: str) -> dict[str, int]:
     """The written limits in bytes (block limits) or counts (inodes); a soft one above its hard one is an error."""
-    try:
-        limits = {key: _limit_of(key, value) for key, value in written.items()}
-    except (SizeError, TypeError):  # again, uncached, for the message that names the item
-        limits = {key: (parse_size if key in BLOCK_LIMITS else parse_count)(value, where + key) for key, value in written.items()}
+    limits = {key: _limit_of(key, value, where) for key, value in written.items()}
     check_soft_hard(limits, where, written)
     return limits
 

@@ -75,3 +75,13 @@ def test_an_item_is_resolved_by_name_by_id_or_predicted_in_check_mode(names):
     assert parse_request({"id": 9, "mountpoint": "/mnt"}, "", names).project_id == 9
     later = parse_request({"name": "later", "mountpoint": "/mnt"}, "", names, check_mode=True)
     assert (later.project_id, later.predicted) == (None, True)
+
+
+def test_a_limit_parsed_before_does_not_stand_for_a_boolean(names):
+    """Sizes written as text are parsed once per text; a boolean is still refused after 1 was read."""
+    assert parse_request({"id": 7001, "mountpoint": "/mnt", "bhard": 1}, "projects[0].", names).limits == {"bhard": 1}
+    with pytest.raises(SizeError, match=r"projects\[1\]\.bhard: expected a size"):
+        parse_request({"id": 7001, "mountpoint": "/mnt", "bhard": True}, "projects[1].", names)
+    assert parse_request({"id": 7001, "mountpoint": "/mnt", "bhard": "1m"}, "projects[2].", names).limits == {"bhard": 1048576}
+    with pytest.raises(SizeError, match=r"projects\[3\]\.bhard: '1x' has an unknown unit"):
+        parse_request({"id": 7001, "mountpoint": "/mnt", "bhard": "1x"}, "projects[3].", names)
